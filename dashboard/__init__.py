@@ -1,0 +1,1 @@
+"""Inward: analytics for internal customer service."""

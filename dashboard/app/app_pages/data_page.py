@@ -1,0 +1,61 @@
+"""Data: what has been loaded, what was rejected and why, and an uploader.
+
+Uploads are ingested by a separate `inward ingest` process: the app's own
+connections are read-only, and DuckDB refuses a read-write connection next to
+read-only ones in the same process (DESIGN.md), so the writer must be another
+process — exactly like a CLI ingest while the app is open.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.app import data
+from dashboard.app.components.upload import ingest_uploads
+from dashboard.metrics.loads import ingests, rejected_rows, table_counts
+
+st.title("Data")
+st.caption(f"Warehouse: `{data.db_path()}`")
+
+with st.container(border=True):
+    st.markdown("**Load exports**")
+    files = st.file_uploader(
+        "Ticket, survey, outcome, people or org files (CSV, XLSX, JSON, Parquet)",
+        accept_multiple_files=True, type=["csv", "tsv", "txt", "xlsx", "json", "jsonl",
+                                          "parquet"],
+    )
+    if files and st.button("Ingest", type="primary", icon=":material/upload:"):
+        with st.status("Ingesting…", expanded=True) as status:
+            ok, lines = ingest_uploads(files, data.db_path())
+            for line in lines:
+                st.write(line)
+            status.update(label="Done" if ok else "Some files were refused",
+                          state="complete" if ok else "error")
+
+if not data.db_path().is_file():
+    st.info("No warehouse yet: load a file above or run `uv run inward demo`.")
+    st.stop()
+
+counts = data.call(table_counts)
+with st.container(horizontal=True):
+    for name, n in counts.items():
+        st.metric(name.replace("_", " "), f"{n:,}", border=True)
+
+st.subheader("Ingests")
+log = data.call(ingests)
+st.dataframe(log, hide_index=True)
+
+st.subheader("Rejected rows")
+if log.is_empty():
+    st.caption("Nothing ingested yet.")
+else:
+    choices = log.filter(log["rows_rejected"] > 0)["ingest_id"].to_list()
+    if not choices:
+        st.success("No rows were rejected.", icon=":material/check_circle:")
+    else:
+        pick = st.selectbox("Ingest", choices, format_func=lambda i: f"#{i}: " + str(
+            log.filter(log["ingest_id"] == i)["source_file"][0]))
+        rejected = data.call(rejected_rows, pick)
+        st.dataframe(rejected, hide_index=True)
+        st.download_button("Download rejected rows (CSV)", rejected.write_csv(),
+                           f"rejected_{pick}.csv", "text/csv", icon=":material/download:")

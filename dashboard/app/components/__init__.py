@@ -1,0 +1,1 @@
+"""Reusable page parts: sidebar filters, KPI tiles, charts, empty states."""

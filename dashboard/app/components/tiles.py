@@ -1,0 +1,57 @@
+"""KPI tiles and the empty state shared by pages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from dashboard.metrics.response_times import Kpi
+
+
+def fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "–"
+    if unit == "%":
+        return f"{value:.0%}"
+    if unit == "h":
+        return f"{value:,.1f} h" if value < 48 else f"{value / 24:,.1f} d"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
+
+
+def fmt_delta(k: Kpi) -> str | None:
+    d = k.delta
+    if d is None:
+        return None
+    if k.unit == "%":
+        return f"{d * 100:+.1f} pts"
+    if k.unit == "h":
+        return f"{d:+,.1f} h"
+    return f"{d:+,.0f}" if float(d).is_integer() else f"{d:+,.2f}"
+
+
+def kpi_row(kpis: Sequence[Kpi], trends: dict[str, list[float]] | None = None) -> None:
+    """One bordered tile per KPI with its delta against the previous equal period."""
+    with st.container(horizontal=True):
+        for k in kpis:
+            color = {"higher": "normal", "lower": "inverse"}.get(k.better, "off")
+            st.metric(
+                k.label, fmt(k.value, k.unit), fmt_delta(k), delta_color=color, border=True,
+                chart_data=(trends or {}).get(k.label), chart_type="line",
+                help="Change against the previous period of the same length."
+                if k.previous is not None else "No earlier period in the data to compare with.",
+            )
+
+
+def empty_state() -> None:
+    """What a new user sees before loading anything: how to get data in."""
+    st.title("Welcome to Inward")
+    st.info("The warehouse has no tickets yet.", icon=":material/inbox:")
+    st.markdown(
+        "Load your exports from the command line:\n\n"
+        "```bash\nuv run inward ingest path/to/exports/\n```\n\n"
+        "or upload files on the **Data** page. To explore with realistic sample data, run "
+        "`uv run inward demo`."
+    )

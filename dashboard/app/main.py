@@ -1,0 +1,45 @@
+"""Inward's Streamlit entry point: page setup, global filters, navigation.
+
+Run through `inward serve` / `inward demo`, which set $INWARD_DB. Global filters
+live here (not in pages) so they keep their state across pages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard.app import data
+from dashboard.app.components.filters import sidebar_filters
+from dashboard.metrics.response_times import date_span, filter_options
+from dashboard.warehouse import WarehouseBusy
+
+PAGES = Path(__file__).parent / "app_pages"
+
+st.set_page_config(page_title="Inward", page_icon=":material/support_agent:", layout="wide")
+
+pages = {
+    "Inward": [
+        st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:",
+                url_path="overview", default=True),
+    ],
+    "Manage": [
+        st.Page(PAGES / "data_page.py", title="Data", icon=":material/database:",
+                url_path="data"),
+    ],
+}
+nav = st.navigation(pages)
+
+try:
+    if data.has_data():
+        first, last = data.call(date_span)
+        st.session_state["filters"] = sidebar_filters(data.call(filter_options), first, last)
+    else:
+        st.session_state["filters"] = None
+except WarehouseBusy:
+    st.info("The warehouse is being updated by another process; this page will be back in "
+            "a moment. Rerun (R) to try again.", icon=":material/hourglass_top:")
+    st.stop()
+
+nav.run()

@@ -1,0 +1,210 @@
+"""`inward` — the command line (CONTRACT: commands, options, exit codes).
+
+Exit codes: 0 success; 1 the work could not be done (file refused, query failed,
+empty warehouse); 2 bad usage. Errors are one readable line on stderr, never a
+bare traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from dashboard import warehouse
+from dashboard.config import ConfigError, load_config
+from dashboard.filters import Filters
+from dashboard.ingest.base import KINDS
+from dashboard.output import FORMATS, render
+
+APP = Path(__file__).parent / "app" / "main.py"
+
+
+class Failure(Exception):
+    """The work could not be done (exit 1)."""
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-01-31, got {text!r}") from exc
+
+
+def _add_db(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help="warehouse file (default: $INWARD_DB or data/inward.duckdb)")
+
+
+def _add_format(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=FORMATS, default="table", help="output format")
+
+
+def parser() -> argparse.ArgumentParser:
+    from dashboard.ingest.detect import formats
+
+    ap = argparse.ArgumentParser(
+        prog="inward",
+        description="Inward: analytics for internal customer service (IT, HR, finance, "
+                    "facilities…). Load ticket and survey exports, then see response times, "
+                    "who stops coming, and which internal metrics move external outcomes.",
+    )
+    ap.add_argument("--config", help="config file (default: $INWARD_CONFIG or ./inward.toml)")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="write demo exports, ingest them and start the app")
+    _add_db(p)
+    p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    p.add_argument("--tickets", type=int, default=50_000, help="approximate ticket count")
+    p.add_argument("--no-serve", action="store_true", help="only build the warehouse")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--out", default="data/demo", help="folder for the demo exports")
+
+    p = sub.add_parser("ingest", help="load export files (or folders) into the warehouse")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    _add_db(p)
+    p.add_argument("--kind", choices=KINDS, help="what the files hold (default: detected)")
+    p.add_argument("--format", dest="fmt", choices=formats(), default="auto",
+                   help="export layout (default: auto-detect)")
+    p.add_argument("--timezone", help="zone for naive timestamps (default: config, else UTC)")
+    p.add_argument("--json", action="store_true", help="print the ingests rows as JSON")
+
+    p = sub.add_parser("serve", help="start the dashboard on the warehouse")
+    _add_db(p)
+    p.add_argument("--port", type=int, default=8501)
+
+    p = sub.add_parser("metrics", help="response-time summary per group")
+    _add_db(p)
+    p.add_argument("--by", help="team, department or team,department")
+    p.add_argument("--from", dest="date_from", type=_date, help="first day (created_at)")
+    p.add_argument("--to", dest="date_to", type=_date, help="last day (created_at)")
+    p.add_argument("--team", action="append", default=[], help="service team (repeatable)")
+    p.add_argument("--department", action="append", default=[],
+                   help="requester department (repeatable)")
+    _add_format(p)
+    return ap
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from dashboard.demo import write_demo
+    from dashboard.ingest import ingest_paths
+
+    config = load_config(args.config)
+    db = warehouse.db_path(args.db)
+    t0 = time.perf_counter()
+    files = write_demo(args.out, seed=args.seed, tickets=args.tickets)
+    _err(f"demo exports written to {args.out}/ in {time.perf_counter() - t0:.1f} s")
+    results = ingest_paths(db, files.all(), config, progress=lambda r: _err(r.summary()))
+    if any(r.status == "refused" for r in results):
+        raise Failure("a demo file was refused; see the lines above")
+    _err(f"warehouse ready: {db} ({time.perf_counter() - t0:.1f} s)")
+    if args.no_serve:
+        return 0
+    return _serve(db, args.port, args.config)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from dashboard.ingest import expand, ingest_paths
+
+    config = load_config(args.config)
+    db = warehouse.db_path(args.db)
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        raise Failure(f"no such file or folder: {missing[0]}")
+    if not expand(args.paths):
+        raise Failure(f"no supported files in {', '.join(args.paths)}")
+    report: Callable[[object], None] | None = None if args.json else (
+        lambda r: print(r.summary(), flush=True))  # type: ignore[attr-defined]
+    results = ingest_paths(db, args.paths, config, kind=args.kind, fmt=args.fmt,
+                           timezone=args.timezone, progress=report)
+    if args.json:
+        print(json.dumps([r.as_json() for r in results], indent=1))
+    return 1 if any(r.status == "refused" for r in results) else 0
+
+
+def _serve(db: Path, port: int, config: str | None) -> int:
+    env = dict(os.environ, INWARD_DB=str(Path(db).resolve()))
+    if config:
+        env["INWARD_CONFIG"] = str(Path(config).resolve())
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP),
+           "--server.port", str(port), "--server.headless", "true",
+           "--browser.gatherUsageStats", "false", "--server.runOnSave", "false",
+           "--server.fileWatcherType", "none"]
+    _err(f"Inward is starting on http://localhost:{port} (Ctrl+C to stop)")
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    load_config(args.config)  # fail fast on a bad config
+    return _serve(warehouse.db_path(args.db), args.port, args.config)
+
+
+def _open_existing(db_arg: str | None) -> Path:
+    db = warehouse.db_path(db_arg)
+    if not db.is_file():
+        raise Failure(f"no warehouse at {db}: run 'inward ingest FILES' or 'inward demo' first")
+    return db
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from dashboard.metrics.response_times import group_columns, summary
+
+    db = _open_existing(args.db)
+    try:
+        by = group_columns(args.by)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    filters = Filters(date_from=args.date_from, date_to=args.date_to, teams=tuple(args.team),
+                      departments=tuple(args.department))
+    with warehouse.reader(db) as con:
+        if con.sql("SELECT count(*) FROM tickets").fetchall()[0][0] == 0:
+            raise Failure(f"the warehouse {db} has no tickets yet: run 'inward ingest' first")
+        frame = summary(con, filters, by)
+    print(render(frame, args.format))
+    return 0
+
+
+class UsageError(Exception):
+    """Bad usage found after parsing (exit 2)."""
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "demo": cmd_demo,
+    "ingest": cmd_ingest,
+    "serve": cmd_serve,
+    "metrics": cmd_metrics,
+}
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        _err(f"inward {args.command}: {exc}")
+        return 2
+    except (Failure, ConfigError, warehouse.WarehouseBusy) as exc:
+        _err(f"inward {args.command}: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # last resort: one readable line, not a traceback
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        _err(f"inward {args.command}: unexpected error: {type(exc).__name__}: {first}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

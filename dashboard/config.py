@@ -1,0 +1,323 @@
+"""Configuration: `inward.toml`, resolved against the built-in defaults.
+
+Every key is optional. A key the product does not know, or a value of the wrong
+kind, is a `ConfigError` that names the key: a typo such as `anonimity_min_group`
+silently falling back to the default would expose small survey groups, so we
+refuse rather than guess.
+
+Resolution order for the file (CONTRACT): `--config PATH`, env `INWARD_CONFIG`,
+`./inward.toml` when present, else defaults only.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PRIORITIES = ("urgent", "high", "normal", "low")
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the offending key."""
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Business hours of one service team, in its own time zone."""
+
+    timezone: str = "UTC"
+    workdays: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+    holidays: tuple[date, ...] = ()
+
+    @property
+    def weekday_numbers(self) -> tuple[int, ...]:
+        """ISO weekday numbers (Monday = 1) of the workdays."""
+        return tuple(WEEKDAYS.index(d) + 1 for d in self.workdays)
+
+    @property
+    def minutes_per_day(self) -> int:
+        return (self.end.hour * 60 + self.end.minute) - (self.start.hour * 60 + self.start.minute)
+
+
+@dataclass(frozen=True)
+class SlaTargets:
+    """Minutes allowed per priority; measured in business minutes when `business`."""
+
+    first_response: dict[str, int] = field(
+        default_factory=lambda: {"urgent": 60, "high": 240, "normal": 480, "low": 1440}
+    )
+    resolution: dict[str, int] = field(
+        default_factory=lambda: {"urgent": 480, "high": 1440, "normal": 4320, "low": 10080}
+    )
+    business: bool = True
+
+
+@dataclass(frozen=True)
+class EngagementSettings:
+    """Knobs of the repeat-avoidance model (see dashboard/metrics/engagement.py)."""
+
+    gap_multiplier: float = 3.0  # k: silent for more than k x typical gap => flagged
+    min_tickets: int = 4  # fewer tickets than this => status "new"
+    at_risk_p_alive: float = 0.5
+    gone_quiet_p_alive: float = 0.2
+    show_names: bool = False  # pseudonymise requester ids unless explicitly allowed
+
+
+@dataclass(frozen=True)
+class QuerySettings:
+    """Guard rails for analyst SQL in queries/."""
+
+    time_limit_seconds: float = 10.0
+    row_cap: int = 10_000
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A corporate goal shown as an attainment tile: metric, target and which way is good."""
+
+    metric: str
+    target: float
+    direction: str = "higher"  # "higher" or "lower" is better
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    timezone: str = "UTC"
+    anonymity_min_group: int = 5
+    alignment_min_periods: int = 12
+    calendars: dict[str, Calendar] = field(default_factory=lambda: {"default": Calendar()})
+    slas: dict[str, SlaTargets] = field(default_factory=lambda: {"default": SlaTargets()})
+    engagement: EngagementSettings = field(default_factory=EngagementSettings)
+    queries: QuerySettings = field(default_factory=QuerySettings)
+    mapping: dict[str, dict[str, str]] = field(default_factory=dict)
+    survey_questions: dict[str, str] = field(default_factory=dict)
+    goals: tuple[Goal, ...] = ()
+    source: Path | None = None
+
+    def calendar_for(self, team: str | None) -> Calendar:
+        """The team's calendar, else the default one."""
+        return self.calendars.get(team or "", self.calendars["default"])
+
+    def sla_for(self, team: str | None) -> SlaTargets:
+        """The team's SLA targets, else the default ones."""
+        return self.slas.get(team or "", self.slas["default"])
+
+
+def _zone(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{key}: expected a time zone name such as 'Europe/Berlin', got {value!r}")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{key}: unknown time zone {value!r}") from exc
+    return value
+
+
+def _int(key: str, value: Any, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{key}: expected a whole number >= {minimum}, got {value!r}")
+    return value
+
+
+def _float(key: str, value: Any, minimum: float = 0.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+        raise ConfigError(f"{key}: expected a number >= {minimum}, got {value!r}")
+    return float(value)
+
+
+def _bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+    return value
+
+
+def _table(key: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: expected a table, got {value!r}")
+    return value
+
+
+def _check_keys(key: str, table: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        where = f"{key}." if key else ""
+        raise ConfigError(
+            f"unknown config key {where}{unknown[0]} (allowed here: {', '.join(sorted(allowed))})"
+        )
+
+
+def _clock(key: str, value: Any) -> time:
+    try:
+        hh, mm = str(value).split(":")
+        return time(int(hh), int(mm))
+    except ValueError as exc:
+        raise ConfigError(f"{key}: expected 'HH:MM', got {value!r}") from exc
+
+
+def _calendar(key: str, raw: dict[str, Any], base: Calendar) -> Calendar:
+    _check_keys(key, raw, {"timezone", "workdays", "hours", "holidays"})
+    cal = base
+    if "timezone" in raw:
+        cal = Calendar(_zone(f"{key}.timezone", raw["timezone"]), cal.workdays, cal.start, cal.end,
+                       cal.holidays)
+    if "workdays" in raw:
+        days = raw["workdays"]
+        if not isinstance(days, list) or any(str(d).lower() not in WEEKDAYS for d in days):
+            raise ConfigError(f"{key}.workdays: expected a list of {', '.join(WEEKDAYS)}, got {days!r}")
+        cal = Calendar(cal.timezone, tuple(str(d).lower() for d in days), cal.start, cal.end,
+                       cal.holidays)
+    if "hours" in raw:
+        hours = raw["hours"]
+        if not isinstance(hours, list) or len(hours) != 2:
+            raise ConfigError(f"{key}.hours: expected [\"HH:MM\", \"HH:MM\"], got {hours!r}")
+        start, end = _clock(f"{key}.hours", hours[0]), _clock(f"{key}.hours", hours[1])
+        if end <= start:
+            raise ConfigError(f"{key}.hours: the end {hours[1]} must be after the start {hours[0]}")
+        cal = Calendar(cal.timezone, cal.workdays, start, end, cal.holidays)
+    if "holidays" in raw:
+        hol = raw["holidays"]
+        try:
+            days = tuple(d if isinstance(d, date) else date.fromisoformat(str(d)) for d in hol)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{key}.holidays: expected a list of ISO dates, got {hol!r}") from exc
+        cal = Calendar(cal.timezone, cal.workdays, cal.start, cal.end, days)
+    return cal
+
+
+def _targets(key: str, value: Any, base: dict[str, int]) -> dict[str, int]:
+    table = _table(key, value)
+    _check_keys(key, table, set(PRIORITIES))
+    return {**base, **{p: _int(f"{key}.{p}", v) for p, v in table.items()}}
+
+
+def _sla(key: str, raw: dict[str, Any], base: SlaTargets) -> SlaTargets:
+    _check_keys(key, raw, {"first_response", "resolution", "business"})
+    return SlaTargets(
+        first_response=_targets(f"{key}.first_response", raw.get("first_response", {}),
+                                base.first_response),
+        resolution=_targets(f"{key}.resolution", raw.get("resolution", {}), base.resolution),
+        business=_bool(f"{key}.business", raw.get("business", base.business)),
+    )
+
+
+def _per_team(key: str, raw: Any, parse: Any, default: Any) -> dict[str, Any]:
+    """Parse `[key.default]` then `[key."Team"]` tables, teams inheriting from default."""
+    table = _table(key, raw)
+    base = parse(f"{key}.default", _table(f"{key}.default", table.get("default", {})), default)
+    out = {"default": base}
+    for team, sub in table.items():
+        if team != "default":
+            out[team] = parse(f'{key}."{team}"', _table(f'{key}."{team}"', sub), base)
+    return out
+
+
+def _goals(raw: Any) -> tuple[Goal, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(f"goals: expected [[goals]] tables, got {raw!r}")
+    goals = []
+    for i, g in enumerate(raw):
+        key = f"goals[{i}]"
+        g = _table(key, g)
+        _check_keys(key, g, {"metric", "target", "direction", "label"})
+        if "metric" not in g or "target" not in g:
+            raise ConfigError(f"{key}: needs both metric and target")
+        direction = g.get("direction", "higher")
+        if direction not in ("higher", "lower"):
+            raise ConfigError(f"{key}.direction: expected 'higher' or 'lower', got {direction!r}")
+        goals.append(Goal(str(g["metric"]), _float(f"{key}.target", g["target"], -1e18), direction,
+                          str(g.get("label", ""))))
+    return tuple(goals)
+
+
+def _str_map(key: str, raw: Any) -> dict[str, str]:
+    table = _table(key, raw)
+    for k, v in table.items():
+        if not isinstance(v, str):
+            raise ConfigError(f"{key}.{k}: expected a text value, got {v!r}")
+    return dict(table)
+
+
+TOP_KEYS = {
+    "timezone", "anonymity_min_group", "alignment_min_periods", "calendar", "sla",
+    "engagement", "queries", "mapping", "survey_questions", "goals",
+}
+
+
+def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
+    """Validate a parsed TOML document into a `Config`."""
+    _check_keys("", raw, TOP_KEYS)
+    d = Config()
+    eng_raw = _table("engagement", raw.get("engagement", {}))
+    _check_keys("engagement", eng_raw, set(EngagementSettings.__dataclass_fields__))
+    ed = EngagementSettings()
+    engagement = EngagementSettings(
+        gap_multiplier=_float("engagement.gap_multiplier",
+                              eng_raw.get("gap_multiplier", ed.gap_multiplier), 1.0),
+        min_tickets=_int("engagement.min_tickets", eng_raw.get("min_tickets", ed.min_tickets), 2),
+        at_risk_p_alive=_float("engagement.at_risk_p_alive",
+                               eng_raw.get("at_risk_p_alive", ed.at_risk_p_alive)),
+        gone_quiet_p_alive=_float("engagement.gone_quiet_p_alive",
+                                  eng_raw.get("gone_quiet_p_alive", ed.gone_quiet_p_alive)),
+        show_names=_bool("engagement.show_names", eng_raw.get("show_names", ed.show_names)),
+    )
+    q_raw = _table("queries", raw.get("queries", {}))
+    _check_keys("queries", q_raw, set(QuerySettings.__dataclass_fields__))
+    qd = QuerySettings()
+    queries = QuerySettings(
+        time_limit_seconds=_float("queries.time_limit_seconds",
+                                  q_raw.get("time_limit_seconds", qd.time_limit_seconds), 0.1),
+        row_cap=_int("queries.row_cap", q_raw.get("row_cap", qd.row_cap), 1),
+    )
+    mapping_raw = _table("mapping", raw.get("mapping", {}))
+    return Config(
+        timezone=_zone("timezone", raw.get("timezone", d.timezone)),
+        anonymity_min_group=_int("anonymity_min_group",
+                                 raw.get("anonymity_min_group", d.anonymity_min_group), 1),
+        alignment_min_periods=_int("alignment_min_periods",
+                                   raw.get("alignment_min_periods", d.alignment_min_periods), 3),
+        calendars=_per_team("calendar", raw.get("calendar", {}), _calendar, Calendar()),
+        slas=_per_team("sla", raw.get("sla", {}), _sla, SlaTargets()),
+        engagement=engagement,
+        queries=queries,
+        mapping={name: _str_map(f"mapping.{name}", m) for name, m in mapping_raw.items()},
+        survey_questions=_str_map("survey_questions", raw.get("survey_questions", {})),
+        goals=_goals(raw.get("goals", [])),
+        source=source,
+    )
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """Which config file applies (CONTRACT order), or None for built-in defaults."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("INWARD_CONFIG")
+    if env:
+        return Path(env)
+    local = Path("inward.toml")
+    return local if local.is_file() else None
+
+
+def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
+    """Load and validate the applicable config; defaults when there is no file."""
+    path = config_path(explicit)
+    if path is None:
+        return Config()
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    try:
+        return parse_config(raw, path)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc

@@ -1,0 +1,50 @@
+"""Ingest: exports (CSV, Parquet, JSON, XLSX; generic or vendor layouts) → canonical tables.
+
+`ingest_paths` is the one entry point used by the CLI, the demo and the Data
+page uploader, so every file goes through the same checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from dashboard.config import Config
+from dashboard.ingest.load import IngestResult, ingest_file
+from dashboard.ingest.read import SUPPORTED
+
+__all__ = ["IngestResult", "expand", "ingest_paths"]
+
+
+def expand(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given, and every supported file (recursively, sorted) in given folders.
+
+    Within a folder, reference data (org, people) is loaded before tickets and
+    surveys so requester departments can be filled from it.
+    """
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file()
+                              and f.suffix.lower() in SUPPORTED and not f.name.startswith(".")))
+        else:
+            out.append(p)
+    return out
+
+
+def ingest_paths(db: str | Path, paths: Iterable[str | Path], config: Config,
+                 kind: str | None = None, fmt: str = "auto", timezone: str | None = None,
+                 progress: Callable[[IngestResult], None] | None = None) -> list[IngestResult]:
+    """Ingest files one transaction each, then refresh derived tables once."""
+    from dashboard import derive, warehouse
+
+    results = []
+    with warehouse.writer(db) as con:
+        for path in expand(paths):
+            r = ingest_file(con, path, kind=kind, fmt=fmt, timezone=timezone or config.timezone)
+            results.append(r)
+            if progress:
+                progress(r)
+        if any(r.status == "loaded" for r in results):
+            derive.refresh(con, config)
+    return results

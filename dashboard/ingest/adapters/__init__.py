@@ -1,0 +1,1 @@
+"""Vendor adapters: one small module per export layout, each declaring `ADAPTER` or `ADAPTERS`."""

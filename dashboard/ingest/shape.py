@@ -1,0 +1,165 @@
+"""Per-kind shaping of canonical rows into the warehouse tables' rows.
+
+Tickets, people and org are one row per file row. Surveys and outcomes may be
+wide (one column per metric) and are melted to the contract's long form; a file
+row then counts as loaded when at least one of its values loaded and none was
+invalid, so `rows_read = rows_loaded + rows_rejected` still counts file rows.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from dashboard.ingest.canonical import SURVEY_SCALES, Canonical, _lit
+
+WIDE_SURVEY_METRICS = ("csat", "nps", "ces")
+
+
+def tickets(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str) -> str:
+    """Good ticket rows, last row per ticket id winning; earlier duplicates are rejected
+    with a reason so they are counted, not silently dropped."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE shaped AS
+        SELECT *,
+            CASE WHEN __reason IS NULL AND __dup_rank > 1 THEN
+                'ticket_id: duplicate ''' || ticket_id || ''' in this file; row '
+                || CAST(__winner AS VARCHAR) || ' replaces it' ELSE __reason END AS __final_reason
+        FROM (
+            SELECT *,
+                row_number() OVER w AS __dup_rank,
+                first_value(__row) OVER w AS __winner
+            FROM {canon.table}
+            WINDOW w AS (PARTITION BY CASE WHEN __reason IS NULL THEN ticket_id END,
+                         __reason IS NULL
+                         ORDER BY updated_at DESC NULLS LAST, __row DESC)
+        )""")
+    return f"""
+        SELECT ticket_id, {_lit(source)} AS source, service_team, requester_id,
+            requester_department, coalesce(requester_type, 'unknown') AS requester_type,
+            channel, category, priority, ticket_type, status, created_at, updated_at,
+            coalesce(first_response_at,
+                     created_at + to_microseconds(CAST(first_response_minutes * 60e6 AS BIGINT)))
+                AS first_response_at,
+            resolved_at, coalesce(reopen_count, 0) AS reopen_count, subject
+        FROM shaped WHERE __final_reason IS NULL"""
+
+
+def surveys(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str,
+            survey_name: str) -> str:
+    """Long survey rows: one per (response, metric); wide files are melted."""
+    cols = set(canon.mapped)
+    base = ("__row, coalesce(response_id, 'row-' || CAST(__row AS VARCHAR)) AS response_id, "
+            f"coalesce(survey, {_lit(survey_name)}) AS survey, submitted_at, respondent_id, "
+            "respondent_department, service_team, ticket_id, comment, __reason")
+    parts = []
+    if {"metric", "score"} <= cols:
+        smin = "try_cast(x_scale_min AS DOUBLE)" if "scale_min" in cols else "NULL"
+        smax = "try_cast(x_scale_max AS DOUBLE)" if "scale_max" in cols else "NULL"
+        parts.append(f"SELECT {base}, lower(x_metric) AS metric, x_score AS score_text, "
+                     f"{smin} AS scale_min, {smax} AS scale_max FROM {canon.table}")
+    else:
+        for m in WIDE_SURVEY_METRICS:
+            if m in cols:
+                lo, hi = SURVEY_SCALES[m]
+                parts.append(f"SELECT {base}, '{m}' AS metric, x_{m} AS score_text, "
+                             f"{lo} AS scale_min, {hi} AS scale_max FROM {canon.table}")
+    if not parts:
+        parts.append(f"SELECT {base}, NULL AS metric, NULL AS score_text, "
+                     f"NULL::DOUBLE AS scale_min, NULL::DOUBLE AS scale_max FROM {canon.table}")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE melted AS
+        WITH m AS ({' UNION ALL '.join(parts)}),
+        s AS (
+            SELECT m.* EXCLUDE (metric, scale_min, scale_max),
+                CASE WHEN metric IN ('csat', 'nps', 'ces') THEN metric
+                     WHEN metric IS NULL THEN NULL ELSE 'other' END AS metric,
+                coalesce(scale_min, CASE metric WHEN 'csat' THEN 1 WHEN 'nps' THEN 0
+                    WHEN 'ces' THEN 1 END) AS scale_min,
+                coalesce(scale_max, CASE metric WHEN 'csat' THEN 5 WHEN 'nps' THEN 10
+                    WHEN 'ces' THEN 7 END) AS scale_max,
+                try_cast(replace(trim(score_text), ',', '.') AS DOUBLE) AS score
+            FROM m
+        )
+        SELECT *, CASE
+            WHEN score_text IS NOT NULL AND trim(score_text) <> '' AND score IS NULL THEN
+                'score: could not read ''' || score_text || ''' as a number (' || metric || ')'
+            WHEN score < scale_min OR score > scale_max THEN
+                'score: ' || score_text || ' is outside the ' || CAST(scale_min AS INTEGER)
+                || '–' || CAST(scale_max AS INTEGER) || ' scale of ' || metric
+            END AS __value_reason
+        FROM s""")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE shaped AS
+        SELECT __row, nullif(concat_ws('; ', any_value(__reason),
+                string_agg(__value_reason, '; '),
+                CASE WHEN count(score) = 0 AND any_value(__reason) IS NULL
+                     AND count(__value_reason) = 0
+                     THEN 'score: no survey score in this row' END), '') AS __final_reason
+        FROM melted GROUP BY __row""")
+    return f"""
+        SELECT response_id, {_lit(source)} AS source, survey, submitted_at, respondent_id,
+            respondent_department, service_team, ticket_id, metric, score, scale_min,
+            scale_max, comment
+        FROM melted JOIN shaped USING (__row)
+        WHERE __final_reason IS NULL AND score IS NOT NULL"""
+
+
+def outcomes(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str,
+             staged_columns: list[str]) -> str:
+    """Long outcome rows; a wide file's every other numeric column is a metric."""
+    cols = set(canon.mapped)
+    src = f"coalesce(x_source, {_lit(source)})" if "source" in cols else _lit(source)
+    if {"metric", "value"} <= cols:
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE melted AS
+            SELECT __row, period_start, business_unit, lower(x_metric) AS metric,
+                x_value AS value_text, {src} AS source, __reason FROM {canon.table}""")
+    else:
+        used = set(canon.mapped.values())
+        metric_cols = [c for c in staged_columns if c not in used]
+        if not metric_cols:
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE melted AS
+                SELECT __row, period_start, business_unit, NULL AS metric, NULL AS value_text,
+                    {src} AS source, __reason FROM {canon.table}""")
+        else:
+            selects = " UNION ALL ".join(
+                f"SELECT c.__row, c.period_start, c.business_unit, {_lit(m)} AS metric, "
+                f"trim(s.\"{m}\") AS value_text, {src} AS source, c.__reason "
+                f"FROM {canon.table} c JOIN stg s USING (__row)"
+                for m in metric_cols)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE melted AS {selects}")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE melted AS
+        SELECT *, try_cast(replace(value_text, ',', '.') AS DOUBLE) AS value,
+            CASE WHEN value_text IS NOT NULL AND value_text <> ''
+                 AND try_cast(replace(value_text, ',', '.') AS DOUBLE) IS NULL
+                 THEN 'value: could not read ''' || value_text || ''' as a number ('
+                      || metric || ')' END AS __value_reason
+        FROM melted""")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE shaped AS
+        SELECT __row, nullif(concat_ws('; ', any_value(__reason),
+                string_agg(__value_reason, '; '),
+                CASE WHEN count(value) = 0 AND any_value(__reason) IS NULL
+                     AND count(__value_reason) = 0
+                     THEN 'value: no outcome value in this row' END), '') AS __final_reason
+        FROM melted GROUP BY __row""")
+    return """
+        SELECT period_start, business_unit, metric, value, source
+        FROM melted JOIN shaped USING (__row)
+        WHERE __final_reason IS NULL AND value IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY period_start, business_unit, metric
+                                   ORDER BY __row DESC) = 1"""
+
+
+def simple(con: duckdb.DuckDBPyConnection, canon: Canonical, key: str, select: str) -> str:
+    """One row per file row (people, org); the last row per key wins, earlier ones are
+    rejected as duplicates."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE shaped AS
+        SELECT *, CASE WHEN __reason IS NULL AND row_number() OVER w > 1 THEN
+            '{key}: duplicate ''' || {key} || ''' in this file; a later row replaces it'
+            ELSE __reason END AS __final_reason
+        FROM {canon.table}
+        WINDOW w AS (PARTITION BY CASE WHEN __reason IS NULL THEN {key} END,
+                     __reason IS NULL ORDER BY __row DESC)""")
+    return f"SELECT {select} FROM shaped WHERE __final_reason IS NULL"

@@ -1,0 +1,1 @@
+"""Metrics: pure functions over a warehouse connection and filters, returning Polars frames."""

@@ -1,0 +1,268 @@
+"""The DuckDB warehouse: one file, its schema, migrations and derived tables.
+
+Concurrency (measured, see shared DESIGN.md): across processes a DuckDB file has
+one writer *or* many readers. So the app only ever opens short-lived read-only
+connections, and every write goes through `connect(..., read_only=False)`, which
+retries for a while when a reader holds the lock and then fails with a readable
+message instead of DuckDB's "Conflicting lock" text.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+SCHEMA_VERSION = 1
+DEFAULT_DB = Path("data") / "inward.duckdb"
+
+TICKET_COLUMNS = (
+    "ticket_id", "source", "service_team", "requester_id", "requester_department",
+    "requester_type", "channel", "category", "priority", "ticket_type", "status",
+    "created_at", "updated_at", "first_response_at", "resolved_at", "reopen_count",
+    "subject", "ingest_id",
+)
+SURVEY_COLUMNS = (
+    "response_id", "source", "survey", "submitted_at", "respondent_id",
+    "respondent_department", "service_team", "ticket_id", "metric", "score",
+    "scale_min", "scale_max", "comment", "ingest_id",
+)
+OUTCOME_COLUMNS = ("period_start", "business_unit", "metric", "value", "source", "ingest_id")
+PEOPLE_COLUMNS = ("person_id", "department", "person_type", "active_from", "active_to",
+                  "ingest_id")
+ORG_COLUMNS = ("department", "business_unit", "ingest_id")
+
+# Each migration is applied once, in order, inside one transaction with the
+# version bump; append new ones, never edit old ones.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE IF NOT EXISTS tickets (
+        ticket_id VARCHAR NOT NULL, source VARCHAR NOT NULL, service_team VARCHAR,
+        requester_id VARCHAR, requester_department VARCHAR, requester_type VARCHAR,
+        channel VARCHAR, category VARCHAR, priority VARCHAR, ticket_type VARCHAR,
+        status VARCHAR, created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ,
+        first_response_at TIMESTAMPTZ, resolved_at TIMESTAMPTZ, reopen_count INTEGER,
+        subject VARCHAR, ingest_id BIGINT,
+        PRIMARY KEY (source, ticket_id)
+    );
+    CREATE TABLE IF NOT EXISTS survey_responses (
+        response_id VARCHAR NOT NULL, source VARCHAR NOT NULL, survey VARCHAR,
+        submitted_at TIMESTAMPTZ, respondent_id VARCHAR, respondent_department VARCHAR,
+        service_team VARCHAR, ticket_id VARCHAR, metric VARCHAR NOT NULL, score DOUBLE,
+        scale_min DOUBLE, scale_max DOUBLE, comment VARCHAR, ingest_id BIGINT,
+        PRIMARY KEY (source, response_id, metric)
+    );
+    CREATE TABLE IF NOT EXISTS external_outcomes (
+        period_start DATE NOT NULL, business_unit VARCHAR NOT NULL, metric VARCHAR NOT NULL,
+        value DOUBLE, source VARCHAR, ingest_id BIGINT,
+        PRIMARY KEY (period_start, business_unit, metric)
+    );
+    CREATE TABLE IF NOT EXISTS people (
+        person_id VARCHAR PRIMARY KEY, department VARCHAR, person_type VARCHAR,
+        active_from DATE, active_to DATE, ingest_id BIGINT
+    );
+    CREATE TABLE IF NOT EXISTS org (
+        department VARCHAR PRIMARY KEY, business_unit VARCHAR, ingest_id BIGINT
+    );
+    CREATE SEQUENCE IF NOT EXISTS ingest_seq START 1;
+    CREATE TABLE IF NOT EXISTS ingests (
+        ingest_id BIGINT PRIMARY KEY, source_file VARCHAR, sha256 VARCHAR, format VARCHAR,
+        kind VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT,
+        started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, status VARCHAR, message VARCHAR
+    );
+    CREATE TABLE IF NOT EXISTS rejected_rows (
+        ingest_id BIGINT, source_file VARCHAR, row_number BIGINT, reason VARCHAR, raw VARCHAR
+    );
+    CREATE TABLE IF NOT EXISTS ticket_business_minutes (
+        source VARCHAR, ticket_id VARCHAR, first_response_business_minutes DOUBLE,
+        resolution_business_minutes DOUBLE, PRIMARY KEY (source, ticket_id)
+    );
+    CREATE TABLE IF NOT EXISTS sla_targets (
+        service_team VARCHAR, priority VARCHAR, first_response_minutes DOUBLE,
+        resolution_minutes DOUBLE, business BOOLEAN, PRIMARY KEY (service_team, priority)
+    );
+    CREATE TABLE IF NOT EXISTS requester_engagement (
+        requester_id VARCHAR, service_team VARCHAR, requester_department VARCHAR,
+        requester_type VARCHAR, first_ticket_at TIMESTAMPTZ, last_ticket_at TIMESTAMPTZ,
+        tickets BIGINT, typical_gap_days DOUBLE, days_silent DOUBLE, p_alive DOUBLE,
+        status VARCHAR, reason VARCHAR
+    );
+    """,
+)
+
+# Views are recreated on every migrate so their definition always matches the code.
+TICKET_TIMES_VIEW = """
+CREATE OR REPLACE VIEW ticket_times AS
+WITH base AS (
+    SELECT t.*,
+        date_diff('second', t.created_at, t.first_response_at) / 60.0 AS first_response_minutes,
+        date_diff('second', t.created_at, t.resolved_at) / 60.0 AS resolution_minutes,
+        b.first_response_business_minutes,
+        b.resolution_business_minutes,
+        coalesce(st.first_response_minutes, sd.first_response_minutes)
+            AS sla_first_response_target,
+        coalesce(st.resolution_minutes, sd.resolution_minutes) AS sla_resolution_target,
+        coalesce(st.business, sd.business) AS sla_business
+    FROM tickets t
+    LEFT JOIN ticket_business_minutes b USING (source, ticket_id)
+    LEFT JOIN sla_targets st
+        ON st.service_team = t.service_team AND st.priority = t.priority
+    LEFT JOIN sla_targets sd
+        ON sd.service_team = '*' AND sd.priority = t.priority
+)
+SELECT * EXCLUDE (sla_business),
+    CASE
+        WHEN sla_first_response_target IS NULL THEN NULL
+        WHEN first_response_at IS NOT NULL THEN
+            (CASE WHEN sla_business THEN first_response_business_minutes
+                  ELSE first_response_minutes END) <= sla_first_response_target
+        ELSE NULL
+    END AS sla_first_response_met,
+    CASE
+        WHEN sla_resolution_target IS NULL THEN NULL
+        WHEN resolved_at IS NOT NULL THEN
+            (CASE WHEN sla_business THEN resolution_business_minutes
+                  ELSE resolution_minutes END) <= sla_resolution_target
+        ELSE NULL
+    END AS sla_resolution_met
+FROM base
+"""
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the warehouse's write lock (or a reader blocks a writer)."""
+
+
+def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Warehouse path per CONTRACT: --db, else $INWARD_DB, else data/inward.duckdb."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("INWARD_DB")
+    return Path(env) if env else DEFAULT_DB
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflict" in text or "could not set" in text)
+
+
+def connect(path: str | os.PathLike[str], read_only: bool = False,
+            wait_seconds: float = 30.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting up to `wait_seconds` while another process holds the lock.
+
+    Read-only connections are opened with external access disabled so that every
+    app connection in a process shares one configuration (DuckDB refuses mixed
+    configurations for the same file in one process).
+    """
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    config = {"enable_external_access": "false"} if read_only else {}
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc):
+                raise
+            if time.monotonic() >= deadline:
+                who = "reading" if not read_only else "writing"
+                raise WarehouseBusy(
+                    f"the warehouse {path} is busy: another process is {who} it "
+                    f"(waited {wait_seconds:.0f} s); try again in a moment"
+                ) from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+@contextmanager
+def writer(path: str | os.PathLike[str], wait_seconds: float = 60.0
+           ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A migrated read-write connection, closed on exit so readers can come back."""
+    con = connect(path, read_only=False, wait_seconds=wait_seconds)
+    try:
+        migrate(con)
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def reader(path: str | os.PathLike[str], wait_seconds: float = 30.0
+           ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived read-only connection (cheap: ~10 ms), closed on exit."""
+    con = connect(path, read_only=True, wait_seconds=wait_seconds)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.sql(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'inward_meta'"
+    ).fetchall()[0][0]
+    if not exists:
+        return 0
+    rows = con.sql("SELECT value FROM inward_meta WHERE key = 'schema_version'").fetchall()
+    return int(rows[0][0]) if rows else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring the schema up to SCHEMA_VERSION; idempotent and transactional."""
+    current = schema_version(con)
+    if current > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"this warehouse has schema version {current}, newer than this Inward "
+            f"({SCHEMA_VERSION}); upgrade Inward"
+        )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("CREATE TABLE IF NOT EXISTS inward_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            con.execute(MIGRATIONS[version - 1])
+        con.execute(TICKET_TIMES_VIEW)
+        con.execute(
+            "INSERT OR REPLACE INTO inward_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def bump_version(con: duckdb.DuckDBPyConnection) -> None:
+    """Record that data changed; caches key on this so pages never show stale numbers."""
+    con.execute(
+        "INSERT OR REPLACE INTO inward_meta VALUES ('data_version', "
+        "CAST(coalesce((SELECT CAST(value AS BIGINT) FROM inward_meta "
+        "WHERE key = 'data_version'), 0) + 1 AS VARCHAR))"
+    )
+
+
+def data_version(path: str | os.PathLike[str]) -> str:
+    """A cheap cache key for the warehouse's contents: file mtime and size.
+
+    Reading the file's stat avoids opening a connection (and taking a lock) on
+    every Streamlit rerun; any committed write changes the file.
+    """
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        return "missing"
+    wal = p.with_name(p.name + ".wal")
+    wal_part = f"-{wal.stat().st_mtime_ns}" if wal.exists() else ""
+    return f"{st.st_mtime_ns}-{st.st_size}{wal_part}"
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row count of every contract table, for the Data page and tests."""
+    names = ("tickets", "survey_responses", "external_outcomes", "people", "org",
+             "ingests", "rejected_rows", "requester_engagement")
+    return {n: con.sql(f"SELECT count(*) FROM {n}").fetchall()[0][0] for n in names}
