@@ -51,8 +51,8 @@ def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="inward",
         description="Inward: analytics for internal customer service (IT, HR, finance, "
-                    "facilities…). Load ticket and survey exports, then see response times, "
-                    "who stops coming, and which internal metrics move external outcomes.",
+        "facilities…). Load ticket and survey exports, then see response times, "
+        "who stops coming, and which internal metrics move external outcomes.",
     )
     ap.add_argument("--config", help="config file (default: $INWARD_CONFIG or ./inward.toml)")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -69,8 +69,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
     _add_db(p)
     p.add_argument("--kind", choices=KINDS, help="what the files hold (default: detected)")
-    p.add_argument("--format", dest="fmt", choices=formats(), default="auto",
-                   help="export layout (default: auto-detect)")
+    p.add_argument(
+        "--format",
+        dest="fmt",
+        choices=formats(),
+        default="auto",
+        help="export layout (default: auto-detect)",
+    )
     p.add_argument("--timezone", help="zone for naive timestamps (default: config, else UTC)")
     p.add_argument("--json", action="store_true", help="print the ingests rows as JSON")
 
@@ -84,8 +89,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="date_from", type=_date, help="first day (created_at)")
     p.add_argument("--to", dest="date_to", type=_date, help="last day (created_at)")
     p.add_argument("--team", action="append", default=[], help="service team (repeatable)")
-    p.add_argument("--department", action="append", default=[],
-                   help="requester department (repeatable)")
+    p.add_argument(
+        "--department", action="append", default=[], help="requester department (repeatable)"
+    )
     _add_format(p)
     return ap
 
@@ -118,10 +124,18 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         raise Failure(f"no such file or folder: {missing[0]}")
     if not expand(args.paths):
         raise Failure(f"no supported files in {', '.join(args.paths)}")
-    report: Callable[[object], None] | None = None if args.json else (
-        lambda r: print(r.summary(), flush=True))  # type: ignore[attr-defined]
-    results = ingest_paths(db, args.paths, config, kind=args.kind, fmt=args.fmt,
-                           timezone=args.timezone, progress=report)
+    report: Callable[[object], None] | None = (
+        None if args.json else (lambda r: print(r.summary(), flush=True))
+    )  # type: ignore[attr-defined]
+    results = ingest_paths(
+        db,
+        args.paths,
+        config,
+        kind=args.kind,
+        fmt=args.fmt,
+        timezone=args.timezone,
+        progress=report,
+    )
     if args.json:
         print(json.dumps([r.as_json() for r in results], indent=1))
     return 1 if any(r.status == "refused" for r in results) else 0
@@ -131,10 +145,25 @@ def _serve(db: Path, port: int, config: str | None) -> int:
     env = dict(os.environ, INWARD_DB=str(Path(db).resolve()))
     if config:
         env["INWARD_CONFIG"] = str(Path(config).resolve())
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP),
-           "--server.port", str(port), "--server.headless", "true",
-           "--browser.gatherUsageStats", "false", "--server.runOnSave", "false",
-           "--server.fileWatcherType", "none"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.runOnSave",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--client.toolbarMode",
+        "viewer",
+    ]
     _err(f"Inward is starting on http://localhost:{port} (Ctrl+C to stop)")
     try:
         return subprocess.call(cmd, env=env)
@@ -162,8 +191,12 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         by = group_columns(args.by)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    filters = Filters(date_from=args.date_from, date_to=args.date_to, teams=tuple(args.team),
-                      departments=tuple(args.department))
+    filters = Filters(
+        date_from=args.date_from,
+        date_to=args.date_to,
+        teams=tuple(args.team),
+        departments=tuple(args.department),
+    )
     with warehouse.reader(db) as con:
         if con.sql("SELECT count(*) FROM tickets").fetchall()[0][0] == 0:
             raise Failure(f"the warehouse {db} has no tickets yet: run 'inward ingest' first")

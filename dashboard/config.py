@@ -114,7 +114,9 @@ class Config:
 
 def _zone(key: str, value: Any) -> str:
     if not isinstance(value, str):
-        raise ConfigError(f"{key}: expected a time zone name such as 'Europe/Berlin', got {value!r}")
+        raise ConfigError(
+            f"{key}: expected a time zone name such as 'Europe/Berlin', got {value!r}"
+        )
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -167,18 +169,26 @@ def _calendar(key: str, raw: dict[str, Any], base: Calendar) -> Calendar:
     _check_keys(key, raw, {"timezone", "workdays", "hours", "holidays"})
     cal = base
     if "timezone" in raw:
-        cal = Calendar(_zone(f"{key}.timezone", raw["timezone"]), cal.workdays, cal.start, cal.end,
-                       cal.holidays)
+        cal = Calendar(
+            _zone(f"{key}.timezone", raw["timezone"]),
+            cal.workdays,
+            cal.start,
+            cal.end,
+            cal.holidays,
+        )
     if "workdays" in raw:
         days = raw["workdays"]
         if not isinstance(days, list) or any(str(d).lower() not in WEEKDAYS for d in days):
-            raise ConfigError(f"{key}.workdays: expected a list of {', '.join(WEEKDAYS)}, got {days!r}")
-        cal = Calendar(cal.timezone, tuple(str(d).lower() for d in days), cal.start, cal.end,
-                       cal.holidays)
+            raise ConfigError(
+                f"{key}.workdays: expected a list of {', '.join(WEEKDAYS)}, got {days!r}"
+            )
+        cal = Calendar(
+            cal.timezone, tuple(str(d).lower() for d in days), cal.start, cal.end, cal.holidays
+        )
     if "hours" in raw:
         hours = raw["hours"]
         if not isinstance(hours, list) or len(hours) != 2:
-            raise ConfigError(f"{key}.hours: expected [\"HH:MM\", \"HH:MM\"], got {hours!r}")
+            raise ConfigError(f'{key}.hours: expected ["HH:MM", "HH:MM"], got {hours!r}')
         start, end = _clock(f"{key}.hours", hours[0]), _clock(f"{key}.hours", hours[1])
         if end <= start:
             raise ConfigError(f"{key}.hours: the end {hours[1]} must be after the start {hours[0]}")
@@ -202,8 +212,9 @@ def _targets(key: str, value: Any, base: dict[str, int]) -> dict[str, int]:
 def _sla(key: str, raw: dict[str, Any], base: SlaTargets) -> SlaTargets:
     _check_keys(key, raw, {"first_response", "resolution", "business"})
     return SlaTargets(
-        first_response=_targets(f"{key}.first_response", raw.get("first_response", {}),
-                                base.first_response),
+        first_response=_targets(
+            f"{key}.first_response", raw.get("first_response", {}), base.first_response
+        ),
         resolution=_targets(f"{key}.resolution", raw.get("resolution", {}), base.resolution),
         business=_bool(f"{key}.business", raw.get("business", base.business)),
     )
@@ -233,8 +244,14 @@ def _goals(raw: Any) -> tuple[Goal, ...]:
         direction = g.get("direction", "higher")
         if direction not in ("higher", "lower"):
             raise ConfigError(f"{key}.direction: expected 'higher' or 'lower', got {direction!r}")
-        goals.append(Goal(str(g["metric"]), _float(f"{key}.target", g["target"], -1e18), direction,
-                          str(g.get("label", ""))))
+        goals.append(
+            Goal(
+                str(g["metric"]),
+                _float(f"{key}.target", g["target"], -1e18),
+                direction,
+                str(g.get("label", "")),
+            )
+        )
     return tuple(goals)
 
 
@@ -247,8 +264,16 @@ def _str_map(key: str, raw: Any) -> dict[str, str]:
 
 
 TOP_KEYS = {
-    "timezone", "anonymity_min_group", "alignment_min_periods", "calendar", "sla",
-    "engagement", "queries", "mapping", "survey_questions", "goals",
+    "timezone",
+    "anonymity_min_group",
+    "alignment_min_periods",
+    "calendar",
+    "sla",
+    "engagement",
+    "queries",
+    "mapping",
+    "survey_questions",
+    "goals",
 }
 
 
@@ -260,30 +285,39 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
     _check_keys("engagement", eng_raw, set(EngagementSettings.__dataclass_fields__))
     ed = EngagementSettings()
     engagement = EngagementSettings(
-        gap_multiplier=_float("engagement.gap_multiplier",
-                              eng_raw.get("gap_multiplier", ed.gap_multiplier), 1.0),
+        gap_multiplier=_float(
+            "engagement.gap_multiplier", eng_raw.get("gap_multiplier", ed.gap_multiplier), 1.0
+        ),
         min_tickets=_int("engagement.min_tickets", eng_raw.get("min_tickets", ed.min_tickets), 2),
-        at_risk_p_alive=_float("engagement.at_risk_p_alive",
-                               eng_raw.get("at_risk_p_alive", ed.at_risk_p_alive)),
-        gone_quiet_p_alive=_float("engagement.gone_quiet_p_alive",
-                                  eng_raw.get("gone_quiet_p_alive", ed.gone_quiet_p_alive)),
+        at_risk_p_alive=_float(
+            "engagement.at_risk_p_alive", eng_raw.get("at_risk_p_alive", ed.at_risk_p_alive)
+        ),
+        gone_quiet_p_alive=_float(
+            "engagement.gone_quiet_p_alive",
+            eng_raw.get("gone_quiet_p_alive", ed.gone_quiet_p_alive),
+        ),
         show_names=_bool("engagement.show_names", eng_raw.get("show_names", ed.show_names)),
     )
     q_raw = _table("queries", raw.get("queries", {}))
     _check_keys("queries", q_raw, set(QuerySettings.__dataclass_fields__))
     qd = QuerySettings()
     queries = QuerySettings(
-        time_limit_seconds=_float("queries.time_limit_seconds",
-                                  q_raw.get("time_limit_seconds", qd.time_limit_seconds), 0.1),
+        time_limit_seconds=_float(
+            "queries.time_limit_seconds",
+            q_raw.get("time_limit_seconds", qd.time_limit_seconds),
+            0.1,
+        ),
         row_cap=_int("queries.row_cap", q_raw.get("row_cap", qd.row_cap), 1),
     )
     mapping_raw = _table("mapping", raw.get("mapping", {}))
     return Config(
         timezone=_zone("timezone", raw.get("timezone", d.timezone)),
-        anonymity_min_group=_int("anonymity_min_group",
-                                 raw.get("anonymity_min_group", d.anonymity_min_group), 1),
-        alignment_min_periods=_int("alignment_min_periods",
-                                   raw.get("alignment_min_periods", d.alignment_min_periods), 3),
+        anonymity_min_group=_int(
+            "anonymity_min_group", raw.get("anonymity_min_group", d.anonymity_min_group), 1
+        ),
+        alignment_min_periods=_int(
+            "alignment_min_periods", raw.get("alignment_min_periods", d.alignment_min_periods), 3
+        ),
         calendars=_per_team("calendar", raw.get("calendar", {}), _calendar, Calendar()),
         slas=_per_team("sla", raw.get("sla", {}), _sla, SlaTargets()),
         engagement=engagement,

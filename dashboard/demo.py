@@ -82,12 +82,20 @@ CHANNEL_P = np.array([0.45, 0.3, 0.12, 0.1, 0.03])
 OUTAGE = (datetime(2026, 1, 12), datetime(2026, 2, 2))
 LINK_LAG_WEEKS = 2
 COMMENTS = {
-    "low": ("Took far too long to get an answer.", "Had to chase the team several times.",
-            "The issue came back after it was closed.", "Nobody told me what was happening.",
-            "Ticket was closed without fixing the problem."),
+    "low": (
+        "Took far too long to get an answer.",
+        "Had to chase the team several times.",
+        "The issue came back after it was closed.",
+        "Nobody told me what was happening.",
+        "Ticket was closed without fixing the problem.",
+    ),
     "mid": ("Fine, but slower than I hoped.", "Got there in the end.", "OK service."),
-    "high": ("Quick and friendly, thank you!", "Solved on the first try.",
-             "Great help, very clear explanation.", "Fast response, problem fixed."),
+    "high": (
+        "Quick and friendly, thank you!",
+        "Solved on the first try.",
+        "Great help, very clear explanation.",
+        "Fast response, problem fixed.",
+    ),
 }
 
 
@@ -114,19 +122,25 @@ def _people(rng: np.random.Generator, n: int) -> pl.DataFrame:
     # some contractors sit in Engineering
     eng = (np.array(names)[dept] == "Engineering") & (rng.random(n) < 0.15)
     kinds[eng] = "contractor"
-    joined = START - timedelta(days=400) + np.array(
-        [timedelta(days=int(x)) for x in rng.integers(0, 400 + DAYS - 60, n)])
+    joined = (
+        START
+        - timedelta(days=400)
+        + np.array([timedelta(days=int(x)) for x in rng.integers(0, 400 + DAYS - 60, n)])
+    )
     leaves = rng.random(n) < 0.05
-    left = np.where(leaves, joined + np.array(
-        [timedelta(days=int(x)) for x in rng.integers(60, 500, n)]), None)
+    left = np.where(
+        leaves, joined + np.array([timedelta(days=int(x)) for x in rng.integers(60, 500, n)]), None
+    )
     left = np.array([x if x is not None and x < END else None for x in left], dtype=object)
-    return pl.DataFrame({
-        "person_id": [f"u{i:05d}" for i in range(n)],
-        "department": np.array(names)[dept],
-        "person_type": kinds.astype(str),
-        "active_from": [d.date() for d in joined],
-        "active_to": [d.date() if d is not None else None for d in left],
-    })
+    return pl.DataFrame(
+        {
+            "person_id": [f"u{i:05d}" for i in range(n)],
+            "department": np.array(names)[dept],
+            "person_type": kinds.astype(str),
+            "active_from": [d.date() for d in joined],
+            "active_to": [d.date() if d is not None else None for d in left],
+        }
+    )
 
 
 def _weekly_link(rng: np.random.Generator, weeks: int) -> np.ndarray:
@@ -137,8 +151,9 @@ def _weekly_link(rng: np.random.Generator, weeks: int) -> np.ndarray:
     return z
 
 
-def _arrivals(rng: np.random.Generator, people: pl.DataFrame, target: int
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _arrivals(
+    rng: np.random.Generator, people: pl.DataFrame, target: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-requester Poisson arrivals thinned by weekly/yearly seasonality.
 
     Returns person index, main-team flag, created (epoch seconds), regular flag.
@@ -146,11 +161,15 @@ def _arrivals(rng: np.random.Generator, people: pl.DataFrame, target: int
     n = people.height
     regular = rng.random(n) < 0.45
     occasional = ~regular & (rng.random(n) < 0.6)
-    gap_days = np.where(regular, rng.uniform(5, 21, n),
-                        np.where(occasional, rng.uniform(70, 160, n), rng.uniform(25, 60, n)))
+    gap_days = np.where(
+        regular,
+        rng.uniform(5, 21, n),
+        np.where(occasional, rng.uniform(70, 160, n), rng.uniform(25, 60, n)),
+    )
     start = np.array([max(d, START.date()) for d in people["active_from"].to_list()])
-    stop = np.array([min(d, END.date()) if d is not None else END.date()
-                     for d in people["active_to"].to_list()])
+    stop = np.array(
+        [min(d, END.date()) if d is not None else END.date() for d in people["active_to"].to_list()]
+    )
     span = np.array([(b - a).days for a, b in zip(start, stop, strict=True)], dtype=float)
     span = np.clip(span, 0, None)
     expected = span / gap_days
@@ -163,8 +182,9 @@ def _arrivals(rng: np.random.Generator, people: pl.DataFrame, target: int
     # business-hours arrival time of day (after-hours ~12 %)
     day = np.floor(created / 86400) * 86400
     after = rng.random(who.size) < 0.12
-    tod = np.where(after, rng.uniform(0, 24, who.size), np.clip(rng.normal(11.5, 2.2, who.size),
-                                                                  8, 17.5))
+    tod = np.where(
+        after, rng.uniform(0, 24, who.size), np.clip(rng.normal(11.5, 2.2, who.size), 8, 17.5)
+    )
     created = day + tod * 3600 + rng.integers(0, 60, who.size)
     dt = np.array(created, dtype="datetime64[s]")
     weekday = (dt.astype("datetime64[D]").view("int64") - 4) % 7  # 0 = Monday
@@ -191,11 +211,15 @@ def write_demo(folder: str | Path, seed: int = 7, tickets: int = 50_000) -> Demo
     bu = np.array([DEPARTMENTS[d][1] for d in dept])
 
     main_team = rng.choice(len(TEAMS), size=n_people, p=TEAM_SHARE)
-    team = np.where(rng.random(m) < 0.7, main_team[who], rng.choice(len(TEAMS), size=m,
-                                                                     p=TEAM_SHARE))
+    team = np.where(
+        rng.random(m) < 0.7, main_team[who], rng.choice(len(TEAMS), size=m, p=TEAM_SHARE)
+    )
     prio = rng.choice(4, size=m, p=PRIORITY_P)
-    ttype = rng.choice(np.array(["incident", "request", "question", "problem", "change"]),
-                       size=m, p=[0.38, 0.47, 0.12, 0.02, 0.01])
+    ttype = rng.choice(
+        np.array(["incident", "request", "question", "problem", "change"]),
+        size=m,
+        p=[0.38, 0.47, 0.12, 0.02, 0.01],
+    )
     # planted 2: Sales turns reactive over the last six months
     shift_start = (END - timedelta(days=183)).timestamp()
     progress = np.clip((created - shift_start) / (END.timestamp() - shift_start), 0, 1)
@@ -214,8 +238,11 @@ def write_demo(folder: str | Path, seed: int = 7, tickets: int = 50_000) -> Demo
     res = np.maximum(TEAM_RES[team] * speed * rng.lognormal(0, 0.8, m), fr + 5)
     cs_it = (bu == "Customer Support") & (team == 0)
     res = np.where(cs_it, res * np.exp(0.8 * link[week]), res)
-    outage = ((created >= OUTAGE[0].timestamp()) & (created < OUTAGE[1].timestamp())
-              & np.isin(team, [0, 3]))
+    outage = (
+        (created >= OUTAGE[0].timestamp())
+        & (created < OUTAGE[1].timestamp())
+        & np.isin(team, [0, 3])
+    )
     res = np.where(outage, res * 4, res)
     fr = np.where(outage, fr * 3, fr)
     # waits outside business hours roll over to the next working morning
@@ -245,39 +272,51 @@ def write_demo(folder: str | Path, seed: int = 7, tickets: int = 50_000) -> Demo
     open_now = resolved_ts > end_ts
     first_ts = created + fr * 60
     fr_missing = first_ts > end_ts
-    status = np.where(open_now, rng.choice(np.array(["open", "pending", "on_hold", "new"]),
-                                           size=m, p=[0.6, 0.25, 0.1, 0.05]),
-                      np.where(resolved_ts < end_ts - 7 * 86400, "closed", "solved"))
+    status = np.where(
+        open_now,
+        rng.choice(
+            np.array(["open", "pending", "on_hold", "new"]), size=m, p=[0.6, 0.25, 0.1, 0.05]
+        ),
+        np.where(resolved_ts < end_ts - 7 * 86400, "closed", "solved"),
+    )
     status = np.where(open_now & fr_missing, "new", status)
     updated_ts = np.where(open_now, np.minimum(created + 86400, end_ts), resolved_ts + 3600)
 
     keep = ~drop
     ids = np.arange(1, m + 1)
-    tick = pl.DataFrame({
-        "ticket_id": [f"INW-{i:06d}" for i in ids],
-        "service_team": np.array(TEAMS)[team],
-        "requester_id": people["person_id"].to_numpy()[who],
-        "requester_department": dept,
-        "requester_type": ptype,
-        "channel": channel,
-        "category": cats,
-        "priority": PRIORITIES[prio],
-        "ticket_type": ttype,
-        "status": status,
-        "created_at": _iso(created),
-        "updated_at": _iso(updated_ts),
-        "first_response_at": _iso(np.where(fr_missing, np.nan, first_ts)),
-        "resolved_at": _iso(np.where(open_now, np.nan, resolved_ts)),
-        "reopen_count": reopen,
-        "subject": [f"{c} — request" for c in cats],
-    }).filter(pl.Series(keep))
+    tick = pl.DataFrame(
+        {
+            "ticket_id": [f"INW-{i:06d}" for i in ids],
+            "service_team": np.array(TEAMS)[team],
+            "requester_id": people["person_id"].to_numpy()[who],
+            "requester_department": dept,
+            "requester_type": ptype,
+            "channel": channel,
+            "category": cats,
+            "priority": PRIORITIES[prio],
+            "ticket_type": ttype,
+            "status": status,
+            "created_at": _iso(created),
+            "updated_at": _iso(updated_ts),
+            "first_response_at": _iso(np.where(fr_missing, np.nan, first_ts)),
+            "resolved_at": _iso(np.where(open_now, np.nan, resolved_ts)),
+            "reopen_count": reopen,
+            "subject": [f"{c} — request" for c in cats],
+        }
+    ).filter(pl.Series(keep))
 
     person_ids = people["person_id"].to_list()
-    files = DemoFiles(folder / "org.csv", folder / "people.csv", folder / "tickets.csv",
-                      folder / "surveys.csv", folder / "outcomes.csv",
-                      tuple((person_ids[q], TEAMS[main_team[q]]) for q in sorted(quit_at)))
-    pl.DataFrame({"department": list(DEPARTMENTS),
-                  "business_unit": [v[1] for v in DEPARTMENTS.values()]}).write_csv(files.org)
+    files = DemoFiles(
+        folder / "org.csv",
+        folder / "people.csv",
+        folder / "tickets.csv",
+        folder / "surveys.csv",
+        folder / "outcomes.csv",
+        tuple((person_ids[q], TEAMS[main_team[q]]) for q in sorted(quit_at)),
+    )
+    pl.DataFrame(
+        {"department": list(DEPARTMENTS), "business_unit": [v[1] for v in DEPARTMENTS.values()]}
+    ).write_csv(files.org)
     people.write_csv(files.people)
     tick.write_csv(files.tickets)
     _surveys(rng, tick, res[keep], reopen[keep], bad[keep]).write_csv(files.surveys)
@@ -302,13 +341,21 @@ def _iso(epoch: np.ndarray) -> list[str | None]:
     """Epoch seconds → naive ISO strings (UTC wall clock) with None for NaN."""
     out: list[str | None] = []
     for v in epoch:
-        out.append(None if np.isnan(v) else
-                   np.datetime64(int(v), "s").astype(datetime).strftime("%Y-%m-%d %H:%M:%S"))
+        out.append(
+            None
+            if np.isnan(v)
+            else np.datetime64(int(v), "s").astype(datetime).strftime("%Y-%m-%d %H:%M:%S")
+        )
     return out
 
 
-def _surveys(rng: np.random.Generator, tick: pl.DataFrame, res: np.ndarray,
-             reopen: np.ndarray, bad: np.ndarray) -> pl.DataFrame:
+def _surveys(
+    rng: np.random.Generator,
+    tick: pl.DataFrame,
+    res: np.ndarray,
+    reopen: np.ndarray,
+    bad: np.ndarray,
+) -> pl.DataFrame:
     """CSAT (1–5) on ~30 % of resolved tickets, NPS (0–10) on ~10 %, with comments.
 
     Planted 4: reopened tickets score ~1.2 lower; slow resolution scores lower too.
@@ -316,12 +363,16 @@ def _surveys(rng: np.random.Generator, tick: pl.DataFrame, res: np.ndarray,
     resolved = tick["resolved_at"].is_not_null().to_numpy()
     n = tick.height
     asked = resolved & (rng.random(n) < 0.3)
-    team_med = tick.with_columns(pl.Series("res", res)).group_by("service_team").agg(
-        pl.col("res").median().alias("med"))
+    team_med = (
+        tick.with_columns(pl.Series("res", res))
+        .group_by("service_team")
+        .agg(pl.col("res").median().alias("med"))
+    )
     med = tick.select("service_team").join(team_med, on="service_team", how="left")["med"]
     slow = np.log(res / med.to_numpy())
-    latent = 4.3 - 0.35 * np.clip(slow, -2, 3) - 1.2 * (reopen > 0) - 1.0 * bad + rng.normal(
-        0, 0.6, n)
+    latent = (
+        4.3 - 0.35 * np.clip(slow, -2, 3) - 1.2 * (reopen > 0) - 1.0 * bad + rng.normal(0, 0.6, n)
+    )
     csat = np.clip(np.round(latent), 1, 5).astype(int)
     nps_asked = asked & (rng.random(n) < 0.33)
     nps = np.clip(np.round(latent * 2.2 - 1 + rng.normal(0, 1.2, n)), 0, 10).astype(int)
@@ -331,21 +382,24 @@ def _surveys(rng: np.random.Generator, tick: pl.DataFrame, res: np.ndarray,
     resolved_at = tick["resolved_at"].to_numpy()
     submitted = [
         (datetime.fromisoformat(r) + timedelta(hours=float(h))).strftime("%Y-%m-%d %H:%M:%S")
-        if r is not None else None
+        if r is not None
+        else None
         for r, h in zip(resolved_at, rng.uniform(1, 72, n), strict=True)
     ]
-    frame = pl.DataFrame({
-        "response_id": [f"S-{i:06d}" for i in range(n)],
-        "survey": "Internal service CSAT",
-        "submitted_at": submitted,
-        "respondent_id": tick["requester_id"],
-        "department": tick["requester_department"],
-        "service_team": tick["service_team"],
-        "ticket_id": tick["ticket_id"],
-        "csat": csat,
-        "nps": pl.Series(nps).set(pl.Series(~nps_asked), None),
-        "comment": pl.Series(comment.tolist(), dtype=pl.String),
-    })
+    frame = pl.DataFrame(
+        {
+            "response_id": [f"S-{i:06d}" for i in range(n)],
+            "survey": "Internal service CSAT",
+            "submitted_at": submitted,
+            "respondent_id": tick["requester_id"],
+            "department": tick["requester_department"],
+            "service_team": tick["service_team"],
+            "ticket_id": tick["ticket_id"],
+            "csat": csat,
+            "nps": pl.Series(nps).set(pl.Series(~nps_asked), None),
+            "comment": pl.Series(comment.tolist(), dtype=pl.String),
+        }
+    )
     cutoff = END.strftime("%Y-%m-%d %H:%M:%S")
     return frame.filter(pl.Series(asked)).filter(pl.col("submitted_at") <= cutoff)
 
@@ -363,17 +417,23 @@ def _outcomes(rng: np.random.Generator, link: np.ndarray) -> pl.DataFrame:
         trend = rng.normal(0, 0.02)
         walk = np.cumsum(rng.normal(0, 0.4, weeks))
         for w in range(weeks):
-            effect = -3.0 * link[w - LINK_LAG_WEEKS] if (unit == "Customer Support"
-                                                          and w >= LINK_LAG_WEEKS) else 0.0
-            rows.append({
-                "period_start": (monday0 + timedelta(weeks=w)).isoformat(),
-                "business_unit": unit,
-                "customer_csat": round(82 + trend * w + 0.3 * walk[w] + effect
-                                       + rng.normal(0, 1.0), 2),
-                "nps": round(31 + 0.5 * walk[w] + rng.normal(0, 3), 1),
-                "churn_rate": round(max(0.2, 2.0 + 0.05 * walk[w] + rng.normal(0, 0.15)), 3),
-                "revenue": round(1e6 * (1 + 0.004 * w) * (1 + rng.normal(0, 0.03)), 0),
-            })
+            effect = (
+                -3.0 * link[w - LINK_LAG_WEEKS]
+                if (unit == "Customer Support" and w >= LINK_LAG_WEEKS)
+                else 0.0
+            )
+            rows.append(
+                {
+                    "period_start": (monday0 + timedelta(weeks=w)).isoformat(),
+                    "business_unit": unit,
+                    "customer_csat": round(
+                        82 + trend * w + 0.3 * walk[w] + effect + rng.normal(0, 1.0), 2
+                    ),
+                    "nps": round(31 + 0.5 * walk[w] + rng.normal(0, 3), 1),
+                    "churn_rate": round(max(0.2, 2.0 + 0.05 * walk[w] + rng.normal(0, 0.15)), 3),
+                    "revenue": round(1e6 * (1 + 0.004 * w) * (1 + rng.normal(0, 0.03)), 0),
+                }
+            )
     return pl.DataFrame(rows)
 
 

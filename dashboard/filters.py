@@ -35,8 +35,9 @@ class Filters:
     categories: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
 
-    def where(self, columns: dict[str, str] | None = None, time_column: str = "created_at"
-              ) -> tuple[str, dict[str, Any]]:
+    def where(
+        self, columns: dict[str, str] | None = None, time_column: str = "created_at"
+    ) -> tuple[str, dict[str, Any]]:
         """SQL condition and named parameters; `columns` renames filter columns for
         tables other than ticket_times (e.g. surveys' respondent_department)."""
         names = {**COLUMN_OF, **(columns or {})}
@@ -61,15 +62,19 @@ class Filters:
         if self.date_from is None or self.date_to is None:
             return None
         days = (self.date_to - self.date_from).days + 1
-        return replace(self, date_from=self.date_from - timedelta(days=days),
-                       date_to=self.date_from - timedelta(days=1))
+        return replace(
+            self,
+            date_from=self.date_from - timedelta(days=days),
+            date_to=self.date_from - timedelta(days=1),
+        )
 
     def year_before(self) -> Filters | None:
         """The same filters one year earlier (None if unbounded)."""
         if self.date_from is None or self.date_to is None:
             return None
-        return replace(self, date_from=_minus_year(self.date_from),
-                       date_to=_minus_year(self.date_to))
+        return replace(
+            self, date_from=_minus_year(self.date_from), date_to=_minus_year(self.date_to)
+        )
 
     def without_dates(self) -> Filters:
         return replace(self, date_from=None, date_to=None)

@@ -30,6 +30,7 @@ def to_json(frame: pl.DataFrame) -> str:
 
 def to_table(frame: pl.DataFrame) -> str:
     """Aligned plain-text table; numbers rounded for reading, not for piping."""
+
     def cell(v: Any) -> str:
         if v is None:
             return "–"
@@ -42,8 +43,10 @@ def to_table(frame: pl.DataFrame) -> str:
     widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.rjust(w) if _numeric(c) else c.ljust(w)
-                        for c, w in zip(r, widths, strict=True)) for r in body]
+    lines += [
+        "  ".join(c.rjust(w) if _numeric(c) else c.ljust(w) for c, w in zip(r, widths, strict=True))
+        for r in body
+    ]
     return "\n".join(lines)
 
 

@@ -21,19 +21,43 @@ SCHEMA_VERSION = 1
 DEFAULT_DB = Path("data") / "inward.duckdb"
 
 TICKET_COLUMNS = (
-    "ticket_id", "source", "service_team", "requester_id", "requester_department",
-    "requester_type", "channel", "category", "priority", "ticket_type", "status",
-    "created_at", "updated_at", "first_response_at", "resolved_at", "reopen_count",
-    "subject", "ingest_id",
+    "ticket_id",
+    "source",
+    "service_team",
+    "requester_id",
+    "requester_department",
+    "requester_type",
+    "channel",
+    "category",
+    "priority",
+    "ticket_type",
+    "status",
+    "created_at",
+    "updated_at",
+    "first_response_at",
+    "resolved_at",
+    "reopen_count",
+    "subject",
+    "ingest_id",
 )
 SURVEY_COLUMNS = (
-    "response_id", "source", "survey", "submitted_at", "respondent_id",
-    "respondent_department", "service_team", "ticket_id", "metric", "score",
-    "scale_min", "scale_max", "comment", "ingest_id",
+    "response_id",
+    "source",
+    "survey",
+    "submitted_at",
+    "respondent_id",
+    "respondent_department",
+    "service_team",
+    "ticket_id",
+    "metric",
+    "score",
+    "scale_min",
+    "scale_max",
+    "comment",
+    "ingest_id",
 )
 OUTCOME_COLUMNS = ("period_start", "business_unit", "metric", "value", "source", "ingest_id")
-PEOPLE_COLUMNS = ("person_id", "department", "person_type", "active_from", "active_to",
-                  "ingest_id")
+PEOPLE_COLUMNS = ("person_id", "department", "person_type", "active_from", "active_to", "ingest_id")
 ORG_COLUMNS = ("department", "business_unit", "ingest_id")
 
 # Each migration is applied once, in order, inside one transaction with the
@@ -150,8 +174,9 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in text and ("conflict" in text or "could not set" in text)
 
 
-def connect(path: str | os.PathLike[str], read_only: bool = False,
-            wait_seconds: float = 30.0) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: str | os.PathLike[str], read_only: bool = False, wait_seconds: float = 30.0
+) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, waiting up to `wait_seconds` while another process holds the lock.
 
     Read-only connections are opened with external access disabled so that every
@@ -181,8 +206,9 @@ def connect(path: str | os.PathLike[str], read_only: bool = False,
 
 
 @contextmanager
-def writer(path: str | os.PathLike[str], wait_seconds: float = 60.0
-           ) -> Iterator[duckdb.DuckDBPyConnection]:
+def writer(
+    path: str | os.PathLike[str], wait_seconds: float = 60.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A migrated read-write connection, closed on exit so readers can come back."""
     con = connect(path, read_only=False, wait_seconds=wait_seconds)
     try:
@@ -193,8 +219,9 @@ def writer(path: str | os.PathLike[str], wait_seconds: float = 60.0
 
 
 @contextmanager
-def reader(path: str | os.PathLike[str], wait_seconds: float = 30.0
-           ) -> Iterator[duckdb.DuckDBPyConnection]:
+def reader(
+    path: str | os.PathLike[str], wait_seconds: float = 30.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived read-only connection (cheap: ~10 ms), closed on exit."""
     con = connect(path, read_only=True, wait_seconds=wait_seconds)
     try:
@@ -223,7 +250,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         )
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("CREATE TABLE IF NOT EXISTS inward_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS inward_meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
+        )
         for version in range(current + 1, SCHEMA_VERSION + 1):
             con.execute(MIGRATIONS[version - 1])
         con.execute(TICKET_TIMES_VIEW)
@@ -263,6 +292,14 @@ def data_version(path: str | os.PathLike[str]) -> str:
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row count of every contract table, for the Data page and tests."""
-    names = ("tickets", "survey_responses", "external_outcomes", "people", "org",
-             "ingests", "rejected_rows", "requester_engagement")
+    names = (
+        "tickets",
+        "survey_responses",
+        "external_outcomes",
+        "people",
+        "org",
+        "ingests",
+        "rejected_rows",
+        "requester_engagement",
+    )
     return {n: con.sql(f"SELECT count(*) FROM {n}").fetchall()[0][0] for n in names}

@@ -21,12 +21,16 @@ st.set_page_config(page_title="Inward", page_icon=":material/support_agent:", la
 
 pages = {
     "Inward": [
-        st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:",
-                url_path="overview", default=True),
+        st.Page(
+            PAGES / "overview.py",
+            title="Overview",
+            icon=":material/dashboard:",
+            url_path="overview",
+            default=True,
+        ),
     ],
     "Manage": [
-        st.Page(PAGES / "data_page.py", title="Data", icon=":material/database:",
-                url_path="data"),
+        st.Page(PAGES / "data_page.py", title="Data", icon=":material/database:", url_path="data"),
     ],
 }
 nav = st.navigation(pages)
@@ -38,8 +42,11 @@ try:
     else:
         st.session_state["filters"] = None
 except WarehouseBusy:
-    st.info("The warehouse is being updated by another process; this page will be back in "
-            "a moment. Rerun (R) to try again.", icon=":material/hourglass_top:")
+    st.info(
+        "The warehouse is being updated by another process; this page will be back in "
+        "a moment. Rerun (R) to try again.",
+        icon=":material/hourglass_top:",
+    )
     st.stop()
 
 nav.run()

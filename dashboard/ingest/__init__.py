@@ -25,16 +25,27 @@ def expand(paths: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file()
-                              and f.suffix.lower() in SUPPORTED and not f.name.startswith(".")))
+            out.extend(
+                sorted(
+                    f
+                    for f in p.rglob("*")
+                    if f.is_file() and f.suffix.lower() in SUPPORTED and not f.name.startswith(".")
+                )
+            )
         else:
             out.append(p)
     return out
 
 
-def ingest_paths(db: str | Path, paths: Iterable[str | Path], config: Config,
-                 kind: str | None = None, fmt: str = "auto", timezone: str | None = None,
-                 progress: Callable[[IngestResult], None] | None = None) -> list[IngestResult]:
+def ingest_paths(
+    db: str | Path,
+    paths: Iterable[str | Path],
+    config: Config,
+    kind: str | None = None,
+    fmt: str = "auto",
+    timezone: str | None = None,
+    progress: Callable[[IngestResult], None] | None = None,
+) -> list[IngestResult]:
     """Ingest files one transaction each, then refresh derived tables once."""
     from dashboard import derive, warehouse
 

@@ -18,17 +18,38 @@ from dashboard.ingest.read import Staged, quote_ident
 MISSING = ("", "?", "null", "none", "n/a", "na", "nan", "nat", "-", "(empty)")
 
 _FORMATS_COMMON = [
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d",
-    "%d/%b/%y %I:%M %p", "%d/%b/%Y %I:%M %p", "%d/%b/%y %H:%M", "%d/%b/%Y %H:%M",
-    "%d-%b-%Y %H:%M:%S", "%d %b %Y %H:%M", "%d %b %Y", "%b %d, %Y %I:%M %p", "%b %d, %Y",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%d/%b/%y %I:%M %p",
+    "%d/%b/%Y %I:%M %p",
+    "%d/%b/%y %H:%M",
+    "%d/%b/%Y %H:%M",
+    "%d-%b-%Y %H:%M:%S",
+    "%d %b %Y %H:%M",
+    "%d %b %Y",
+    "%b %d, %Y %I:%M %p",
+    "%b %d, %Y",
     "%Y%m%d",
 ]
 _MONTH_FIRST = [
-    "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p",
-    "%m/%d/%Y", "%m/%d/%y %H:%M", "%m/%d/%y %I:%M %p", "%m/%d/%y",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y",
+    "%m/%d/%y %H:%M",
+    "%m/%d/%y %I:%M %p",
+    "%m/%d/%y",
 ]
 _DAY_FIRST = [f.replace("%m/%d", "%d/%m") for f in _MONTH_FIRST] + [
-    "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%d-%m-%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M",
     "%d-%m-%Y",
 ]
 
@@ -36,27 +57,43 @@ _DAY_FIRST = [f.replace("%m/%d", "%d/%m") for f in _MONTH_FIRST] + [
 # double, enum:<name>.
 COLUMNS: dict[str, list[tuple[str, str, bool]]] = {
     "tickets": [
-        ("ticket_id", "text", True), ("service_team", "text", False),
-        ("requester_id", "text", False), ("requester_department", "text", False),
-        ("requester_type", "enum:requester_type", False), ("channel", "enum:channel", False),
-        ("category", "text", False), ("priority", "enum:priority", False),
-        ("ticket_type", "enum:ticket_type", False), ("status", "enum:status", False),
-        ("created_at", "ts", True), ("updated_at", "ts", False),
-        ("first_response_at", "ts", False), ("first_response_minutes", "double", False),
-        ("resolved_at", "ts", False), ("reopen_count", "int", False), ("subject", "text", False),
+        ("ticket_id", "text", True),
+        ("service_team", "text", False),
+        ("requester_id", "text", False),
+        ("requester_department", "text", False),
+        ("requester_type", "enum:requester_type", False),
+        ("channel", "enum:channel", False),
+        ("category", "text", False),
+        ("priority", "enum:priority", False),
+        ("ticket_type", "enum:ticket_type", False),
+        ("status", "enum:status", False),
+        ("created_at", "ts", True),
+        ("updated_at", "ts", False),
+        ("first_response_at", "ts", False),
+        ("first_response_minutes", "double", False),
+        ("resolved_at", "ts", False),
+        ("reopen_count", "int", False),
+        ("subject", "text", False),
     ],
     "surveys": [
-        ("response_id", "text", False), ("survey", "text", False), ("submitted_at", "ts", False),
-        ("respondent_id", "text", False), ("respondent_department", "text", False),
-        ("service_team", "text", False), ("ticket_id", "text", False),
+        ("response_id", "text", False),
+        ("survey", "text", False),
+        ("submitted_at", "ts", False),
+        ("respondent_id", "text", False),
+        ("respondent_department", "text", False),
+        ("service_team", "text", False),
+        ("ticket_id", "text", False),
         ("comment", "text", False),
     ],
     "outcomes": [
-        ("period_start", "date", True), ("business_unit", "text", True),
+        ("period_start", "date", True),
+        ("business_unit", "text", True),
     ],
     "people": [
-        ("person_id", "text", True), ("department", "text", False),
-        ("person_type", "enum:person_type", False), ("active_from", "date", False),
+        ("person_id", "text", True),
+        ("department", "text", False),
+        ("person_type", "enum:person_type", False),
+        ("active_from", "date", False),
         ("active_to", "date", False),
     ],
     "org": [("department", "text", True), ("business_unit", "text", True)],
@@ -71,8 +108,10 @@ def _lit(value: str | None) -> str:
 
 def clean(col: str) -> str:
     """Trimmed text, with the usual spellings of 'missing' turned into NULL."""
-    return (f"CASE WHEN lower(trim({col})) IN ({', '.join(_lit(m) for m in MISSING)}) "
-            f"THEN NULL ELSE trim({col}) END")
+    return (
+        f"CASE WHEN lower(trim({col})) IN ({', '.join(_lit(m) for m in MISSING)}) "
+        f"THEN NULL ELSE trim({col}) END"
+    )
 
 
 def day_first(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> bool:
@@ -84,10 +123,14 @@ def day_first(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) ->
     pattern = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}"
     parts = []
     for c in columns:
-        parts.append(f"count(*) FILTER (WHERE try_cast(regexp_extract({quote_ident(c)}, "
-                     f"'{pattern}', 1) AS INTEGER) > 12)")
-        parts.append(f"count(*) FILTER (WHERE try_cast(regexp_extract({quote_ident(c)}, "
-                     f"'{pattern}', 2) AS INTEGER) > 12)")
+        parts.append(
+            f"count(*) FILTER (WHERE try_cast(regexp_extract({quote_ident(c)}, "
+            f"'{pattern}', 1) AS INTEGER) > 12)"
+        )
+        parts.append(
+            f"count(*) FILTER (WHERE try_cast(regexp_extract({quote_ident(c)}, "
+            f"'{pattern}', 2) AS INTEGER) > 12)"
+        )
     counts = con.sql(f"SELECT {', '.join(parts)} FROM {table}").fetchall()[0]
     first_big = sum(counts[0::2])
     second_big = sum(counts[1::2])
@@ -100,7 +143,9 @@ def ts_expr(text: str, timezone: str, dayfirst: bool) -> str:
     Naive values are wall-clock time in `timezone`; values with an offset or `Z`
     keep their own offset.
     """
-    formats = _FORMATS_COMMON + (_DAY_FIRST + _MONTH_FIRST if dayfirst else _MONTH_FIRST + _DAY_FIRST)
+    formats = _FORMATS_COMMON + (
+        _DAY_FIRST + _MONTH_FIRST if dayfirst else _MONTH_FIRST + _DAY_FIRST
+    )
     fmt_list = "[" + ", ".join(_lit(f) for f in formats) + "]"
     return (
         f"CASE WHEN {text} IS NULL THEN NULL "
@@ -118,8 +163,10 @@ def ts_expr(text: str, timezone: str, dayfirst: bool) -> str:
 def enum_expr(text: str, mapping: dict[str, str], fallback: str | None) -> str:
     """Map lower-cased text through `mapping`; unknown values get `fallback`."""
     whens = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in mapping.items())
-    return (f"CASE WHEN {text} IS NULL THEN NULL ELSE "
-            f"CASE lower({text}) {whens} ELSE {_lit(fallback)} END END")
+    return (
+        f"CASE WHEN {text} IS NULL THEN NULL ELSE "
+        f"CASE lower({text}) {whens} ELSE {_lit(fallback)} END END"
+    )
 
 
 def typed_expr(col: str, kind: str, adapter: Adapter, timezone: str, dayfirst: bool) -> str:
@@ -130,8 +177,10 @@ def typed_expr(col: str, kind: str, adapter: Adapter, timezone: str, dayfirst: b
     if kind == "date":
         return f"CAST({ts_expr(col, 'UTC', dayfirst)} AT TIME ZONE 'UTC' AS DATE)"
     if kind == "int":
-        return (f"CASE lower({col}) WHEN 'true' THEN 1 WHEN 'false' THEN 0 WHEN 'yes' THEN 1 "
-                f"WHEN 'no' THEN 0 ELSE CAST(round(try_cast({col} AS DOUBLE)) AS INTEGER) END")
+        return (
+            f"CASE lower({col}) WHEN 'true' THEN 1 WHEN 'false' THEN 0 WHEN 'yes' THEN 1 "
+            f"WHEN 'no' THEN 0 ELSE CAST(round(try_cast({col} AS DOUBLE)) AS INTEGER) END"
+        )
     if kind == "double":
         return f"try_cast(replace({col}, ',', '.') AS DOUBLE)"
     if kind.startswith("enum:"):
@@ -142,12 +191,18 @@ def typed_expr(col: str, kind: str, adapter: Adapter, timezone: str, dayfirst: b
 
 
 def unreadable(name: str, col: str, typed: str, kind: str) -> str:
-    what = {"ts": "a date/time", "date": "a date", "int": "a whole number",
-            "double": "a number"}.get(kind)
+    what = {
+        "ts": "a date/time",
+        "date": "a date",
+        "int": "a whole number",
+        "double": "a number",
+    }.get(kind)
     if what is None:
         return "NULL"
-    return (f"CASE WHEN {col} IS NOT NULL AND {typed} IS NULL THEN "
-            f"'{name}: could not read ''' || {col} || ''' as {what}' END")
+    return (
+        f"CASE WHEN {col} IS NOT NULL AND {typed} IS NULL THEN "
+        f"'{name}: could not read ''' || {col} || ''' as {what}' END"
+    )
 
 
 @dataclass
@@ -158,8 +213,14 @@ class Canonical:
     mapped: dict[str, str]  # canonical column -> staged column used
 
 
-def build(con: duckdb.DuckDBPyConnection, staged: Staged, adapter: Adapter, kind: str,
-          timezone: str, table: str = "canon") -> Canonical:
+def build(
+    con: duckdb.DuckDBPyConnection,
+    staged: Staged,
+    adapter: Adapter,
+    kind: str,
+    timezone: str,
+    table: str = "canon",
+) -> Canonical:
     """Create temp table `table`: `__row`, typed canonical columns, `__reason`."""
     mapped = adapter.resolve(staged.columns)
     spec = COLUMNS[kind]
@@ -179,10 +240,10 @@ def build(con: duckdb.DuckDBPyConnection, staged: Staged, adapter: Adapter, kind
     keep = [n for n, _, _ in spec] + [f"x_{n}" for n in extras]
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table} AS
-        WITH c AS (SELECT __row, {', '.join(cleans + extra_cleans)} FROM {staged.table}),
-        t AS (SELECT *, {', '.join(typeds)} FROM c)
-        SELECT __row, {', '.join(keep)},
-            nullif(concat_ws('; ', {', '.join(checks)}), '') AS __reason
+        WITH c AS (SELECT __row, {", ".join(cleans + extra_cleans)} FROM {staged.table}),
+        t AS (SELECT *, {", ".join(typeds)} FROM c)
+        SELECT __row, {", ".join(keep)},
+            nullif(concat_ws('; ', {", ".join(checks)}), '') AS __reason
         FROM t"""
     )
     return Canonical(table, mapped)

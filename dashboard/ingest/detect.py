@@ -53,8 +53,9 @@ def fits(adapter: Adapter, columns: list[str]) -> bool:
 def choose(columns: list[str], kind: str | None, fmt: str, file_name: str) -> Adapter:
     """Pick the adapter for a staged header (normalised column names)."""
     if fmt not in ("auto", "generic"):
-        candidates = [a for a in vendor_adapters() if a.name == fmt
-                      and (kind is None or a.kind == kind)]
+        candidates = [
+            a for a in vendor_adapters() if a.name == fmt and (kind is None or a.kind == kind)
+        ]
         if not candidates:
             raise RefusedFile(f"{file_name}: no {fmt} adapter for kind {kind or 'any'}")
         return max(candidates, key=lambda a: len(a.signature & set(columns)))
@@ -70,7 +71,8 @@ def choose(columns: list[str], kind: str | None, fmt: str, file_name: str) -> Ad
     needs = "; ".join(
         f"{k}: {' + '.join(REQUIRED[k][0]) or 'any'}"
         + (f" and one of {'/'.join(REQUIRED[k][1])}" if REQUIRED[k][1] else "")
-        for k in kinds)
+        for k in kinds
+    )
     shown = ", ".join(columns[:30]) + (" …" if len(columns) > 30 else "")
     raise RefusedFile(
         f"{file_name}: cannot tell what this file holds. Columns seen: {shown}. "

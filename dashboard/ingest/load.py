@@ -34,10 +34,14 @@ UPSERT = {
         "WHERE tickets.updated_at IS NULL OR excluded.updated_at IS NULL "
         "OR excluded.updated_at >= tickets.updated_at",
     ),
-    "surveys": ("survey_responses",
-                "ON CONFLICT (source, response_id, metric) DO UPDATE SET {sets}"),
-    "outcomes": ("external_outcomes",
-                 "ON CONFLICT (period_start, business_unit, metric) DO UPDATE SET {sets}"),
+    "surveys": (
+        "survey_responses",
+        "ON CONFLICT (source, response_id, metric) DO UPDATE SET {sets}",
+    ),
+    "outcomes": (
+        "external_outcomes",
+        "ON CONFLICT (period_start, business_unit, metric) DO UPDATE SET {sets}",
+    ),
     "people": ("people", "ON CONFLICT (person_id) DO UPDATE SET {sets}"),
     "org": ("org", "ON CONFLICT (department) DO UPDATE SET {sets}"),
 }
@@ -77,8 +81,10 @@ class IngestResult:
         """One readable line for the CLI."""
         name = Path(self.source_file).name
         if self.status == "loaded":
-            return (f"{name}: loaded {self.rows_loaded:,} of {self.rows_read:,} rows as "
-                    f"{self.kind} ({self.format}); {self.rows_rejected:,} rejected")
+            return (
+                f"{name}: loaded {self.rows_loaded:,} of {self.rows_read:,} rows as "
+                f"{self.kind} ({self.format}); {self.rows_rejected:,} rejected"
+            )
         return f"{name}: {self.status}: {self.message}"
 
 
@@ -93,8 +99,20 @@ def sha256_of(path: Path) -> str:
 def _record(con: duckdb.DuckDBPyConnection, r: IngestResult) -> None:
     con.execute(
         "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [r.ingest_id, r.source_file, r.sha256, r.format, r.kind, r.rows_read, r.rows_loaded,
-         r.rows_rejected, r.started_at, r.finished_at, r.status, r.message],
+        [
+            r.ingest_id,
+            r.source_file,
+            r.sha256,
+            r.format,
+            r.kind,
+            r.rows_read,
+            r.rows_loaded,
+            r.rows_rejected,
+            r.started_at,
+            r.finished_at,
+            r.status,
+            r.message,
+        ],
     )
 
 
@@ -102,8 +120,14 @@ def _next_id(con: duckdb.DuckDBPyConnection) -> int:
     return con.sql("SELECT nextval('ingest_seq')").fetchall()[0][0]
 
 
-def _shape(con: duckdb.DuckDBPyConnection, staged: Staged, canon: canonical.Canonical,
-           kind: str, source: str, path: Path) -> str:
+def _shape(
+    con: duckdb.DuckDBPyConnection,
+    staged: Staged,
+    canon: canonical.Canonical,
+    kind: str,
+    source: str,
+    path: Path,
+) -> str:
     if kind == "tickets":
         return shape.tickets(con, canon, source)
     if kind == "surveys":
@@ -111,8 +135,9 @@ def _shape(con: duckdb.DuckDBPyConnection, staged: Staged, canon: canonical.Cano
     if kind == "outcomes":
         return shape.outcomes(con, canon, path.name, staged.columns)
     if kind == "people":
-        return shape.simple(con, canon, "person_id",
-                            "person_id, department, person_type, active_from, active_to")
+        return shape.simple(
+            con, canon, "person_id", "person_id, department, person_type, active_from, active_to"
+        )
     return shape.simple(con, canon, "department", "department, business_unit")
 
 
@@ -127,12 +152,18 @@ def _write(con: duckdb.DuckDBPyConnection, kind: str, select: str, ingest_id: in
     )
 
 
-def _reject(con: duckdb.DuckDBPyConnection, staged: Staged, ingest_id: int,
-            source_file: str) -> int:
+def _reject(
+    con: duckdb.DuckDBPyConnection, staged: Staged, ingest_id: int, source_file: str
+) -> int:
     """Copy rejected rows (validation and parse failures) into rejected_rows."""
-    raw = "to_json({" + ", ".join(
-        f"{canonical._lit(h)}: s.{quote_ident(c)}" for h, c in zip(staged.headers, staged.columns,
-                                                             strict=True)) + "})"
+    raw = (
+        "to_json({"
+        + ", ".join(
+            f"{canonical._lit(h)}: s.{quote_ident(c)}"
+            for h, c in zip(staged.headers, staged.columns, strict=True)
+        )
+        + "})"
+    )
     con.execute(
         f"""INSERT INTO rejected_rows
         SELECT {ingest_id}, ?, sh.__row, sh.__final_reason, CAST({raw} AS VARCHAR)
@@ -149,21 +180,29 @@ def _reject(con: duckdb.DuckDBPyConnection, staged: Staged, ingest_id: int,
     return n + len(staged.rejects)
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str | None = None,
-                fmt: str = "auto", timezone: str = "UTC",
-                fail_after_write: bool = False) -> IngestResult:
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    kind: str | None = None,
+    fmt: str = "auto",
+    timezone: str = "UTC",
+    fail_after_write: bool = False,
+) -> IngestResult:
     """Load one file in one transaction. `fail_after_write` exists for the crash test:
     it raises after the data is written but before commit."""
     path = Path(path)
     started = datetime.now(UTC)
     source_file = str(path.resolve())
     digest = sha256_of(path) if path.is_file() else ""
-    result = IngestResult(0, source_file, digest, fmt, kind or "", 0, 0, 0, started, started,
-                          "refused", "")
+    result = IngestResult(
+        0, source_file, digest, fmt, kind or "", 0, 0, 0, started, started, "refused", ""
+    )
     if digest:
-        seen = con.sql("SELECT ingest_id, format, kind FROM ingests "
-                       "WHERE sha256 = ? AND status = 'loaded' ORDER BY ingest_id LIMIT 1",
-                       params=[digest]).fetchall()
+        seen = con.sql(
+            "SELECT ingest_id, format, kind FROM ingests "
+            "WHERE sha256 = ? AND status = 'loaded' ORDER BY ingest_id LIMIT 1",
+            params=[digest],
+        ).fetchall()
         if seen:
             result.format, result.kind = seen[0][1], seen[0][2]
             result.status = "unchanged"
@@ -173,8 +212,10 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str | None = N
         if not path.is_file():
             raise RefusedFile(f"{path} does not exist or is not a file")
         if path.suffix.lower() not in SUPPORTED:
-            raise RefusedFile(f"{path.name}: unsupported file type {path.suffix!r} "
-                              f"(supported: {', '.join(sorted(SUPPORTED))})")
+            raise RefusedFile(
+                f"{path.name}: unsupported file type {path.suffix!r} "
+                f"(supported: {', '.join(sorted(SUPPORTED))})"
+            )
         con.execute("BEGIN TRANSACTION")
         try:
             staged = stage(con, path)
@@ -194,9 +235,11 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str | None = N
             if fail_after_write:
                 raise RuntimeError("injected failure after write (test)")
             result.status = "loaded"
-            result.message = (f"detected {adapter.name} {adapter.kind}"
-                              + (f"; {result.rows_rejected} rows rejected, see rejected_rows"
-                                 if result.rows_rejected else ""))
+            result.message = f"detected {adapter.name} {adapter.kind}" + (
+                f"; {result.rows_rejected} rows rejected, see rejected_rows"
+                if result.rows_rejected
+                else ""
+            )
             result.finished_at = datetime.now(UTC)
             _record(con, result)
             con.execute("COMMIT")

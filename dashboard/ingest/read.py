@@ -86,8 +86,10 @@ def _sniff_encoding(path: Path) -> str:
 def _transcode(path: Path, encoding: str, tmpdir: Path) -> Path:
     """Rewrite a non-UTF-8 file as UTF-8 so DuckDB's reader can take it (streamed)."""
     out = tmpdir / (path.stem + ".utf8" + path.suffix)
-    with path.open("r", encoding=encoding, errors="replace", newline="") as src, \
-            out.open("w", encoding="utf-8", newline="") as dst:
+    with (
+        path.open("r", encoding=encoding, errors="replace", newline="") as src,
+        out.open("w", encoding="utf-8", newline="") as dst,
+    ):
         while chunk := src.read(1 << 20):
             dst.write(chunk)
     return out
@@ -97,13 +99,20 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _finish(con: duckdb.DuckDBPyConnection, table: str, headers: list[str],
-            rejects: list[ParseReject], encoding: str = "utf-8") -> Staged:
+def _finish(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    headers: list[str],
+    rejects: list[ParseReject],
+    encoding: str = "utf-8",
+) -> Staged:
     columns = _unique([normalise(h) for h in headers])
     current = [r[0] for r in con.sql(f"DESCRIBE {table}").fetchall()][1:]
     for old, new in zip(current, columns, strict=True):
         if old != new:
-            con.execute(f"ALTER TABLE {table} RENAME COLUMN {quote_ident(old)} TO {quote_ident(new)}")
+            con.execute(
+                f"ALTER TABLE {table} RENAME COLUMN {quote_ident(old)} TO {quote_ident(new)}"
+            )
     rows = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     return Staged(table, headers, columns, rows, rejects, encoding)
 
@@ -116,8 +125,13 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Staged
         src = path
         if encoding == "cp1252":
             src = _transcode(path, encoding, Path(tmp))
-        opts = ["all_varchar = true", "header = true", "store_rejects = true",
-                "rejects_table = 'inward_rejects'", "rejects_scan = 'inward_reject_scans'"]
+        opts = [
+            "all_varchar = true",
+            "header = true",
+            "store_rejects = true",
+            "rejects_table = 'inward_rejects'",
+            "rejects_scan = 'inward_reject_scans'",
+        ]
         if encoding == "utf-16":
             opts.append("encoding = 'utf-16'")
         if path.suffix.lower() == ".tsv":
@@ -126,7 +140,8 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Staged
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT "
                 f"CAST(row_number() OVER () AS BIGINT) AS __row, * "
-                f"FROM read_csv(?, {', '.join(opts)})", [str(src)]
+                f"FROM read_csv(?, {', '.join(opts)})",
+                [str(src)],
             )
         except duckdb.Error as exc:
             first = str(exc).strip().splitlines()[0]
@@ -154,10 +169,16 @@ def _parse_rejects(con: duckdb.DuckDBPyConnection) -> list[ParseReject]:
 
 def _stage_frame(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, table: str) -> Staged:
     headers = [str(c) for c in frame.columns]
-    text = frame.select(
-        pl.col(c).cast(pl.String) if frame.schema[c] != pl.Null else pl.lit(None, pl.String).alias(c)
-        for c in frame.columns
-    ).with_row_index("__row", offset=1).with_columns(pl.col("__row").cast(pl.Int64))
+    text = (
+        frame.select(
+            pl.col(c).cast(pl.String)
+            if frame.schema[c] != pl.Null
+            else pl.lit(None, pl.String).alias(c)
+            for c in frame.columns
+        )
+        .with_row_index("__row", offset=1)
+        .with_columns(pl.col("__row").cast(pl.Int64))
+    )
     arrow = text.to_arrow()
     con.register("inward_frame", arrow)
     try:
@@ -193,8 +214,12 @@ def _stage_json(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Stage
     headers = [r[0] for r in described]
     casts = ", ".join(
         f"CASE WHEN {quote_ident(n)} IS NULL THEN NULL ELSE "
-        + (f"CAST({quote_ident(n)} AS VARCHAR)" if t == "VARCHAR" or ("(" not in t and "[" not in t
-           and not t.startswith(("STRUCT", "MAP"))) else f"CAST(to_json({quote_ident(n)}) AS VARCHAR)")
+        + (
+            f"CAST({quote_ident(n)} AS VARCHAR)"
+            if t == "VARCHAR"
+            or ("(" not in t and "[" not in t and not t.startswith(("STRUCT", "MAP")))
+            else f"CAST(to_json({quote_ident(n)}) AS VARCHAR)"
+        )
         + f" END AS {quote_ident(n)}"
         for n, t, *_ in described
     )
@@ -208,8 +233,7 @@ def _stage_json(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Stage
 
 def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Staged:
     try:
-        described = con.sql("DESCRIBE SELECT * FROM read_parquet(?)", params=[str(path)]
-                            ).fetchall()
+        described = con.sql("DESCRIBE SELECT * FROM read_parquet(?)", params=[str(path)]).fetchall()
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0]
         raise RefusedFile(f"{path.name} could not be read as Parquet: {first}") from exc
@@ -218,13 +242,15 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> St
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT "
         f"CAST(file_row_number + 1 AS BIGINT) AS __row, {casts} "
-        f"FROM read_parquet(?, file_row_number = true)", [str(path)]
+        f"FROM read_parquet(?, file_row_number = true)",
+        [str(path)],
     )
     return _finish(con, table, headers, [])
 
 
-def drop_extra_header_rows(con: duckdb.DuckDBPyConnection, staged: Staged,
-                            header_rows: int) -> Staged:
+def drop_extra_header_rows(
+    con: duckdb.DuckDBPyConnection, staged: Staged, header_rows: int
+) -> Staged:
     """Multi-row headers (SurveyMonkey 2, Qualtrics 3): row 1 names the columns, the
     other header rows are not data; renumber so `__row` stays the data row number."""
     extra = header_rows - 1
@@ -238,8 +264,9 @@ def drop_extra_header_rows(con: duckdb.DuckDBPyConnection, staged: Staged,
     return staged
 
 
-def stage(con: duckdb.DuckDBPyConnection, path: Path, table: str = "stg",
-          header_rows: int = 1) -> Staged:
+def stage(
+    con: duckdb.DuckDBPyConnection, path: Path, table: str = "stg", header_rows: int = 1
+) -> Staged:
     """Stage `path` into temp table `table` with `__row` (1-based data row) + text columns.
 
     `header_rows` > 1 is for survey exports whose header spans several rows.

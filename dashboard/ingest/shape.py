@@ -44,31 +44,38 @@ def tickets(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str) -> st
         FROM shaped WHERE __final_reason IS NULL"""
 
 
-def surveys(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str,
-            survey_name: str) -> str:
+def surveys(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str, survey_name: str) -> str:
     """Long survey rows: one per (response, metric); wide files are melted."""
     cols = set(canon.mapped)
-    base = ("__row, coalesce(response_id, 'row-' || CAST(__row AS VARCHAR)) AS response_id, "
-            f"coalesce(survey, {_lit(survey_name)}) AS survey, submitted_at, respondent_id, "
-            "respondent_department, service_team, ticket_id, comment, __reason")
+    base = (
+        "__row, coalesce(response_id, 'row-' || CAST(__row AS VARCHAR)) AS response_id, "
+        f"coalesce(survey, {_lit(survey_name)}) AS survey, submitted_at, respondent_id, "
+        "respondent_department, service_team, ticket_id, comment, __reason"
+    )
     parts = []
     if {"metric", "score"} <= cols:
         smin = "try_cast(x_scale_min AS DOUBLE)" if "scale_min" in cols else "NULL"
         smax = "try_cast(x_scale_max AS DOUBLE)" if "scale_max" in cols else "NULL"
-        parts.append(f"SELECT {base}, lower(x_metric) AS metric, x_score AS score_text, "
-                     f"{smin} AS scale_min, {smax} AS scale_max FROM {canon.table}")
+        parts.append(
+            f"SELECT {base}, lower(x_metric) AS metric, x_score AS score_text, "
+            f"{smin} AS scale_min, {smax} AS scale_max FROM {canon.table}"
+        )
     else:
         for m in WIDE_SURVEY_METRICS:
             if m in cols:
                 lo, hi = SURVEY_SCALES[m]
-                parts.append(f"SELECT {base}, '{m}' AS metric, x_{m} AS score_text, "
-                             f"{lo} AS scale_min, {hi} AS scale_max FROM {canon.table}")
+                parts.append(
+                    f"SELECT {base}, '{m}' AS metric, x_{m} AS score_text, "
+                    f"{lo} AS scale_min, {hi} AS scale_max FROM {canon.table}"
+                )
     if not parts:
-        parts.append(f"SELECT {base}, NULL AS metric, NULL AS score_text, "
-                     f"NULL::DOUBLE AS scale_min, NULL::DOUBLE AS scale_max FROM {canon.table}")
+        parts.append(
+            f"SELECT {base}, NULL AS metric, NULL AS score_text, "
+            f"NULL::DOUBLE AS scale_min, NULL::DOUBLE AS scale_max FROM {canon.table}"
+        )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE melted AS
-        WITH m AS ({' UNION ALL '.join(parts)}),
+        WITH m AS ({" UNION ALL ".join(parts)}),
         s AS (
             SELECT m.* EXCLUDE (metric, scale_min, scale_max),
                 CASE WHEN metric IN ('csat', 'nps', 'ces') THEN metric
@@ -104,8 +111,9 @@ def surveys(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str,
         WHERE __final_reason IS NULL AND score IS NOT NULL"""
 
 
-def outcomes(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str,
-             staged_columns: list[str]) -> str:
+def outcomes(
+    con: duckdb.DuckDBPyConnection, canon: Canonical, source: str, staged_columns: list[str]
+) -> str:
     """Long outcome rows; a wide file's every other numeric column is a metric."""
     cols = set(canon.mapped)
     src = f"coalesce(x_source, {_lit(source)})" if "source" in cols else _lit(source)
@@ -123,9 +131,10 @@ def outcomes(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str,
         else:
             selects = " UNION ALL ".join(
                 f"SELECT c.__row, c.period_start, c.business_unit, {_lit(m)} AS metric, "
-                f"trim(s.\"{m}\") AS value_text, {src} AS source, c.__reason "
+                f'trim(s."{m}") AS value_text, {src} AS source, c.__reason '
                 f"FROM {canon.table} c JOIN stg s USING (__row)"
-                for m in metric_cols)
+                for m in metric_cols
+            )
             con.execute(f"CREATE OR REPLACE TEMP TABLE melted AS {selects}")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE melted AS

@@ -13,12 +13,15 @@ def ingests(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return con.sql("SELECT * FROM ingests ORDER BY ingest_id DESC").pl()
 
 
-def rejected_rows(con: duckdb.DuckDBPyConnection, ingest_id: int, limit: int = 5000
-                  ) -> pl.DataFrame:
+def rejected_rows(
+    con: duckdb.DuckDBPyConnection, ingest_id: int, limit: int = 5000
+) -> pl.DataFrame:
     """Rejected rows of one ingest with their reasons, in file order."""
-    return con.sql("SELECT row_number, reason, raw FROM rejected_rows WHERE ingest_id = $id "
-                   "ORDER BY row_number LIMIT $limit",
-                   params={"id": ingest_id, "limit": limit}).pl()
+    return con.sql(
+        "SELECT row_number, reason, raw FROM rejected_rows WHERE ingest_id = $id "
+        "ORDER BY row_number LIMIT $limit",
+        params={"id": ingest_id, "limit": limit},
+    ).pl()
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -28,10 +28,16 @@ SUMMARY_AGGS = """
     avg(CAST(reopen_count > 0 AS INTEGER)) AS reopen_rate
 """
 SUMMARY_COLUMNS = (
-    "tickets", "median_first_response_minutes", "p90_first_response_minutes",
-    "median_resolution_minutes", "p90_resolution_minutes",
-    "median_first_response_business_minutes", "median_resolution_business_minutes",
-    "sla_first_response_met_rate", "sla_resolution_met_rate", "reopen_rate",
+    "tickets",
+    "median_first_response_minutes",
+    "p90_first_response_minutes",
+    "median_resolution_minutes",
+    "p90_resolution_minutes",
+    "median_first_response_business_minutes",
+    "median_resolution_business_minutes",
+    "sla_first_response_met_rate",
+    "sla_resolution_met_rate",
+    "reopen_rate",
 )
 
 
@@ -56,7 +62,7 @@ def summary(con: duckdb.DuckDBPyConnection, filters: Filters, by: list[str]) -> 
     sql = f"""
         SELECT {select_group}{SUMMARY_AGGS}
         FROM ticket_times WHERE {where}
-        {f'GROUP BY {group} ORDER BY {group}' if by else ''}
+        {f"GROUP BY {group} ORDER BY {group}" if by else ""}
     """
     frame = con.sql(sql, params=params).pl()
     frame = frame.with_columns(
@@ -85,23 +91,36 @@ class Kpi:
         return self.value - self.previous
 
 
-def _kpi_row(con: duckdb.DuckDBPyConnection, filters: Filters, min_group: int
-             ) -> dict[str, float | None]:
+def _kpi_row(
+    con: duckdb.DuckDBPyConnection, filters: Filters, min_group: int
+) -> dict[str, float | None]:
     where, params = filters.where()
-    row = con.sql(f"""
+    row = con.sql(
+        f"""
         SELECT count(*) AS tickets,
             median(first_response_minutes) / 60 AS fr_h,
             median(resolution_minutes) / 60 AS res_h,
             avg(CAST(sla_resolution_met AS INTEGER)) AS sla
-        FROM ticket_times WHERE {where}""", params=params).fetchall()[0]
-    s_where, s_params = filters.where({"departments": "respondent_department",
-                                       "requester_types": "", "priorities": "",
-                                       "categories": "", "channels": ""}, "submitted_at")
-    csat = con.sql(f"""
+        FROM ticket_times WHERE {where}""",
+        params=params,
+    ).fetchall()[0]
+    s_where, s_params = filters.where(
+        {
+            "departments": "respondent_department",
+            "requester_types": "",
+            "priorities": "",
+            "categories": "",
+            "channels": "",
+        },
+        "submitted_at",
+    )
+    csat = con.sql(
+        f"""
         SELECT CASE WHEN count(DISTINCT respondent_id) >= {int(min_group)}
                     THEN avg(score) END
         FROM survey_responses WHERE metric = 'csat' AND {s_where}""",
-                   params=s_params).fetchall()[0][0]
+        params=s_params,
+    ).fetchall()[0][0]
     return {"tickets": row[0], "fr_h": row[1], "res_h": row[2], "sla": row[3], "csat": csat}
 
 
@@ -127,14 +146,17 @@ def kpis(con: duckdb.DuckDBPyConnection, filters: Filters, min_group: int = 5) -
 def weekly_trend(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
     """Per ISO week: tickets, median and p90 first response and resolution (hours)."""
     where, params = filters.where()
-    frame = con.sql(f"""
+    frame = con.sql(
+        f"""
         SELECT CAST(date_trunc('week', created_at AT TIME ZONE 'UTC') AS DATE) AS week,
             count(*) AS tickets,
             quantile_cont(first_response_minutes / 60, [0.5, 0.9]) AS fr,
             quantile_cont(resolution_minutes / 60, [0.5, 0.9]) AS res,
             avg(CAST(sla_resolution_met AS INTEGER)) AS sla_met_rate
         FROM ticket_times WHERE {where}
-        GROUP BY week ORDER BY week""", params=params).pl()
+        GROUP BY week ORDER BY week""",
+        params=params,
+    ).pl()
     return frame.with_columns(
         pl.col("fr").list.get(0, null_on_oob=True).alias("median_first_response_hours"),
         pl.col("fr").list.get(1, null_on_oob=True).alias("p90_first_response_hours"),
@@ -147,14 +169,19 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """Distinct values for each sidebar filter, and the data's date span."""
     out: dict[str, list[str]] = {}
     for field, column in COLUMN_OF.items():
-        out[field] = [r[0] for r in con.sql(
-            f"SELECT DISTINCT {column} FROM tickets WHERE {column} IS NOT NULL ORDER BY 1"
-        ).fetchall()]
+        out[field] = [
+            r[0]
+            for r in con.sql(
+                f"SELECT DISTINCT {column} FROM tickets WHERE {column} IS NOT NULL ORDER BY 1"
+            ).fetchall()
+        ]
     return out
 
 
 def date_span(con: duckdb.DuckDBPyConnection) -> tuple[object, object]:
     """First and last ticket creation day (UTC), or (None, None) when empty."""
-    row = con.sql("SELECT CAST(min(created_at AT TIME ZONE 'UTC') AS DATE), "
-                  "CAST(max(created_at AT TIME ZONE 'UTC') AS DATE) FROM tickets").fetchall()[0]
+    row = con.sql(
+        "SELECT CAST(min(created_at AT TIME ZONE 'UTC') AS DATE), "
+        "CAST(max(created_at AT TIME ZONE 'UTC') AS DATE) FROM tickets"
+    ).fetchall()[0]
     return row[0], row[1]

@@ -21,16 +21,18 @@ with st.container(border=True):
     st.markdown("**Load exports**")
     files = st.file_uploader(
         "Ticket, survey, outcome, people or org files (CSV, XLSX, JSON, Parquet)",
-        accept_multiple_files=True, type=["csv", "tsv", "txt", "xlsx", "json", "jsonl",
-                                          "parquet"],
+        accept_multiple_files=True,
+        type=["csv", "tsv", "txt", "xlsx", "json", "jsonl", "parquet"],
     )
     if files and st.button("Ingest", type="primary", icon=":material/upload:"):
         with st.status("Ingesting…", expanded=True) as status:
             ok, lines = ingest_uploads(files, data.db_path())
             for line in lines:
                 st.write(line)
-            status.update(label="Done" if ok else "Some files were refused",
-                          state="complete" if ok else "error")
+            status.update(
+                label="Done" if ok else "Some files were refused",
+                state="complete" if ok else "error",
+            )
 
 if not data.db_path().is_file():
     st.info("No warehouse yet: load a file above or run `uv run inward demo`.")
@@ -53,9 +55,19 @@ else:
     if not choices:
         st.success("No rows were rejected.", icon=":material/check_circle:")
     else:
-        pick = st.selectbox("Ingest", choices, format_func=lambda i: f"#{i}: " + str(
-            log.filter(log["ingest_id"] == i)["source_file"][0]))
+        pick = st.selectbox(
+            "Ingest",
+            choices,
+            format_func=lambda i: (
+                f"#{i}: " + str(log.filter(log["ingest_id"] == i)["source_file"][0])
+            ),
+        )
         rejected = data.call(rejected_rows, pick)
         st.dataframe(rejected, hide_index=True)
-        st.download_button("Download rejected rows (CSV)", rejected.write_csv(),
-                           f"rejected_{pick}.csv", "text/csv", icon=":material/download:")
+        st.download_button(
+            "Download rejected rows (CSV)",
+            rejected.write_csv(),
+            f"rejected_{pick}.csv",
+            "text/csv",
+            icon=":material/download:",
+        )

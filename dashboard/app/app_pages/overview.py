@@ -20,16 +20,21 @@ st.caption(f"{filters.describe()} · deltas against the previous period of the s
 tiles = data.call(kpis, filters, data.config().anonymity_min_group)
 trend = data.call(weekly_trend, filters)
 sparks = {
-    "Tickets": trend["tickets"].to_list(),
-    "Median first response": trend["median_first_response_hours"].to_list(),
-    "Median resolution": trend["median_resolution_hours"].to_list(),
-    "SLA met (resolution)": trend["sla_met_rate"].drop_nulls().to_list(),
+    label: trend[column].drop_nulls().to_list()
+    for label, column in (
+        ("Tickets", "tickets"),
+        ("Median first response", "median_first_response_hours"),
+        ("Median resolution", "median_resolution_hours"),
+        ("SLA met (resolution)", "sla_met_rate"),
+    )
 }
 kpi_row(tiles, sparks)
 
 if trend.is_empty():
-    st.info("No tickets match these filters. Widen the date range or clear a filter.",
-            icon=":material/filter_alt_off:")
+    st.info(
+        "No tickets match these filters. Widen the date range or clear a filter.",
+        icon=":material/filter_alt_off:",
+    )
     st.stop()
 
 left, right = st.columns(2)
@@ -40,19 +45,28 @@ with left, st.container(border=True):
     st.plotly_chart(fig, key="tickets_per_week")
 with right, st.container(border=True):
     st.markdown("**Resolution time per week** (hours, median and p90)")
-    long = trend.unpivot(index="week", on=["median_resolution_hours", "p90_resolution_hours"],
-                         variable_name="measure", value_name="hours")
-    fig = px.line(long, x="week", y="hours", color="measure", log_y=True,
-                  labels={"week": "", "measure": ""})
-    fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      legend={"orientation": "h", "y": -0.2})
+    long = trend.unpivot(
+        index="week",
+        on=["median_resolution_hours", "p90_resolution_hours"],
+        variable_name="measure",
+        value_name="hours",
+    )
+    fig = px.line(
+        long, x="week", y="hours", color="measure", log_y=True, labels={"week": "", "measure": ""}
+    )
+    fig.update_layout(
+        height=300,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        legend={"orientation": "h", "y": -0.2},
+    )
     st.plotly_chart(fig, key="resolution_per_week")
 
 with st.container(border=True):
     st.markdown("**By service team**")
     teams = data.call(summary, filters, ["service_team"])
     table = teams.select(
-        "service_team", "tickets",
+        "service_team",
+        "tickets",
         (teams["median_first_response_minutes"] / 60).round(1).alias("median first response (h)"),
         (teams["median_resolution_minutes"] / 60).round(1).alias("median resolution (h)"),
         (teams["p90_resolution_minutes"] / 60).round(1).alias("p90 resolution (h)"),
@@ -60,5 +74,10 @@ with st.container(border=True):
         (teams["reopen_rate"] * 100).round(1).alias("reopened (%)"),
     )
     st.dataframe(table, hide_index=True)
-    st.download_button("Download CSV", table.write_csv(), "inward_by_team.csv", "text/csv",
-                       icon=":material/download:")
+    st.download_button(
+        "Download CSV",
+        table.write_csv(),
+        "inward_by_team.csv",
+        "text/csv",
+        icon=":material/download:",
+    )

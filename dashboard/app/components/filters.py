@@ -43,19 +43,28 @@ def sidebar_filters(options: dict[str, list[str]], first: date, last: date) -> F
     with st.sidebar:
         st.subheader("Filters")
         picked = st.date_input(
-            "Created between", value=default_range(first, last), min_value=first,
-            max_value=last, key="dates", bind="query-params",
+            "Created between",
+            value=default_range(first, last),
+            min_value=first,
+            max_value=last,
+            key="dates",
+            bind="query-params",
             help="Tickets are counted in the period they were created. KPI deltas compare "
-                 "with the previous period of the same length.",
+            "with the previous period of the same length.",
         )
         date_from, date_to = _range(picked, first, last)
         chosen: dict[str, tuple[str, ...]] = {}
         for field, label in LABELS.items():
             values = options.get(field, [])
-            chosen[field] = tuple(st.multiselect(
-                label, values, key=URL_KEYS[field], bind="query-params",
-                placeholder="All",
-            ))
+            chosen[field] = tuple(
+                st.multiselect(
+                    label,
+                    values,
+                    key=URL_KEYS[field],
+                    bind="query-params",
+                    placeholder="All",
+                )
+            )
         filters = Filters(date_from=date_from, date_to=date_to, **chosen)
         st.caption(f"Showing: {filters.describe()}")
     return filters

@@ -38,10 +38,16 @@ def kpi_row(kpis: Sequence[Kpi], trends: dict[str, list[float]] | None = None) -
         for k in kpis:
             color = {"higher": "normal", "lower": "inverse"}.get(k.better, "off")
             st.metric(
-                k.label, fmt(k.value, k.unit), fmt_delta(k), delta_color=color, border=True,
-                chart_data=(trends or {}).get(k.label), chart_type="line",
+                k.label,
+                fmt(k.value, k.unit),
+                fmt_delta(k),
+                delta_color=color,
+                border=True,
+                chart_data=(trends or {}).get(k.label),
+                chart_type="line",
                 help="Change against the previous period of the same length."
-                if k.previous is not None else "No earlier period in the data to compare with.",
+                if k.previous is not None
+                else "No earlier period in the data to compare with.",
             )
 
 

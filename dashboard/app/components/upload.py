@@ -24,7 +24,9 @@ def ingest_uploads(files: Sequence[Any], db: Path) -> tuple[bool, list[str]]:
             paths.append(str(path))
         proc = subprocess.run(
             [sys.executable, "-m", "dashboard", "ingest", *paths, "--db", str(db), "--json"],
-            capture_output=True, text=True, timeout=3600,
+            capture_output=True,
+            text=True,
+            timeout=3600,
         )
     try:
         rows = json.loads(proc.stdout or "[]")
@@ -36,9 +38,13 @@ def ingest_uploads(files: Sequence[Any], db: Path) -> tuple[bool, list[str]]:
     for r in rows:
         name = Path(r["source_file"]).name
         if r["status"] == "loaded":
-            lines.append(f"✅ {name}: {r['rows_loaded']:,} of {r['rows_read']:,} rows loaded as "
-                         f"{r['kind']} ({r['format']}), {r['rows_rejected']:,} rejected")
+            lines.append(
+                f"✅ {name}: {r['rows_loaded']:,} of {r['rows_read']:,} rows loaded as "
+                f"{r['kind']} ({r['format']}), {r['rows_rejected']:,} rejected"
+            )
         else:
-            lines.append(f"{'➖' if r['status'] == 'unchanged' else '❌'} {name}: "
-                         f"{r['status']} — {r['message']}")
+            lines.append(
+                f"{'➖' if r['status'] == 'unchanged' else '❌'} {name}: "
+                f"{r['status']} — {r['message']}"
+            )
     return all(r["status"] != "refused" for r in rows), lines
