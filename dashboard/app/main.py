@@ -28,6 +28,7 @@ pages = {
             url_path="overview",
             default=True,
         ),
+        st.Page(PAGES / "teams.py", title="Teams", icon=":material/groups:", url_path="teams"),
     ],
     "Manage": [
         st.Page(PAGES / "data_page.py", title="Data", icon=":material/database:", url_path="data"),

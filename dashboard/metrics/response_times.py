@@ -185,3 +185,246 @@ def date_span(con: duckdb.DuckDBPyConnection) -> tuple[object, object]:
         "CAST(max(created_at AT TIME ZONE 'UTC') AS DATE) FROM tickets"
     ).fetchall()[0]
     return row[0], row[1]
+
+
+PSEUDONYM = "'R-' || substr(md5(coalesce(requester_id, '')), 1, 8)"
+AGE_BUCKETS = (
+    (1, "< 1 day"),
+    (3, "1–3 days"),
+    (7, "3–7 days"),
+    (30, "1–4 weeks"),
+    (None, "> 4 weeks"),
+)
+
+
+def backlog(con: duckdb.DuckDBPyConnection, filters: Filters, period: str = "day") -> pl.DataFrame:
+    """Open tickets at the end of each day (or week) in the date range.
+
+    Computed from creation (+1) and resolution (−1) events over *all* history, so
+    tickets opened before the range still count while open; other filters apply.
+    """
+    where, params = filters.without_dates().where()
+    lo, hi = filters.date_from, filters.date_to
+    frame = con.sql(
+        f"""
+        WITH ev AS (
+            SELECT CAST(created_at AT TIME ZONE 'UTC' AS DATE) AS day, 1 AS delta
+            FROM ticket_times WHERE {where}
+            UNION ALL
+            SELECT CAST(resolved_at AT TIME ZONE 'UTC' AS DATE), -1
+            FROM ticket_times WHERE {where} AND resolved_at IS NOT NULL
+        ), daily AS (SELECT day, sum(delta) AS delta FROM ev GROUP BY day),
+        span AS (
+            SELECT CAST(unnest(generate_series(min(day), max(day), INTERVAL 1 DAY)) AS DATE)
+                AS day FROM daily
+        )
+        SELECT s.day, CAST(sum(coalesce(d.delta, 0)) OVER (ORDER BY s.day) AS BIGINT) AS open
+        FROM span s LEFT JOIN daily d USING (day) ORDER BY s.day""",
+        params=params,
+    ).pl()
+    if lo is not None:
+        frame = frame.filter(pl.col("day") >= lo)
+    if hi is not None:
+        frame = frame.filter(pl.col("day") <= hi)
+    if period == "week":
+        frame = (
+            frame.with_columns(pl.col("day").dt.truncate("1w").alias("week"))
+            .group_by("week")
+            .agg(pl.col("open").last())
+            .sort("week")
+        )
+    return frame
+
+
+def backlog_age(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """Tickets still open at the end of the range, by age bucket (oldest work first)."""
+    where, params = filters.without_dates().where()
+    as_of = (
+        "CAST($as_of AS TIMESTAMPTZ)"
+        if filters.date_to
+        else "(SELECT max(created_at) FROM tickets)"
+    )
+    if filters.date_to:
+        params["as_of"] = f"{filters.date_to.isoformat()} 23:59:59"
+    case = " ".join(f"WHEN age_days < {d} THEN '{label}'" for d, label in AGE_BUCKETS if d)
+    frame = con.sql(
+        f"""
+        WITH open AS (
+            SELECT date_diff('second', created_at, {as_of}) / 86400.0 AS age_days
+            FROM ticket_times
+            WHERE {where} AND created_at <= {as_of}
+              AND (resolved_at IS NULL OR resolved_at > {as_of})
+              AND coalesce(status, '') <> 'cancelled'
+        )
+        SELECT CASE {case} ELSE '{AGE_BUCKETS[-1][1]}' END AS age, count(*) AS tickets
+        FROM open GROUP BY age""",
+        params=params,
+    ).pl()
+    order = pl.DataFrame({"age": [label for _, label in AGE_BUCKETS]})
+    return order.join(frame, on="age", how="left").with_columns(pl.col("tickets").fill_null(0))
+
+
+def heatmap(
+    con: duckdb.DuckDBPyConnection, filters: Filters, column: str = "first_response_minutes"
+) -> pl.DataFrame:
+    """Median of a duration (hours) per requester department × service team."""
+    if column not in ("first_response_minutes", "resolution_minutes"):
+        raise ValueError(column)
+    where, params = filters.where()
+    return con.sql(
+        f"""
+        SELECT requester_department, service_team, median({column}) / 60 AS median_hours,
+            count(*) AS tickets
+        FROM ticket_times WHERE {where} AND requester_department IS NOT NULL
+        GROUP BY ALL ORDER BY ALL""",
+        params=params,
+    ).pl()
+
+
+def durations(
+    con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 50_000
+) -> pl.DataFrame:
+    """Per-ticket first response and resolution hours with team (a sample when large),
+    for distribution charts."""
+    where, params = filters.where()
+    return con.sql(
+        f"""
+        SELECT service_team, first_response_minutes / 60 AS first_response_hours,
+            resolution_minutes / 60 AS resolution_hours
+        FROM ticket_times WHERE {where}
+        USING SAMPLE reservoir({int(limit)} ROWS) REPEATABLE (7)""",
+        params=params,
+    ).pl()
+
+
+def slowest_categories(
+    con: duckdb.DuckDBPyConnection, filters: Filters, top: int = 10, min_tickets: int = 5
+) -> pl.DataFrame:
+    """Categories with the longest median resolution (with enough tickets to mean it)."""
+    where, params = filters.where()
+    params["min_n"] = min_tickets
+    params["top"] = top
+    return con.sql(
+        f"""
+        SELECT service_team, category, count(*) AS tickets,
+            median(resolution_minutes) / 60 AS median_resolution_hours,
+            quantile_cont(resolution_minutes, 0.9) / 60 AS p90_resolution_hours
+        FROM ticket_times WHERE {where} AND category IS NOT NULL
+        GROUP BY ALL HAVING count(resolution_minutes) >= $min_n
+        ORDER BY median_resolution_hours DESC LIMIT $top""",
+        params=params,
+    ).pl()
+
+
+def ticket_list(
+    con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 5000
+) -> pl.DataFrame:
+    """The tickets behind a view, newest first, with pseudonymised requesters."""
+    where, params = filters.where()
+    params["limit"] = limit
+    return con.sql(
+        f"""
+        SELECT ticket_id, service_team, {PSEUDONYM} AS requester, requester_department,
+            requester_type, priority, ticket_type, channel, category, status, created_at,
+            round(first_response_minutes / 60, 2) AS first_response_hours,
+            round(resolution_minutes / 60, 2) AS resolution_hours,
+            sla_first_response_met, sla_resolution_met, reopen_count
+        FROM ticket_times WHERE {where}
+        ORDER BY created_at DESC LIMIT $limit""",
+        params=params,
+    ).pl()
+
+
+def service_mix(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, float | None]:
+    """Rates a team lead asks about next to the durations.
+
+    - reopen_rate: share of tickets reopened at least once;
+    - one_touch_rate: share of resolved tickets closed without a reopen within an hour
+      of the first response (exports carry no reply counts, so this is the closest
+      observable proxy for Zendesk's "one-touch");
+    - last_minute_share: share of *requests* (planned work, not incidents) filed as
+      urgent or high — demand arriving late through poor planning;
+    - after_hours_share: share created outside 08:00–18:00 UTC or at weekends.
+    """
+    where, params = filters.where()
+    row = con.sql(
+        f"""
+        SELECT avg(CAST(reopen_count > 0 AS INTEGER)),
+            avg(CAST(reopen_count = 0 AND resolution_minutes - first_response_minutes <= 60
+                AS INTEGER)) FILTER (WHERE resolved_at IS NOT NULL),
+            avg(CAST(priority IN ('urgent', 'high') AS INTEGER))
+                FILTER (WHERE ticket_type = 'request'),
+            avg(CAST(hour(created_at AT TIME ZONE 'UTC') NOT BETWEEN 8 AND 17
+                OR isodow(created_at AT TIME ZONE 'UTC') > 5 AS INTEGER))
+        FROM ticket_times WHERE {where}""",
+        params=params,
+    ).fetchall()[0]
+    return dict(
+        zip(
+            ("reopen_rate", "one_touch_rate", "last_minute_share", "after_hours_share"),
+            row,
+            strict=True,
+        )
+    )
+
+
+def channel_mix(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """First-contact channel share per service team."""
+    where, params = filters.where()
+    return con.sql(
+        f"""
+        SELECT service_team, coalesce(channel, 'unknown') AS channel, count(*) AS tickets,
+            count(*) / sum(count(*)) OVER (PARTITION BY service_team) AS share
+        FROM ticket_times WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2""",
+        params=params,
+    ).pl()
+
+
+def tickets_per_head(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """Tickets and distinct requesters per head count of each requester department.
+
+    Head count = people active at any point in the range (people file); departments
+    without people rows get null rates rather than a misleading number.
+    """
+    where, params = filters.where()
+    lo = filters.date_from.isoformat() if filters.date_from else "1900-01-01"
+    hi = filters.date_to.isoformat() if filters.date_to else "2999-12-31"
+    params |= {"lo": lo, "hi": hi}
+    return con.sql(
+        f"""
+        WITH t AS (
+            SELECT requester_department AS department, count(*) AS tickets,
+                count(DISTINCT requester_id) AS requesters
+            FROM ticket_times WHERE {where} GROUP BY 1
+        ), h AS (
+            SELECT department, count(*) AS head_count FROM people
+            WHERE coalesce(active_from, DATE '1900-01-01') <= CAST($hi AS DATE)
+              AND coalesce(active_to, DATE '2999-12-31') >= CAST($lo AS DATE)
+            GROUP BY 1
+        )
+        SELECT department, tickets, requesters, head_count,
+            tickets / nullif(head_count, 0) AS tickets_per_head,
+            requesters / nullif(head_count, 0) AS requesters_per_head
+        FROM t LEFT JOIN h USING (department)
+        WHERE department IS NOT NULL ORDER BY tickets DESC""",
+        params=params,
+    ).pl()
+
+
+def period_comparison(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """The summary for this period, the previous equal period and the same period a
+    year earlier (rows only where the data reaches)."""
+    rows = []
+    for label, f in (
+        ("this period", filters),
+        ("previous period", filters.previous()),
+        ("same period last year", filters.year_before()),
+    ):
+        if f is None:
+            continue
+        s = summary(con, f, [])
+        if s["tickets"][0]:
+            rows.append(s.with_columns(pl.lit(label).alias("period")))
+    if not rows:
+        return pl.DataFrame()
+    return pl.concat(rows).select("period", *SUMMARY_COLUMNS)
