@@ -93,6 +93,22 @@ def parser() -> argparse.ArgumentParser:
         "--department", action="append", default=[], help="requester department (repeatable)"
     )
     _add_format(p)
+
+    p = sub.add_parser("query", help="run an analyst query from queries/ in the sandbox")
+    p.add_argument("name", metavar="NAME", help="query name, e.g. slowest_categories")
+    p.add_argument(
+        "--param", action="append", default=[], metavar="K=V", help="parameter value (repeatable)"
+    )
+    _add_db(p)
+    _add_format(p)
+
+    p = sub.add_parser("queries", help="manage analyst queries")
+    qs = p.add_subparsers(dest="queries_command", required=True, metavar="ACTION")
+    c = qs.add_parser("check", help="parse, bind defaults and run every query")
+    _add_db(c)
+    c.add_argument(
+        "--demo", action="store_true", help="run on a freshly generated small demo warehouse"
+    )
     return ap
 
 
@@ -205,6 +221,51 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_query(args: argparse.Namespace) -> int:
+    from dashboard import queries
+
+    config = load_config(args.config)
+    db = _open_existing(args.db)
+    try:
+        spec = queries.get_query(args.name)
+        result = queries.run_query(spec, queries.parse_param_args(args.param), db, config.queries)
+    except queries.QueryUsageError as exc:
+        raise UsageError(str(exc)) from exc
+    except queries.QueryError as exc:
+        raise Failure(str(exc)) from exc
+    print(render(result.frame, args.format))
+    if result.truncated:
+        _err(f"note: only the first {config.queries.row_cap:,} rows are shown (row cap)")
+    return 0
+
+
+def cmd_queries(args: argparse.Namespace) -> int:
+    """`inward queries check`: every query file parses, binds its defaults and runs —
+    on the given warehouse, else on a small demo warehouse built for the check, so
+    CI exercises real data without any setup."""
+    import tempfile
+
+    from dashboard import queries
+    from dashboard.demo import write_demo
+    from dashboard.ingest import ingest_paths
+
+    config = load_config(args.config)
+    with tempfile.TemporaryDirectory(prefix="inward-check-") as tmp:
+        db = warehouse.db_path(args.db)
+        if args.demo or not db.is_file():
+            db = Path(tmp) / "demo.duckdb"
+            files = write_demo(Path(tmp) / "demo", seed=7, tickets=3000)
+            ingest_paths(db, files.all(), config)
+        problems = queries.check_all(db, None, config.queries)
+        specs, _ = queries.discover()
+    for problem in problems:
+        _err(str(problem))
+    if problems:
+        raise Failure(f"{len(problems)} of {len(specs) + len(problems)} queries failed")
+    _err(f"all {len(specs)} queries parse and run on {db}")
+    return 0
+
+
 class UsageError(Exception):
     """Bad usage found after parsing (exit 2)."""
 
@@ -214,6 +275,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "ingest": cmd_ingest,
     "serve": cmd_serve,
     "metrics": cmd_metrics,
+    "query": cmd_query,
+    "queries": cmd_queries,
 }
 
 

@@ -1,11 +1,20 @@
-"""Printing result frames for the CLI: table, csv or json (CONTRACT: json is a list of
-objects with ISO-8601 timestamps and null for missing values, nothing else on stdout)."""
+"""Printing result frames for the CLI: table, csv or json.
+
+CONTRACT: `--format json` is a list of objects with ISO-8601 timestamps and
+null for missing values, nothing else on stdout. Every command (metrics,
+surveys, engagement, alignment, analyst queries) prints through `render`, so
+they all agree on those rules.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
-from datetime import date, datetime, time
+from datetime import date, datetime
+from datetime import time as dtime
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -13,51 +22,79 @@ import polars as pl
 FORMATS = ("table", "csv", "json")
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+def _plain(value: Any) -> Any:
+    """A JSON-ready value: ISO-8601 for temporal values, null for missing/NaN."""
+    if value is None:
         return None
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, datetime | date | dtime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value) if value.is_finite() else None
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, bytes):
+        return value.hex()
     return value
 
 
-def to_json(frame: pl.DataFrame) -> str:
-    rows = [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dicts()]
-    return json.dumps(rows, ensure_ascii=False, indent=1)
+def _cell(value: Any) -> str:
+    """Text for the human table: compact floats, blank for missing."""
+    v = _plain(value)
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return f"{v:.3f}".rstrip("0").rstrip(".") if abs(v) < 1e15 else f"{v:g}"
+    if isinstance(v, list | dict):
+        return json.dumps(v, ensure_ascii=False)
+    return str(v).replace("\n", " ")
 
 
-def to_table(frame: pl.DataFrame) -> str:
-    """Aligned plain-text table; numbers rounded for reading, not for piping."""
-
-    def cell(v: Any) -> str:
-        if v is None:
-            return "–"
-        if isinstance(v, float):
-            return "–" if math.isnan(v) else f"{v:,.3f}" if abs(v) < 10 else f"{v:,.1f}"
-        return str(v)
-
-    header = list(frame.columns)
-    body = [[cell(v) for v in row] for row in frame.iter_rows()]
-    widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += [
-        "  ".join(c.rjust(w) if _numeric(c) else c.ljust(w) for c, w in zip(r, widths, strict=True))
-        for r in body
-    ]
-    return "\n".join(lines)
-
-
-def _numeric(text: str) -> bool:
-    return text.replace(",", "").replace(".", "", 1).lstrip("-").isdigit()
-
-
-def render(frame: pl.DataFrame, fmt: str) -> str:
-    """The frame as text in one of FORMATS."""
+def render(frame: pl.DataFrame, fmt: str = "table") -> str:
+    """The frame as `table` (aligned text), `csv`, or `json` (a list of objects)."""
+    rows = frame.rows()
+    cols = frame.columns
     if fmt == "json":
-        return to_json(frame)
+        return json.dumps(
+            [{c: _plain(v) for c, v in zip(cols, row, strict=True)} for row in rows],
+            ensure_ascii=False,
+            indent=2,
+        )
     if fmt == "csv":
-        return frame.write_csv()
-    return to_table(frame)
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(cols)
+        for row in rows:
+            w.writerow(
+                [
+                    ""
+                    if (c := _plain(v)) is None
+                    else json.dumps(c, ensure_ascii=False)
+                    if isinstance(c, list | dict)
+                    else ("true" if c is True else "false" if c is False else c)
+                    for v in row
+                ]
+            )
+        return buf.getvalue()
+    if fmt != "table":
+        raise ValueError(f"unknown format {fmt!r} (use one of: {', '.join(FORMATS)})")
+    text = [[_cell(v) for v in row] for row in rows]
+    numeric = [d.is_numeric() for d in frame.dtypes]
+    widths = [max([len(c), *(len(r[i]) for r in text)]) for i, c in enumerate(cols)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            cell.rjust(w) if num else cell.ljust(w)
+            for cell, w, num in zip(cells, widths, numeric, strict=True)
+        ).rstrip()
+
+    out = [line(list(cols)), "  ".join("-" * w for w in widths)]
+    out.extend(line(r) for r in text)
+    if not rows:
+        out.append("(no rows)")
+    return "\n".join(out) + "\n"

@@ -3,7 +3,7 @@
 A query file is a YAML header in a block comment followed by one SELECT (see
 queries/README.md and CONTRACT). This module turns a file into a typed
 `QuerySpec`, coerces parameter values, runs the SQL in a sandbox and renders
-results for the CLI (`format_result`) and the app (`build_chart`).
+results for the app (`build_chart`); the CLI prints through `dashboard.output`.
 
 Why the pieces look the way they do:
 
@@ -31,10 +31,7 @@ Why the pieces look the way they do:
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
-import json
 import math
 import os
 import re
@@ -44,10 +41,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from datetime import time as dtime
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import polars as pl
@@ -55,9 +50,11 @@ import yaml
 
 from dashboard.config import QuerySettings
 
+if TYPE_CHECKING:  # plotly is imported lazily: the CLI never draws
+    import plotly.graph_objects as go
+
 PARAM_TYPES = ("text", "int", "float", "date", "bool", "choice")
 CHART_TYPES = ("line", "bar", "area", "scatter", "table")
-FORMATS = ("table", "csv", "json")
 HEADER_KEYS = ("title", "description", "params", "chart")
 PARAM_KEYS = ("type", "default", "label", "help", "min", "max", "options", "options_sql")
 CHART_KEYS = ("type", "x", "y", "color", "title")
@@ -84,6 +81,11 @@ class QuerySpecError(QueryError):
         self.message = message
         where = f"{self.path}:{line}" if line else f"{self.path}"
         super().__init__(f"{where}: {message}")
+
+
+class QueryUsageError(QueryError):
+    """The caller asked for something wrong (unknown query or parameter, bad value, bad
+    format): the CLI maps it to exit code 2 (bad usage) instead of 1."""
 
 
 class ChartError(QueryError):
@@ -137,7 +139,7 @@ class QuerySpec:
             if p.name == name:
                 return p
         known = ", ".join(p.name for p in self.params) or "none"
-        raise QueryError(f"query {self.name} has no parameter {name!r} (it takes: {known})")
+        raise QueryUsageError(f"query {self.name} has no parameter {name!r} (it takes: {known})")
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -376,9 +378,20 @@ def _chart_from_yaml(raw: Any, path: Path, lines: dict[tuple[str, ...], int]) ->
     return ChartSpec(type=ctype, x=x, y=ys, color=color, title=str(title) if title else None)
 
 
+_parsers = threading.local()
+
+
 def _parser_connection() -> duckdb.DuckDBPyConnection:
-    """A private in-memory connection for parsing only (module-level duckdb is not thread-safe)."""
-    return duckdb.connect(":memory:")
+    """An in-memory connection for parsing only, one per thread.
+
+    Module-level `duckdb.extract_statements` shares one default connection,
+    which is not thread-safe under Streamlit; opening one per parse costs
+    ~20 ms, so each thread keeps its own.
+    """
+    con = getattr(_parsers, "con", None)
+    if con is None:
+        con = _parsers.con = duckdb.connect(":memory:")
+    return con
 
 
 def _one_line(exc: BaseException) -> str:
@@ -392,15 +405,11 @@ def _one_line(exc: BaseException) -> str:
 def _single_select(sql: str, what: str, con: duckdb.DuckDBPyConnection | None = None
                    ) -> Any:
     """DuckDB's parser must see exactly one SELECT (WITH … SELECT, FROM-first count too)."""
-    own = con is None
     con = con or _parser_connection()
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as exc:
         raise QueryError(f"{what}: {_one_line(exc)}") from exc
-    finally:
-        if own:
-            con.close()
     if not statements:
         raise QueryError(f"{what}: there is no SQL statement")
     if len(statements) > 1:
@@ -561,7 +570,7 @@ def get_query(name: str, root: Path | str | None = None) -> QuerySpec:
         if _query_name(err.path, root_path) == wanted:
             raise err
     known = ", ".join(s.name for s in specs) or "none"
-    raise QueryError(f"no query named {name!r} in {root_path} (known: {known})")
+    raise QueryUsageError(f"no query named {name!r} in {root_path} (known: {known})")
 
 
 # ---------------------------------------------------------------------------
@@ -576,8 +585,8 @@ def _coerce(param: Param, value: Any) -> Any:
         return None
     if isinstance(value, str):
         value = value.strip()
-        if value == "" and param.type != "text":
-            return None  # an empty field clears an optional filter
+        if value == "":
+            return None  # an empty field (URL, text box, --param k=) clears the filter
     t = param.type
     try:
         if t == "text":
@@ -615,17 +624,17 @@ def _coerce(param: Param, value: Any) -> Any:
     except (ValueError, TypeError) as exc:
         expected = {"text": "text", "int": "a whole number", "float": "a number",
                     "date": "a date YYYY-MM-DD", "bool": "true or false"}[t]
-        raise QueryError(f"{where}: expected {expected}, got {value!r}") from exc
+        raise QueryUsageError(f"{where}: expected {expected}, got {value!r}") from exc
     if t == "choice" and param.options is not None:
         for opt in param.options:
             if opt == out or str(opt) == str(out):
                 return opt
-        raise QueryError(f"{where}: {value!r} is not one of "
+        raise QueryUsageError(f"{where}: {value!r} is not one of "
                          f"{', '.join(map(str, param.options))}")
     if param.min is not None and out < param.min:
-        raise QueryError(f"{where}: {out} is below the minimum {param.min}")
+        raise QueryUsageError(f"{where}: {out} is below the minimum {param.min}")
     if param.max is not None and out > param.max:
-        raise QueryError(f"{where}: {out} is above the maximum {param.max}")
+        raise QueryUsageError(f"{where}: {out} is above the maximum {param.max}")
     return out
 
 
@@ -656,7 +665,7 @@ def parse_param_args(items: Iterable[str]) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise QueryError(f"--param expects NAME=VALUE, got {item!r}")
+            raise QueryUsageError(f"--param expects NAME=VALUE, got {item!r}")
         out[key.strip()] = value
     return out
 
@@ -704,6 +713,8 @@ def _lock_configuration(con: duckdb.DuckDBPyConnection) -> None:
     if locked():
         return
     try:
+        # Connection-local; keeps DuckDB's terminal progress bar out of CLI output.
+        con.execute("SET enable_progress_bar = false")
         con.execute("SET lock_configuration = true")
     except duckdb.Error as exc:  # a concurrent sandbox won the race: fine if it is locked
         if not locked():
@@ -712,7 +723,7 @@ def _lock_configuration(con: duckdb.DuckDBPyConnection) -> None:
 
 def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any], cap: int
            ) -> pl.DataFrame:
-    rel = con.sql(sql, params=dict(params))
+    rel = con.sql(_without_terminator(sql), params=dict(params))
     if rel is None:  # not a SELECT after all; the statement check should have refused it
         raise QueryError("the statement returned no rows")
     # Polars cannot import DuckDB INTERVAL; show it as DuckDB's own text ("3 days").
@@ -731,12 +742,29 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any], 
     return frame
 
 
+def _without_terminator(sql: str) -> str:
+    """Drop a final `;` (and comments after it), found with DuckDB's own tokenizer.
+
+    The relation API wraps the statement (for the row cap), and a `;` followed by
+    a comment inside that wrapper is a syntax error.
+    """
+    tokens = [t for t in duckdb.tokenize(sql) if t[1] != duckdb.token_type.comment]
+    if tokens and sql[tokens[-1][0]] == ";":
+        return sql[: tokens[-1][0]]
+    return sql
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _timed(con: duckdb.DuckDBPyConnection, limit_s: float, fn: Any, what: str) -> Any:
-    """Run `fn()` with a timer that interrupts the connection after `limit_s` seconds."""
+def _timed(con: duckdb.DuckDBPyConnection, deadline: float, limit_s: float, fn: Any,
+           what: str) -> Any:
+    """Run `fn()` with a timer that interrupts the connection at `deadline` (monotonic).
+
+    One deadline covers everything a run does (options_sql checks and the query),
+    so the configured limit is the limit the user waits, not a per-step budget.
+    """
     lock = threading.Lock()
     finished = False
     fired = False
@@ -748,12 +776,14 @@ def _timed(con: duckdb.DuckDBPyConnection, limit_s: float, fn: Any, what: str) -
                 fired = True
                 con.interrupt()
 
-    timer = threading.Timer(limit_s, stop)
+    timer = threading.Timer(max(deadline - time.monotonic(), 0.001), stop)
     timer.daemon = True
     timer.start()
     try:
         return fn()
     except duckdb.InterruptException as exc:
+        if not fired:
+            raise QueryError(f"{what}: interrupted") from exc
         raise QueryError(f"{what}: stopped at the time limit of {limit_s:g} s "
                          "(narrow the filters or aggregate more)") from exc
     except duckdb.PermissionException as exc:
@@ -774,11 +804,11 @@ def _settings(settings: QuerySettings | None) -> QuerySettings:
 
 
 def _options_from(con: duckdb.DuckDBPyConnection, spec: QuerySpec, param: Param,
-                  st: QuerySettings) -> list[Any]:
+                  st: QuerySettings, deadline: float) -> list[Any]:
     what = f"{spec.name}: options_sql of ${param.name}"
-    _single_select(param.options_sql or "", what, con)
-    frame = _timed(con, st.time_limit_seconds,
-                   lambda: _fetch(con, param.options_sql or "", {}, st.row_cap), what)
+    stmt = _single_select(param.options_sql or "", what, con)
+    frame = _timed(con, deadline, st.time_limit_seconds,
+                   lambda: _fetch(con, stmt.query, {}, st.row_cap), what)
     if frame.width == 0:
         return []
     return [v for v in frame.to_series(0).to_list() if v is not None][: st.row_cap]
@@ -790,12 +820,12 @@ def choice_options(spec: QuerySpec, name: str, db_path: Path | str,
     in the sandbox: first column, nulls dropped, at most row_cap values)."""
     param = spec.param(name)
     if param.type != "choice":
-        raise QueryError(f"parameter ${name} of {spec.name} is not a choice")
+        raise QueryUsageError(f"parameter ${name} of {spec.name} is not a choice")
     if param.options is not None:
         return list(param.options)
     st = _settings(settings)
     with _sandbox(db_path) as con:
-        return _options_from(con, spec, param, st)
+        return _options_from(con, spec, param, st, time.monotonic() + st.time_limit_seconds)
 
 
 def run_query(spec: QuerySpec, values: Mapping[str, Any] | None, db_path: Path | str,
@@ -809,19 +839,21 @@ def run_query(spec: QuerySpec, values: Mapping[str, Any] | None, db_path: Path |
     bound = coerce_values(spec, values)
     started = time.perf_counter()
     with _sandbox(db_path) as con:
-        # Re-check on the connection that will run it: the file may have changed
-        # since it was parsed, and this is the check that guards execution.
-        _single_select(spec.sql, spec.name, con)
+        # Re-check on the connection that will run it (this is the check that guards
+        # execution), and run exactly the statement DuckDB's parser found, so text
+        # after a final `;` (comments) cannot confuse the relation API.
+        stmt = _single_select(spec.sql, spec.name, con)
+        deadline = time.monotonic() + st.time_limit_seconds
         for p in spec.params:
             if p.type == "choice" and p.options_sql and bound[p.name] is not None:
-                allowed = _options_from(con, spec, p, st)
+                allowed = _options_from(con, spec, p, st, deadline)
                 match = [o for o in allowed if o == bound[p.name] or str(o) == str(bound[p.name])]
                 if not match:
-                    raise QueryError(f"parameter ${p.name}: {bound[p.name]!r} is not one of the "
-                                     f"{len(allowed)} allowed values")
+                    raise QueryUsageError(f"parameter ${p.name}: {bound[p.name]!r} is not one "
+                                          f"of the {len(allowed)} allowed values")
                 bound[p.name] = match[0]
-        frame = _timed(con, st.time_limit_seconds,
-                       lambda: _fetch(con, spec.sql, bound, st.row_cap), spec.name)
+        frame = _timed(con, deadline, st.time_limit_seconds,
+                       lambda: _fetch(con, stmt.query, bound, st.row_cap), spec.name)
     truncated = frame.height > st.row_cap
     if truncated:
         frame = frame.head(st.row_cap)
@@ -833,7 +865,7 @@ def run_query(spec: QuerySpec, values: Mapping[str, Any] | None, db_path: Path |
 # ---------------------------------------------------------------------------
 
 
-def build_chart(chart: ChartSpec, frame: pl.DataFrame) -> Any:
+def build_chart(chart: ChartSpec, frame: pl.DataFrame) -> go.Figure | None:
     """A Plotly figure for the chart spec, or None when there is nothing to draw.
 
     None means "show the table": chart type `table`, or no rows. Column names
@@ -874,79 +906,6 @@ def build_chart(chart: ChartSpec, frame: pl.DataFrame) -> Any:
 
 
 # ---------------------------------------------------------------------------
-# Output for the CLI
-# ---------------------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-ready value: ISO-8601 for temporal values, null for missing/NaN."""
-    if value is None:
-        return None
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, datetime | date | dtime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value) if value.is_finite() else None
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
-
-
-def _cell(value: Any) -> str:
-    """Text for the human table: compact floats, blank for missing."""
-    v = _plain(value)
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
-        return f"{v:.3f}".rstrip("0").rstrip(".") if abs(v) < 1e15 else f"{v:g}"
-    if isinstance(v, list | dict):
-        return json.dumps(v, ensure_ascii=False)
-    return str(v).replace("\n", " ")
-
-
-def format_result(frame: pl.DataFrame, fmt: str = "table") -> str:
-    """The frame as `table` (aligned text), `csv`, or `json` (a list of objects)."""
-    rows = frame.rows()
-    cols = frame.columns
-    if fmt == "json":
-        return json.dumps([{c: _plain(v) for c, v in zip(cols, row, strict=True)} for row in rows],
-                          ensure_ascii=False, indent=2)
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(cols)
-        for row in rows:
-            w.writerow(["" if (c := _plain(v)) is None else
-                        json.dumps(c, ensure_ascii=False) if isinstance(c, list | dict) else
-                        ("true" if c is True else "false" if c is False else c) for v in row])
-        return buf.getvalue()
-    if fmt != "table":
-        raise QueryError(f"unknown format {fmt!r} (use one of: {', '.join(FORMATS)})")
-    text = [[_cell(v) for v in row] for row in rows]
-    numeric = [d.is_numeric() for d in frame.dtypes]
-    widths = [max([len(c), *(len(r[i]) for r in text)]) for i, c in enumerate(cols)]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(
-            cell.rjust(w) if num else cell.ljust(w)
-            for cell, w, num in zip(cells, widths, numeric, strict=True)
-        ).rstrip()
-
-    out = [line(list(cols)), "  ".join("-" * w for w in widths)]
-    out.extend(line(r) for r in text)
-    if not rows:
-        out.append("(no rows)")
-    return "\n".join(out) + "\n"
-
-
-# ---------------------------------------------------------------------------
 # `inward queries check`
 # ---------------------------------------------------------------------------
 
@@ -966,6 +925,10 @@ def check_all(db_path: Path | str | None = None, root: Path | str | None = None,
     problems = [QueryProblem(_query_name(e.path, root_path), e.path, str(e)) for e in errors]
     if not root_path.is_dir():
         problems.append(QueryProblem("", root_path, f"{root_path}: no such queries folder"))
+        return problems
+    if db_path is not None and not Path(db_path).is_file():
+        problems.append(QueryProblem("", Path(db_path), f"the warehouse {db_path} does not exist; "
+                                     "run `inward demo` first (or check on an empty warehouse)"))
         return problems
     with tempfile.TemporaryDirectory(prefix="inward-check-") as tmp:
         path = Path(db_path) if db_path is not None else _empty_warehouse(Path(tmp))
@@ -994,8 +957,9 @@ def _empty_warehouse(folder: Path) -> Path:
 
 
 __all__ = [
-    "CHART_TYPES", "FORMATS", "PARAM_TYPES", "ChartError", "ChartSpec", "Param", "QueryError",
-    "QueryProblem", "QueryResult", "QuerySpec", "QuerySpecError", "build_chart", "check_all",
-    "choice_options", "coerce_value", "coerce_values", "discover", "format_result", "get_query",
+    "CHART_TYPES", "PARAM_TYPES", "ChartError", "ChartSpec", "Param", "QueryError",
+    "QueryProblem", "QueryResult", "QuerySpec", "QuerySpecError", "QueryUsageError",
+    "build_chart", "check_all",
+    "choice_options", "coerce_value", "coerce_values", "discover", "get_query",
     "load_query", "parse_param_args", "parse_query_text", "queries_dir", "run_query",
 ]

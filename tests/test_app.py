@@ -60,3 +60,36 @@ def test_empty_warehouse_shows_a_friendly_state(tmp_path, monkeypatch) -> None:
     assert any("Welcome to Inward" in t.value for t in at.title)
     at.switch_page("app_pages/data_page.py").run()
     assert not at.exception
+
+
+def query_page(name: str) -> AppTest:
+    script = f"from dashboard.app.components.query_view import render\nrender({name!r})\n"
+    return AppTest.from_string(script, default_timeout=90)
+
+
+def test_query_page_renders_widgets_chart_and_table(demo_wh, monkeypatch) -> None:
+    monkeypatch.setenv("INWARD_DB", str(demo_wh.db))
+    at = query_page("slowest_categories").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Slowest categories"
+    assert len(at.dataframe) == 1 and len(at.number_input) >= 1
+    rows_all = len(at.dataframe[0].value)
+    top = next(w for w in at.number_input if w.key.endswith("_top"))
+    top.set_value(2).run()
+    assert not at.exception
+    assert len(at.dataframe[0].value) == min(2, rows_all)
+
+
+def test_new_query_file_becomes_a_page_without_restart(demo_wh, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("INWARD_DB", str(demo_wh.db))
+    monkeypatch.setenv("INWARD_QUERIES", str(tmp_path))
+    (tmp_path / "busiest_teams.sql").write_text(
+        "/*\ntitle: Busiest teams\nparams:\n  n: {type: int, default: 3}\n"
+        "chart: {type: bar, x: service_team, y: tickets}\n*/\n"
+        "SELECT service_team, count(*) AS tickets FROM ticket_times "
+        "GROUP BY 1 ORDER BY 2 DESC LIMIT $n\n")
+    at = query_page("busiest_teams").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.dataframe[0].value) == 3
+    main = app(demo_wh.db, monkeypatch).run()
+    assert not main.exception

@@ -11,14 +11,16 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.app import data
+from dashboard.app.components import query_view
 from dashboard.app.components.filters import sidebar_filters
 from dashboard.metrics.response_times import date_span, filter_options
 from dashboard.warehouse import WarehouseBusy
 
-PAGES = Path(__file__).parent / "app_pages"
+PAGES = Path(__file__).resolve().parent / "app_pages"
 
 st.set_page_config(page_title="Inward", page_icon=":material/support_agent:", layout="wide")
 
+query_pages, broken_queries = query_view.pages()
 pages = {
     "Inward": [
         st.Page(
@@ -30,6 +32,7 @@ pages = {
         ),
         st.Page(PAGES / "teams.py", title="Teams", icon=":material/groups:", url_path="teams"),
     ],
+    **query_pages,
     "Manage": [
         st.Page(PAGES / "data_page.py", title="Data", icon=":material/database:", url_path="data"),
     ],
@@ -49,5 +52,8 @@ except WarehouseBusy:
         icon=":material/hourglass_top:",
     )
     st.stop()
+
+for problem in broken_queries:
+    st.sidebar.error(problem, icon=":material/error:")
 
 nav.run()

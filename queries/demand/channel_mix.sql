@@ -1,0 +1,20 @@
+/*
+title: First-contact channel mix
+description: >
+  Through which channel tickets arrive (the channel that opened the ticket),
+  per service team. A team answering mostly phone and walk-in is harder to
+  measure and to staff than one fed by the portal.
+params:
+  since: {type: date, label: Created on or after (empty = all time)}
+chart: {type: bar, x: service_team, y: share, color: channel}
+*/
+SELECT
+    coalesce(service_team, '(none)') AS service_team,
+    coalesce(channel, 'other') AS channel,
+    count(*) AS tickets,
+    round(count(*) / sum(count(*)) OVER (PARTITION BY coalesce(service_team, '(none)')), 3)
+        AS share
+FROM tickets
+WHERE $since IS NULL OR created_at >= $since
+GROUP BY 1, 2
+ORDER BY service_team, tickets DESC, channel

@@ -1,0 +1,27 @@
+/*
+title: Vendor and contractor share
+description: >
+  How much of each team's work comes from contractors and vendors rather than
+  employees. Useful when negotiating who pays for support, and for spotting
+  onboarding gaps (many "how do I get access" tickets from contractors).
+params:
+  since: {type: date, label: Created on or after (empty = all time)}
+chart: {type: bar, x: service_team, y: share, color: requester_type}
+*/
+WITH typed AS (
+    SELECT
+        coalesce(service_team, '(none)') AS service_team,
+        coalesce(requester_type, 'unknown') AS requester_type
+    FROM tickets
+    WHERE $since IS NULL OR created_at >= $since
+)
+SELECT
+    service_team,
+    requester_type,
+    count(*) AS tickets,
+    round(count(*) / sum(count(*)) OVER (PARTITION BY service_team), 3) AS share
+FROM typed
+GROUP BY service_team, requester_type
+ORDER BY service_team,
+    CASE requester_type
+        WHEN 'employee' THEN 1 WHEN 'contractor' THEN 2 WHEN 'vendor' THEN 3 ELSE 4 END

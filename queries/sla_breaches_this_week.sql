@@ -1,0 +1,44 @@
+/*
+title: SLA breaches this week
+description: >
+  Tickets created in the most recent week of the data (Monday to Sunday, UTC,
+  relative to the last ticket, not to today) that missed their first-response
+  or resolution target. Targets and business/calendar time come from the SLA
+  configuration; tickets without a target or not yet answered/resolved are not
+  counted as breaches.
+params:
+  team:
+    type: choice
+    options_sql: SELECT DISTINCT service_team FROM tickets WHERE service_team IS NOT NULL ORDER BY 1
+    label: Service team (empty = all)
+  priority: {type: choice, options: [urgent, high, normal, low], label: Priority (empty = all)}
+chart: table
+*/
+WITH week AS (
+    SELECT date_trunc('week', max(timezone('UTC', created_at))) AS start_utc FROM tickets
+)
+SELECT
+    t.source,
+    t.ticket_id,
+    t.service_team,
+    t.priority,
+    t.category,
+    t.created_at,
+    t.status,
+    CASE
+        WHEN t.sla_first_response_met = false AND t.sla_resolution_met = false THEN 'both'
+        WHEN t.sla_first_response_met = false THEN 'first response'
+        ELSE 'resolution'
+    END AS breached,
+    round(t.first_response_minutes / 60, 1) AS first_response_hours,
+    round(t.sla_first_response_target / 60, 1) AS first_response_target_hours,
+    round(t.resolution_minutes / 60, 1) AS resolution_hours,
+    round(t.sla_resolution_target / 60, 1) AS resolution_target_hours
+FROM ticket_times t, week w
+WHERE timezone('UTC', t.created_at) >= w.start_utc
+  AND (t.sla_first_response_met = false OR t.sla_resolution_met = false)
+  AND ($team IS NULL OR t.service_team = $team)
+  AND ($priority IS NULL OR t.priority = $priority)
+ORDER BY
+    CASE t.priority WHEN 'urgent' THEN 1 WHEN 'high' THEN 2 WHEN 'normal' THEN 3 ELSE 4 END,
+    t.created_at
