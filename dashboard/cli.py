@@ -94,6 +94,13 @@ def parser() -> argparse.ArgumentParser:
     )
     _add_format(p)
 
+    p = sub.add_parser("alignment", help="which internal metrics track external outcomes")
+    _add_db(p)
+    p.add_argument("--period", choices=("week", "month"), default="week")
+    p.add_argument("--max-lag", type=int, default=4, help="periods internal may lead (0..N)")
+    p.add_argument("--significant", action="store_true", help="only significant rows")
+    _add_format(p)
+
     p = sub.add_parser("query", help="run an analyst query from queries/ in the sandbox")
     p.add_argument("name", metavar="NAME", help="query name, e.g. slowest_categories")
     p.add_argument(
@@ -214,9 +221,29 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         departments=tuple(args.department),
     )
     with warehouse.reader(db) as con:
-        if con.sql("SELECT count(*) FROM tickets").fetchall()[0][0] == 0:
-            raise Failure(f"the warehouse {db} has no tickets yet: run 'inward ingest' first")
+        _require_tickets(con, db)
         frame = summary(con, filters, by)
+    print(render(frame, args.format))
+    return 0
+
+
+def _require_tickets(con: object, db: Path) -> None:
+    if con.sql("SELECT count(*) FROM tickets").fetchall()[0][0] == 0:  # type: ignore[attr-defined]
+        raise Failure(f"the warehouse {db} has no tickets yet: run 'inward ingest' first")
+
+
+def cmd_alignment(args: argparse.Namespace) -> int:
+    from dashboard.metrics.alignment import alignment_table
+
+    if args.max_lag < 0:
+        raise UsageError("--max-lag must be 0 or more")
+    config = load_config(args.config)
+    db = _open_existing(args.db)
+    with warehouse.reader(db) as con:
+        _require_tickets(con, db)
+        frame = alignment_table(con, config, period=args.period, max_lag=args.max_lag)
+    if args.significant:
+        frame = frame.filter(frame["significant"])
     print(render(frame, args.format))
     return 0
 
@@ -275,6 +302,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "ingest": cmd_ingest,
     "serve": cmd_serve,
     "metrics": cmd_metrics,
+    "alignment": cmd_alignment,
     "query": cmd_query,
     "queries": cmd_queries,
 }
@@ -296,6 +324,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `inward ... | head`: the reader left, nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # last resort: one readable line, not a traceback
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         _err(f"inward {args.command}: unexpected error: {type(exc).__name__}: {first}")

@@ -45,6 +45,8 @@ import polars as pl
 END = datetime(2026, 10, 31, 18, 0)
 DAYS = 548
 START = END - timedelta(days=DAYS)
+# weeks are counted from the Monday on or before START, like calendar (ISO) weeks
+MONDAY0 = (START - timedelta(days=START.weekday())).replace(hour=0, minute=0)
 
 TEAMS = ("IT Service Desk", "HR Operations", "Finance & Payroll", "Facilities", "Legal")
 TEAM_SHARE = np.array([0.46, 0.15, 0.15, 0.15, 0.09])
@@ -231,7 +233,7 @@ def write_demo(folder: str | Path, seed: int = 7, tickets: int = 50_000) -> Demo
     cats = np.array([rng.choice(CATEGORIES[TEAMS[t]]) for t in team])
 
     # planted 3: weekly multiplier for IT resolution of Customer Support requesters
-    week = ((created - START.timestamp()) // (7 * 86400)).astype(int)
+    week = ((created - MONDAY0.timestamp()) // (7 * 86400)).astype(int)
     link = _weekly_link(rng, int(week.max()) + LINK_LAG_WEEKS + 2)
     speed = PRIORITY_SPEED[prio]
     fr = TEAM_FR[team] * speed * rng.lognormal(0, 0.9, m)
@@ -411,7 +413,6 @@ def _outcomes(rng: np.random.Generator, link: np.ndarray) -> pl.DataFrame:
     resolution multiplier rises; everything else is trend + noise.
     """
     weeks = DAYS // 7
-    monday0 = (START - timedelta(days=START.weekday())).date()
     rows = []
     for unit in BUSINESS_UNITS:
         trend = rng.normal(0, 0.02)
@@ -424,7 +425,7 @@ def _outcomes(rng: np.random.Generator, link: np.ndarray) -> pl.DataFrame:
             )
             rows.append(
                 {
-                    "period_start": (monday0 + timedelta(weeks=w)).isoformat(),
+                    "period_start": (MONDAY0.date() + timedelta(weeks=w)).isoformat(),
                     "business_unit": unit,
                     "customer_csat": round(
                         82 + trend * w + 0.3 * walk[w] + effect + rng.normal(0, 1.0), 2

@@ -8,7 +8,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app" / "main.py")
-PAGES = ["app_pages/overview.py", "app_pages/teams.py", "app_pages/data_page.py"]
+PAGES = [
+    "app_pages/overview.py",
+    "app_pages/teams.py",
+    "app_pages/alignment.py",
+    "app_pages/data_page.py",
+]
 
 
 def app(db: Path, monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:

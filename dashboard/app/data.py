@@ -47,14 +47,30 @@ def _ticket_count(con: Any) -> int:
     return con.sql("SELECT count(*) FROM tickets").fetchall()[0][0]
 
 
-def call(fn: Callable[..., T], *args: Any) -> T:
-    """`fn(con, *args)` on a fresh read-only connection, cached by warehouse version."""
+def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`fn(con, *args, **kwargs)` on a fresh read-only connection, cached by warehouse
+    version."""
     path = db_path()
-    return _cached(fn.__module__, fn.__qualname__, str(path), warehouse.data_version(path), args)
+    return _cached(
+        fn.__module__,
+        fn.__qualname__,
+        str(path),
+        warehouse.data_version(path),
+        args,
+        tuple(sorted(kwargs.items())),
+    )
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def _cached(module: str, name: str, path: str, version: str, args: tuple[Any, ...]) -> Any:
+def _cached(
+    module: str,
+    name: str,
+    path: str,
+    version: str,
+    args: tuple[Any, ...],
+    kwargs: tuple[tuple[str, Any], ...],
+) -> Any:
+    """`version` is only part of the cache key: a finished ingest means a new entry."""
     fn = getattr(importlib.import_module(module), name)
     with warehouse.reader(path, wait_seconds=15) as con:
-        return fn(con, *args)
+        return fn(con, *args, **dict(kwargs))

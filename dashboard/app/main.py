@@ -31,6 +31,9 @@ pages = {
             default=True,
         ),
         st.Page(PAGES / "teams.py", title="Teams", icon=":material/groups:", url_path="teams"),
+        st.Page(
+            PAGES / "alignment.py", title="Alignment", icon=":material/link:", url_path="alignment"
+        ),
     ],
     **query_pages,
     "Manage": [
