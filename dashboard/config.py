@@ -231,6 +231,23 @@ def _per_team(key: str, raw: Any, parse: Any, default: Any) -> dict[str, Any]:
     return out
 
 
+SURVEY_QUESTION_VALUES = ("csat", "nps", "ces", "ignore")
+
+
+def parse_survey_questions(raw: Any) -> dict[str, str]:
+    """`[survey_questions]`: question text, normalised name or column id → metric.
+
+    Checked here, at load time, so a typo fails `inward serve` as well as ingest."""
+    out = {}
+    for key, value in _str_map("survey_questions", raw).items():
+        v = value.strip().lower()
+        if v not in SURVEY_QUESTION_VALUES:
+            raise ConfigError(f"survey_questions.{key!r}: expected one of "
+                              f"{', '.join(SURVEY_QUESTION_VALUES)}, got {value!r}")
+        out[key] = v
+    return out
+
+
 def _goals(raw: Any) -> tuple[Goal, ...]:
     if not isinstance(raw, list):
         raise ConfigError(f"goals: expected [[goals]] tables, got {raw!r}")
@@ -323,7 +340,7 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
         engagement=engagement,
         queries=queries,
         mapping={name: _str_map(f"mapping.{name}", m) for name, m in mapping_raw.items()},
-        survey_questions=_str_map("survey_questions", raw.get("survey_questions", {})),
+        survey_questions=parse_survey_questions(raw.get("survey_questions", {})),
         goals=_goals(raw.get("goals", [])),
         source=source,
     )

@@ -46,11 +46,17 @@ def ingest_paths(
     timezone: str | None = None,
     progress: Callable[[IngestResult], None] | None = None,
 ) -> list[IngestResult]:
-    """Ingest files one transaction each, then refresh derived tables once."""
+    """Ingest files one transaction each, then refresh derived tables once.
+
+    `[survey_questions]` reaches the survey adapters' `prepare` hooks through a
+    context variable (see `survey_questions.configured`), so the adapter interface
+    stays `prepare(con, staged)`.
+    """
     from dashboard import derive, warehouse
+    from dashboard.ingest.survey_questions import configured
 
     results = []
-    with warehouse.writer(db) as con:
+    with configured(config.survey_questions), warehouse.writer(db) as con:
         for path in expand(paths):
             r = ingest_file(con, path, kind=kind, fmt=fmt, timezone=timezone or config.timezone)
             results.append(r)

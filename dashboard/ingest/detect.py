@@ -53,8 +53,11 @@ def fits(adapter: Adapter, columns: list[str]) -> bool:
 def choose(columns: list[str], kind: str | None, fmt: str, file_name: str) -> Adapter:
     """Pick the adapter for a staged header (normalised column names)."""
     if fmt not in ("auto", "generic"):
+        # `--format servicenow` also covers its variants (`servicenow_event_log`).
         candidates = [
-            a for a in vendor_adapters() if a.name == fmt and (kind is None or a.kind == kind)
+            a
+            for a in vendor_adapters()
+            if (a.name == fmt or a.name.startswith(fmt + "_")) and (kind is None or a.kind == kind)
         ]
         if not candidates:
             raise RefusedFile(f"{file_name}: no {fmt} adapter for kind {kind or 'any'}")

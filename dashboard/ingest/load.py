@@ -25,6 +25,7 @@ from dashboard.ingest.read import (
     drop_extra_header_rows,
     quote_ident,
     stage,
+    unique_names,
 )
 
 UPSERT = {
@@ -160,7 +161,8 @@ def _reject(
         "to_json({"
         + ", ".join(
             f"{canonical._lit(h)}: s.{quote_ident(c)}"
-            for h, c in zip(staged.headers, staged.columns, strict=True)
+            # keys must be unique: a header repeated in the file gets a _2, _3 suffix
+            for h, c in zip(unique_names(staged.headers), staged.columns, strict=True)
         )
         + "})"
     )
@@ -235,10 +237,14 @@ def ingest_file(
             if fail_after_write:
                 raise RuntimeError("injected failure after write (test)")
             result.status = "loaded"
-            result.message = f"detected {adapter.name} {adapter.kind}" + (
-                f"; {result.rows_rejected} rows rejected, see rejected_rows"
-                if result.rows_rejected
-                else ""
+            result.message = (
+                f"detected {adapter.name} {adapter.kind}"
+                + "".join(f"; {n}" for n in staged.notes)
+                + (
+                    f"; {result.rows_rejected} rows rejected, see rejected_rows"
+                    if result.rows_rejected
+                    else ""
+                )
             )
             result.finished_at = datetime.now(UTC)
             _record(con, result)

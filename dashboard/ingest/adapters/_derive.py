@@ -1,0 +1,102 @@
+"""Helpers for ticket adapters' `prepare` hooks (no adapter is declared here).
+
+Two reshapes recur across vendors:
+
+* **derived columns**: a value the contract needs is spread over several export
+  columns (resolved time = `Resolved`, else `Closed`; a Spanish date whose month
+  must be translated first). We *add* a column named `inward_*` rather than
+  overwrite the export's own, so `rejected_rows.raw` still shows what the file
+  said next to what we made of it. A derived enum column may keep the value it
+  was derived from in `<name>__raw`; the mapping report shows that one, so an
+  unrecognised vendor value stays visible even when a fallback filled it in.
+* **event-log collapse**: one row per status change → one row per ticket. The
+  collapsed table replaces the staged one; each ticket's `__row` is the file
+  row of its first event so a rejection points at a real line, and its raw
+  record carries `event_rows`, `first_row` and `last_row`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import duckdb
+
+from dashboard.ingest.canonical import _lit, clean, day_first
+from dashboard.ingest.read import Staged, quote_ident
+
+
+def txt(staged: Staged, *names: str) -> str:
+    """Cleaned text of the first of `names` present in the staged columns, else NULL."""
+    for n in names:
+        if n in staged.columns:
+            return clean(quote_ident(n))
+    return "NULL"
+
+
+def has(staged: Staged, *names: str) -> str | None:
+    """The first of `names` that the staged file has, if any."""
+    return next((n for n in names if n in staged.columns), None)
+
+
+def add_derived(con: duckdb.DuckDBPyConnection, staged: Staged, derived: dict[str, str]) -> Staged:
+    """Add computed text columns (name → SQL over the staged table) to the staged table."""
+    if not derived:
+        return staged
+    exprs = ", ".join(
+        f"CAST({sql} AS VARCHAR) AS {quote_ident(name)}" for name, sql in derived.items()
+    )
+    table = f"{staged.table}_d"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT *, {exprs} FROM {staged.table}")
+    names = list(derived)
+    return dataclasses.replace(
+        staged,
+        table=table,
+        headers=[*staged.headers, *names],
+        columns=[*staged.columns, *names],
+        notes=list(staged.notes),
+    )
+
+
+def collapse(con: duckdb.DuckDBPyConnection, staged: Staged, select: str, unit: str) -> Staged:
+    """Make `select` (which yields `__row` plus text columns) the staged table.
+
+    Used by event-log collapses: `rows` becomes the number of tickets (`unit`)
+    built, the CSV reader's own parse rejects are kept (each is one line that
+    cannot be attributed to a ticket), and a note says how many event rows went in.
+    """
+    table = f"{staged.table}_{unit}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select}")
+    columns = [r[0] for r in con.sql(f"DESCRIBE {table}").fetchall()][1:]
+    rows = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    out = dataclasses.replace(
+        staged, table=table, headers=columns, columns=columns, rows=rows, notes=list(staged.notes)
+    )
+    out.notes.append(events_note(staged.rows, rows, unit))
+    return out
+
+
+def parse_ts(expr: str, dayfirst: bool) -> str:
+    """SQL: naive TIMESTAMP from the date layouts event logs use (ISO, d/m/y or m/d/y)."""
+    dmy = ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M"]
+    mdy = ["%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m-%d-%Y %H:%M:%S", "%m-%d-%Y %H:%M"]
+    fmts = dmy + mdy if dayfirst else mdy + dmy
+    fmt_list = "[" + ", ".join(_lit(f) for f in fmts) + "]"
+    return f"coalesce(try_cast({expr} AS TIMESTAMP), try_strptime({expr}, {fmt_list}))"
+
+
+def iso(ts: str) -> str:
+    """SQL: a naive TIMESTAMP as ISO text (canonical then applies --timezone)."""
+    return f"strftime({ts}, '%Y-%m-%d %H:%M:%S')"
+
+
+def is_day_first(con: duckdb.DuckDBPyConnection, staged: Staged, *names: str) -> bool:
+    """Day-first evidence over the given date columns (see canonical.day_first)."""
+    return day_first(con, staged.table, [n for n in names if n in staged.columns])
+
+
+def events_note(events: int, tickets: int, unit: str) -> str:
+    """The ingest message part that explains the row accounting of an event log."""
+    return (
+        f"event log: {events:,} event rows collapsed into {tickets:,} {unit}; "
+        f"rows_read counts {unit}, a rejected one is reported at its first event's row"
+    )

@@ -1,0 +1,37 @@
+"""Microsoft Forms "Open results in Excel" workbooks (XLSX).
+
+`ID, Start time, Completion time, Email, Name[, Last modified time]`, then one
+column per question headed by its text. Anonymous forms put `anonymous` in
+Email, which becomes a null respondent, not a person called "anonymous". Name
+is never loaded: the respondent is identified by e-mail only.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from dashboard.ingest import survey_questions as sq
+from dashboard.ingest.base import Adapter
+from dashboard.ingest.read import Staged
+
+METADATA = {"id", "start_time", "completion_time", "email", "name", "last_modified_time"}
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
+    questions = [
+        sq.Question(col, header, keys=(col,))
+        for col, header in zip(staged.columns, staged.headers, strict=True)
+        if col not in METADATA
+    ]
+    roles = {"response_id": "id", "submitted_at": "completion_time", "respondent_id": "email"}
+    return sq.prepare_survey(con, staged, questions, roles, "Microsoft Forms survey")
+
+
+ADAPTER = Adapter(
+    name="ms_forms",
+    kind="surveys",
+    source="ms_forms",
+    aliases=sq.survey_aliases(),
+    signature=frozenset({"id", "start_time", "completion_time", "email", "name"}),
+    prepare=_prepare,
+)

@@ -1,0 +1,261 @@
+"""ServiceNow: incident list exports (CSV with field names, XLSX with display labels)
+and the audit-style incident event log (the UCI "incident management process
+enriched event log"), which is collapsed to one ticket per incident.
+
+Field names and labels come from docs/vendor-formats.md §3; the same table
+arrives with either header style, so both are aliases of one adapter family.
+
+Event-log collapse rules (one ticket per `number`, events ordered by
+`sys_mod_count`, then `sys_updated_at`, then file order):
+
+* created_at = `opened_at`; updated_at = the latest `sys_updated_at`.
+* first_response_at = `sys_updated_at` of the first event at or after opening in
+  which the incident has an assignee (`assigned_to`) or has left `New` (Active,
+  Awaiting…, Resolved, Closed): the first moment a person owned or worked it.
+* resolved_at = `resolved_at`, else `closed_at` (both are repeated on every row
+  of the log, so any event gives the final value; we take the last event's).
+* status, priority, category, requester (`caller_id`) = last event that has a
+  value; the bogus state `-100` (2 rows in the sample) is ignored as a status.
+* service_team = `assignment_group` of the last event that has one.
+* channel = `contact_type` of the first event (how the incident came in).
+* reopen_count = the last event's `reopen_count`.
+
+Row accounting: a "row" of this format is an incident. `rows_read` is the number
+of incidents (plus any line the CSV reader could not parse at all), each ticket's
+`__row` is the file row of its first event, and a rejected incident is one
+rejected row whose raw record carries `event_rows`, `first_row` and `last_row`.
+The ingest message states how many event rows were collapsed.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from dashboard.ingest.adapters._derive import (
+    add_derived,
+    collapse,
+    is_day_first,
+    iso,
+    parse_ts,
+    txt,
+)
+from dashboard.ingest.base import Adapter
+from dashboard.ingest.read import Staged
+
+STATUS = {
+    "new": "new",
+    "open": "open",
+    "active": "open",
+    "in progress": "open",
+    "work in progress": "open",
+    "assigned": "open",
+    "pending": "pending",
+    "awaiting user info": "pending",
+    "awaiting caller": "pending",
+    # A list export does not say why an incident is on hold; keep the literal state.
+    "on hold": "on_hold",
+    "awaiting vendor": "on_hold",
+    "awaiting problem": "on_hold",
+    "awaiting evidence": "on_hold",
+    "awaiting change": "on_hold",
+    "resolved": "solved",
+    "closed": "closed",
+    "closed complete": "closed",
+    "canceled": "cancelled",
+    "cancelled": "cancelled",
+    "closed incomplete": "cancelled",
+    "closed skipped": "cancelled",
+}
+PRIORITY = {
+    "1 - critical": "urgent",
+    "2 - high": "high",
+    "3 - moderate": "normal",
+    "4 - low": "low",
+    "5 - planning": "low",
+}
+CHANNEL = {
+    "email": "email",
+    "phone": "phone",
+    "ivr": "phone",
+    "self-service": "portal",
+    "self service": "portal",
+    "service portal": "portal",
+    "portal": "portal",
+    "walk-in": "walk_in",
+    "walk in": "walk_in",
+    "chat": "chat",
+    "virtual agent": "chat",
+    "direct opening": "other",
+    "event": "api",
+    "alert": "api",
+    "integration": "api",
+}
+VALUE_MAPS = {"status": STATUS, "priority": PRIORITY, "channel": CHANNEL}
+
+# Record number prefix → ticket type (the table the list was exported from).
+TYPE_BY_PREFIX = {
+    "INC": "incident",
+    "RITM": "request",
+    "REQ": "request",
+    "SCTASK": "request",
+    "TASK": "request",
+    "PRB": "problem",
+    "PTASK": "problem",
+    "CHG": "change",
+    "CTASK": "change",
+}
+
+
+def _type_from_number(number_sql: str) -> str:
+    whens = " ".join(
+        f"WHEN regexp_extract({number_sql}, '^([A-Za-z]+)', 1) = '{p}' THEN '{t}'"
+        for p, t in TYPE_BY_PREFIX.items()
+    )
+    return f"CASE {whens} END"
+
+
+def prepare_list(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
+    """List export: resolved time falls back to closed time; type from the number prefix."""
+    number = txt(staged, "number")
+    return add_derived(
+        con,
+        staged,
+        {
+            "inward_resolved_at": f"coalesce({txt(staged, 'resolved_at', 'resolved')}, "
+            f"{txt(staged, 'closed_at', 'closed')})",
+            "inward_ticket_type": _type_from_number(number),
+        },
+    )
+
+
+def prepare_event_log(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
+    """Collapse the audit log to one row per incident (rules in the module docstring)."""
+    dates = ("opened_at", "sys_updated_at", "resolved_at", "closed_at", "sys_created_at")
+    dayfirst = is_day_first(con, staged, *dates)
+
+    def ts(name: str) -> str:
+        return parse_ts(txt(staged, name), dayfirst)
+
+    state = txt(staged, "incident_state")
+    assigned = txt(staged, "assigned_to")
+    events = f"""
+        SELECT __row,
+            {txt(staged, "number")} AS number,
+            coalesce({txt(staged, "number")}, '#row ' || CAST(__row AS VARCHAR)) AS __key,
+            {state} AS state,
+            {txt(staged, "opened_at")} AS opened_text, {ts("opened_at")} AS opened,
+            {txt(staged, "sys_updated_at")} AS updated_text, {ts("sys_updated_at")} AS updated,
+            {txt(staged, "resolved_at")} AS resolved_text,
+            {txt(staged, "closed_at")} AS closed_text,
+            try_cast({txt(staged, "sys_mod_count")} AS INTEGER) AS mods,
+            {assigned} AS assigned_to,
+            {txt(staged, "assignment_group")} AS assignment_group,
+            {txt(staged, "caller_id")} AS caller_id,
+            {txt(staged, "contact_type")} AS contact_type,
+            {txt(staged, "category")} AS category,
+            {txt(staged, "priority")} AS priority,
+            {txt(staged, "reopen_count")} AS reopen_count
+        FROM {staged.table}"""
+    ordered = f"""
+        SELECT *, row_number() OVER (PARTITION BY __key
+            ORDER BY mods NULLS FIRST, updated NULLS FIRST, __row) AS seq
+        FROM ({events})"""
+    worked = "(assigned_to IS NOT NULL OR state NOT IN ('New', '-100'))"
+    select = f"""
+        SELECT min(__row) AS __row,
+            any_value(number) AS number,
+            arg_max(opened_text, seq) FILTER (WHERE opened_text IS NOT NULL) AS opened_at,
+            coalesce({iso("max(updated)")},
+                arg_max(updated_text, seq) FILTER (WHERE updated_text IS NOT NULL))
+                AS updated_at,
+            {iso("min(updated) FILTER (WHERE " + worked + " AND updated >= opened)")}
+                AS first_response_at,
+            coalesce(arg_max(resolved_text, seq) FILTER (WHERE resolved_text IS NOT NULL),
+                arg_max(closed_text, seq) FILTER (WHERE closed_text IS NOT NULL))
+                AS resolved_at,
+            arg_max(state, seq) FILTER (WHERE state IS NOT NULL AND state <> '-100')
+                AS incident_state,
+            arg_max(priority, seq) FILTER (WHERE priority IS NOT NULL) AS priority,
+            arg_max(category, seq) FILTER (WHERE category IS NOT NULL) AS category,
+            arg_max(caller_id, seq) FILTER (WHERE caller_id IS NOT NULL) AS caller_id,
+            arg_max(assignment_group, seq) FILTER (WHERE assignment_group IS NOT NULL)
+                AS assignment_group,
+            arg_min(contact_type, seq) FILTER (WHERE contact_type IS NOT NULL) AS contact_type,
+            arg_max(reopen_count, seq) FILTER (WHERE reopen_count IS NOT NULL) AS reopen_count,
+            {_type_from_number("any_value(number)")} AS ticket_type,
+            CAST(count(*) AS VARCHAR) AS event_rows,
+            CAST(min(__row) AS VARCHAR) AS first_row,
+            CAST(max(__row) AS VARCHAR) AS last_row
+        FROM ({ordered})
+        GROUP BY __key
+        ORDER BY 1"""
+    return collapse(con, staged, select, "incidents")
+
+
+_COMMON_ALIASES = {
+    "service_team": ("assignment_group",),
+    "requester_id": ("caller_id", "caller"),
+    "requester_department": (
+        "u_requester_department",
+        "caller_id_department",
+        "caller_department",
+        "requester_department",
+        "department",
+    ),
+    "channel": ("contact_type", "channel"),
+    "category": ("category",),
+    "priority": ("priority",),
+    "reopen_count": ("reopen_count",),
+    "subject": ("short_description",),
+}
+
+LIST_CSV = Adapter(
+    name="servicenow",
+    kind="tickets",
+    source="servicenow",
+    aliases={
+        **_COMMON_ALIASES,
+        "ticket_id": ("number",),
+        "ticket_type": ("inward_ticket_type",),
+        "status": ("state", "incident_state"),
+        "created_at": ("opened_at", "opened", "sys_created_on", "created"),
+        "updated_at": ("sys_updated_on", "updated"),
+        "resolved_at": ("inward_resolved_at",),
+    },
+    signature=frozenset({"number", "opened_at", "assignment_group", "state"}),
+    value_maps=VALUE_MAPS,
+    prepare=prepare_list,
+)
+
+# Same table with display labels (XLSX list export, `Page 1`).
+LIST_LABELS = Adapter(
+    name="servicenow",
+    kind="tickets",
+    source="servicenow",
+    aliases=LIST_CSV.aliases,
+    signature=frozenset({"number", "opened", "assignment_group", "state"}),
+    value_maps=VALUE_MAPS,
+    prepare=prepare_list,
+)
+
+EVENT_LOG = Adapter(
+    name="servicenow_event_log",
+    kind="tickets",
+    source="servicenow",
+    aliases={
+        **_COMMON_ALIASES,
+        "ticket_id": ("number",),
+        "ticket_type": ("ticket_type",),
+        "status": ("incident_state",),
+        "created_at": ("opened_at",),
+        "updated_at": ("updated_at",),
+        "first_response_at": ("first_response_at",),
+        "resolved_at": ("resolved_at",),
+    },
+    signature=frozenset({"number", "incident_state", "sys_mod_count", "sys_updated_at"}),
+    value_maps=VALUE_MAPS,
+    prepare=prepare_event_log,
+)
+
+# The event log first: its header also carries the list adapters' field names.
+ADAPTERS = (EVENT_LOG, LIST_CSV, LIST_LABELS)

@@ -1,0 +1,136 @@
+"""Which vendor values became which contract enum values, per ingest.
+
+Adapters map statuses, priorities, channels and types through `value_maps`;
+a value nobody anticipated becomes NULL (status, priority) or a fallback
+(`other`, `unknown`). Both are silent in `tickets`, so each ingest records the
+raw → canonical pairs it saw in `value_mappings`, and `mapping_report` lists
+them with the unrecognised ones first — the place to look before trusting a
+status breakdown, and the list to extend a `value_maps` from.
+
+`value_mappings` is a warehouse table the schema owner adds as a migration
+(`VALUE_MAPPINGS_DDL`); `record_value_mappings` is meant to be called by
+`load.ingest_file` inside the file's transaction, right after `_reject`:
+
+    mapping_report.record_value_mappings(con, staged, canon, adapter, result.ingest_id)
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from dashboard.ingest.base import ENUMS, Adapter
+from dashboard.ingest.canonical import COLUMNS, Canonical, clean
+from dashboard.ingest.read import Staged, quote_ident
+
+VALUE_MAPPINGS_DDL = """
+CREATE TABLE IF NOT EXISTS value_mappings (
+    ingest_id BIGINT NOT NULL,
+    column_name VARCHAR NOT NULL,
+    raw_value VARCHAR NOT NULL,
+    mapped_value VARCHAR,
+    rows BIGINT NOT NULL,
+    recognised BOOLEAN NOT NULL,
+    PRIMARY KEY (ingest_id, column_name, raw_value)
+);
+"""
+
+REPORT_COLUMNS = {
+    "ingest_id": pl.Int64,
+    "source_file": pl.String,
+    "format": pl.String,
+    "column_name": pl.String,
+    "raw_value": pl.String,
+    "mapped_value": pl.String,
+    "rows": pl.Int64,
+    "recognised": pl.Boolean,
+}
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.sql(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", params=[name]
+        ).fetchall()[0][0]
+    )
+
+
+def record_value_mappings(
+    con: duckdb.DuckDBPyConnection,
+    staged: Staged,
+    canon: Canonical,
+    adapter: Adapter,
+    ingest_id: int,
+) -> int:
+    """Store this file's raw → canonical enum pairs; returns how many pairs were stored.
+
+    The raw value is the trimmed export text of the column the adapter used, or
+    of `<column>__raw` when a `prepare` hook derived the column and kept the
+    original there (so a fallback does not hide the value it replaced). Rows are
+    counted over every staged row, loaded or rejected: an unknown value is worth
+    knowing about either way. `recognised` is false when the value is in neither
+    the contract's enum nor the adapter's map. A warehouse without the table (not
+    yet migrated) is left alone.
+    """
+    if not _table_exists(con, "value_mappings"):
+        return 0
+    enum_cols = [
+        (n, t.split(":", 1)[1]) for n, t, _ in COLUMNS[adapter.kind] if t.startswith("enum:")
+    ]
+    parts = []
+    for name, enum in enum_cols:
+        src = canon.mapped.get(name)
+        if src is None:
+            continue
+        raw_col = f"{src}__raw" if f"{src}__raw" in staged.columns else src
+        known = {v.lower() for v in ENUMS[enum]} | set(adapter.values(enum))
+        known_sql = ", ".join("'" + k.replace("'", "''") + "'" for k in sorted(known))
+        parts.append(f"""
+            SELECT '{name}' AS column_name, {clean("s." + quote_ident(raw_col))} AS raw_value,
+                c.{name} AS mapped_value, count(*) AS rows,
+                bool_and(lower({clean("s." + quote_ident(raw_col))}) IN ({known_sql}))
+                    AS recognised
+            FROM {staged.table} s JOIN {canon.table} c USING (__row)
+            GROUP BY ALL""")
+    if not parts:
+        return 0
+    con.execute(
+        f"""
+        INSERT INTO value_mappings
+        SELECT ?, column_name, raw_value, any_value(mapped_value), sum(rows),
+            bool_and(recognised)
+        FROM ({" UNION ALL ".join(parts)})
+        WHERE raw_value IS NOT NULL
+        GROUP BY column_name, raw_value""",
+        [ingest_id],
+    )
+    return con.sql(
+        "SELECT count(*) FROM value_mappings WHERE ingest_id = ?", params=[ingest_id]
+    ).fetchall()[0][0]
+
+
+def mapping_report(
+    con: duckdb.DuckDBPyConnection, ingest_id: int | None = None, only_unrecognised: bool = False
+) -> pl.DataFrame:
+    """Raw vendor values and what they became, unrecognised first, then by frequency.
+
+    One row per (ingest, column, raw value) with the file and adapter that read
+    it. Empty (with the same columns) when nothing was recorded yet.
+    """
+    if not _table_exists(con, "value_mappings"):
+        return pl.DataFrame(schema=REPORT_COLUMNS)
+    where, params = [], []
+    if ingest_id is not None:
+        where.append("v.ingest_id = ?")
+        params.append(ingest_id)
+    if only_unrecognised:
+        where.append("NOT v.recognised")
+    frame = con.sql(
+        f"""SELECT v.ingest_id, i.source_file, i.format, v.column_name, v.raw_value,
+                v.mapped_value, v.rows, v.recognised
+            FROM value_mappings v LEFT JOIN ingests i USING (ingest_id)
+            {"WHERE " + " AND ".join(where) if where else ""}
+            ORDER BY v.recognised, v.ingest_id, v.column_name, v.rows DESC, v.raw_value""",
+        params=params,
+    ).pl()
+    return frame.cast(REPORT_COLUMNS)  # type: ignore[arg-type]
