@@ -42,6 +42,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from dashboard import demo_exports
+
 END = datetime(2026, 10, 31, 18, 0)
 DAYS = 548
 START = END - timedelta(days=DAYS)
@@ -107,13 +109,13 @@ class DemoFiles:
 
     org: Path
     people: Path
-    tickets: Path
-    surveys: Path
+    tickets: tuple[Path, ...]
+    surveys: tuple[Path, ...]
     outcomes: Path
     quitters: tuple[tuple[str, str], ...] = ()  # planted (requester_id, service_team)
 
     def all(self) -> list[Path]:
-        return [self.org, self.people, self.tickets, self.surveys, self.outcomes]
+        return [self.org, self.people, *self.tickets, *self.surveys, self.outcomes]
 
 
 def _people(rng: np.random.Generator, n: int) -> pl.DataFrame:
@@ -136,7 +138,7 @@ def _people(rng: np.random.Generator, n: int) -> pl.DataFrame:
     left = np.array([x if x is not None and x < END else None for x in left], dtype=object)
     return pl.DataFrame(
         {
-            "person_id": [f"u{i:05d}" for i in range(n)],
+            "person_id": [f"u{i:05d}@northwind.example" for i in range(n)],
             "department": np.array(names)[dept],
             "person_type": kinds.astype(str),
             "active_from": [d.date() for d in joined],
@@ -197,8 +199,18 @@ def _arrivals(
     return who[keep], created[keep], regular
 
 
-def write_demo(folder: str | Path, seed: int = 7, tickets: int = 50_000) -> DemoFiles:
-    """Write the demo exports into `folder` and return their paths."""
+def write_demo(
+    folder: str | Path, seed: int = 7, tickets: int = 50_000, layout: str = "vendor"
+) -> DemoFiles:
+    """Write the demo exports into `folder` and return their paths.
+
+    `layout="vendor"` (what `inward demo` uses) writes tickets and surveys as
+    Zendesk, Freshservice, Jira, Qualtrics and Google Forms exports (see
+    `demo_exports`); `layout="generic"` writes one canonical CSV each, which tests
+    use when they compare against brute-force computations on exact timestamps.
+    """
+    if layout not in ("vendor", "generic"):
+        raise ValueError(f"layout must be 'vendor' or 'generic', got {layout!r}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -308,22 +320,24 @@ def write_demo(folder: str | Path, seed: int = 7, tickets: int = 50_000) -> Demo
     ).filter(pl.Series(keep))
 
     person_ids = people["person_id"].to_list()
-    files = DemoFiles(
-        folder / "org.csv",
-        folder / "people.csv",
-        folder / "tickets.csv",
-        folder / "surveys.csv",
-        folder / "outcomes.csv",
-        tuple((person_ids[q], TEAMS[main_team[q]]) for q in sorted(quit_at)),
-    )
+    if layout == "vendor":
+        tick = demo_exports.vendor_ids(tick)
+    surveys = _surveys(rng, tick, res[keep], reopen[keep], bad[keep])
+    org, people_path, outcomes = folder / "org.csv", folder / "people.csv", folder / "outcomes.csv"
     pl.DataFrame(
         {"department": list(DEPARTMENTS), "business_unit": [v[1] for v in DEPARTMENTS.values()]}
-    ).write_csv(files.org)
-    people.write_csv(files.people)
-    tick.write_csv(files.tickets)
-    _surveys(rng, tick, res[keep], reopen[keep], bad[keep]).write_csv(files.surveys)
-    _outcomes(rng, link).write_csv(files.outcomes)
-    return files
+    ).write_csv(org)
+    people.write_csv(people_path)
+    _outcomes(rng, link).write_csv(outcomes)
+    if layout == "vendor":
+        paths = demo_exports.write_all(tick, surveys, folder)
+        ticket_files, survey_files = tuple(paths[:3]), tuple(paths[3:])
+    else:
+        ticket_files, survey_files = (folder / "tickets.csv",), (folder / "surveys.csv",)
+        tick.write_csv(ticket_files[0])
+        surveys.write_csv(survey_files[0])
+    quitters = tuple((person_ids[q], TEAMS[main_team[q]]) for q in sorted(quit_at))
+    return DemoFiles(org, people_path, ticket_files, survey_files, outcomes, quitters)
 
 
 def _minutes_to_opening(created: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ class DemoWarehouse:
 def demo_wh(tmp_path_factory: pytest.TempPathFactory) -> DemoWarehouse:
     """A ~4k-ticket demo warehouse (read-only use: copy it before writing)."""
     root = tmp_path_factory.mktemp("demo")
-    files = write_demo(root / "exports", seed=11, tickets=4000)
+    files = write_demo(root / "exports", seed=11, tickets=4000, layout="generic")
     db = root / "inward.duckdb"
     results = ingest_paths(db, files.all(), Config())
     assert all(r.status == "loaded" for r in results), [r.message for r in results]

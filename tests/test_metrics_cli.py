@@ -24,7 +24,7 @@ def brute_force(
     fr: dict[str, list[float]] = defaultdict(list)
     res: dict[str, list[float]] = defaultdict(list)
     count: dict[str, int] = defaultdict(int)
-    with files.tickets.open(encoding="utf-8") as fh:
+    with files.tickets[0].open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             created = datetime.fromisoformat(row["created_at"])
             if team and row["service_team"] != team:
