@@ -94,6 +94,15 @@ def parser() -> argparse.ArgumentParser:
     )
     _add_format(p)
 
+    p = sub.add_parser("engagement", help="requesters who stop coming, and why")
+    _add_db(p)
+    p.add_argument("--as-of", type=_date, help="judge silence as of this day "
+                   "(default: the last ticket in the warehouse)")
+    p.add_argument("--status", action="append", default=[],
+                   choices=("new", "active", "occasional", "at_risk", "gone_quiet"),
+                   help="only these statuses (repeatable)")
+    _add_format(p)
+
     p = sub.add_parser("alignment", help="which internal metrics track external outcomes")
     _add_db(p)
     p.add_argument("--period", choices=("week", "month"), default="week")
@@ -232,6 +241,22 @@ def _require_tickets(con: object, db: Path) -> None:
         raise Failure(f"the warehouse {db} has no tickets yet: run 'inward ingest' first")
 
 
+def cmd_engagement(args: argparse.Namespace) -> int:
+    """The `requester_engagement` rows: stored by the last ingest, or recomputed
+    (without writing) when --as-of asks for another day."""
+    from dashboard.metrics.engagement import engagement_rows
+
+    config = load_config(args.config)
+    db = _open_existing(args.db)
+    with warehouse.reader(db) as con:
+        _require_tickets(con, db)
+        frame = engagement_rows(con, config, args.as_of)
+    if args.status:
+        frame = frame.filter(frame["status"].is_in(args.status))
+    print(render(frame, args.format))
+    return 0
+
+
 def cmd_alignment(args: argparse.Namespace) -> int:
     from dashboard.metrics.alignment import alignment_table
 
@@ -302,6 +327,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "ingest": cmd_ingest,
     "serve": cmd_serve,
     "metrics": cmd_metrics,
+    "engagement": cmd_engagement,
     "alignment": cmd_alignment,
     "query": cmd_query,
     "queries": cmd_queries,

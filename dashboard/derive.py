@@ -11,6 +11,7 @@ import duckdb
 
 from dashboard import warehouse
 from dashboard.config import Config
+from dashboard.metrics.engagement import refresh_engagement
 
 
 def fill_from_people(con: duckdb.DuckDBPyConnection) -> None:
@@ -37,7 +38,12 @@ def fill_from_people(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def refresh(con: duckdb.DuckDBPyConnection, config: Config) -> None:
-    """Recompute every derived table from the canonical ones, in one transaction."""
+    """Recompute every derived table from the canonical ones.
+
+    Two transactions: first the per-ticket derivations, then the engagement model
+    (which replaces its table atomically itself). A failure in either leaves the
+    previous derived data in place, never a half-written table.
+    """
     con.execute("BEGIN TRANSACTION")
     try:
         fill_from_people(con)
@@ -46,3 +52,4 @@ def refresh(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    refresh_engagement(con, config)

@@ -11,6 +11,7 @@ APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app" / "main.py")
 PAGES = [
     "app_pages/overview.py",
     "app_pages/teams.py",
+    "app_pages/engagement.py",
     "app_pages/alignment.py",
     "app_pages/data_page.py",
 ]
@@ -98,3 +99,13 @@ def test_new_query_file_becomes_a_page_without_restart(demo_wh, monkeypatch, tmp
     assert len(at.dataframe[0].value) == 3
     main = app(demo_wh.db, monkeypatch).run()
     assert not main.exception
+
+
+def test_engagement_page_pseudonymises_requesters(demo_wh, monkeypatch) -> None:
+    at = app(demo_wh.db, monkeypatch).run()
+    at.switch_page("app_pages/engagement.py").run()
+    assert not at.exception
+    at_risk = at.dataframe[-1].value
+    assert len(at_risk) > 0
+    assert all(str(r).startswith("R-") for r in at_risk["requester_id"])
+    assert not any("@" in str(r) for r in at_risk["requester_id"])

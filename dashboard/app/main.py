@@ -32,6 +32,12 @@ pages = {
         ),
         st.Page(PAGES / "teams.py", title="Teams", icon=":material/groups:", url_path="teams"),
         st.Page(
+            PAGES / "engagement.py",
+            title="Engagement",
+            icon=":material/person_off:",
+            url_path="engagement",
+        ),
+        st.Page(
             PAGES / "alignment.py", title="Alignment", icon=":material/link:", url_path="alignment"
         ),
     ],

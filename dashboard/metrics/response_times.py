@@ -187,7 +187,20 @@ def date_span(con: duckdb.DuckDBPyConnection) -> tuple[object, object]:
     return row[0], row[1]
 
 
-PSEUDONYM = "'R-' || substr(md5(coalesce(requester_id, '')), 1, 8)"
+PSEUDONYM_PREFIX = "R-"
+PSEUDONYM = f"'{PSEUDONYM_PREFIX}' || substr(md5(coalesce(requester_id, '')), 1, 8)"
+
+
+def pseudonym(ids: pl.Expr) -> pl.Expr:
+    """The same pseudonym as the SQL `PSEUDONYM` (md5 prefix), for frames already loaded."""
+    import hashlib
+
+    return ids.fill_null("").map_elements(
+        lambda v: PSEUDONYM_PREFIX + hashlib.md5(v.encode()).hexdigest()[:8],
+        return_dtype=pl.String,
+    )
+
+
 AGE_BUCKETS = (
     (1, "< 1 day"),
     (3, "1–3 days"),

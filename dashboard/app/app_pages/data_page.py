@@ -11,7 +11,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.app import data
+from dashboard.app.components.charts import download_table
 from dashboard.app.components.upload import ingest_uploads
+from dashboard.ingest.mapping_report import mapping_report
 from dashboard.metrics.loads import ingests, rejected_rows, table_counts
 
 st.title("Data")
@@ -63,11 +65,21 @@ else:
             ),
         )
         rejected = data.call(rejected_rows, pick)
-        st.dataframe(rejected, hide_index=True)
-        st.download_button(
-            "Download rejected rows (CSV)",
-            rejected.write_csv(),
-            f"rejected_{pick}.csv",
-            "text/csv",
-            icon=":material/download:",
-        )
+        download_table(rejected, f"rejected_{pick}")
+
+st.subheader("Value mapping")
+st.caption(
+    "How each export's statuses, priorities, channels and types were mapped to Inward's "
+    "values. Unrecognised values come first: they became empty (status, priority) or "
+    "`other`/`unknown`. Extend the adapter's value map or rename them in the export."
+)
+report = data.call(mapping_report)
+if report.is_empty():
+    st.caption("Nothing recorded yet.")
+else:
+    unrecognised = report.filter(~report["recognised"])
+    if unrecognised.is_empty():
+        st.success("Every value in every export was recognised.", icon=":material/check_circle:")
+    else:
+        st.warning(f"{unrecognised.height} raw values were not recognised.", icon=":material/help:")
+    download_table(report, "inward_value_mapping", height=300)
