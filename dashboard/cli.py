@@ -96,11 +96,18 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("engagement", help="requesters who stop coming, and why")
     _add_db(p)
-    p.add_argument("--as-of", type=_date, help="judge silence as of this day "
-                   "(default: the last ticket in the warehouse)")
-    p.add_argument("--status", action="append", default=[],
-                   choices=("new", "active", "occasional", "at_risk", "gone_quiet"),
-                   help="only these statuses (repeatable)")
+    p.add_argument(
+        "--as-of",
+        type=_date,
+        help="judge silence as of this day (default: the last ticket in the warehouse)",
+    )
+    p.add_argument(
+        "--status",
+        action="append",
+        default=[],
+        choices=("new", "active", "occasional", "at_risk", "gone_quiet"),
+        help="only these statuses (repeatable)",
+    )
     _add_format(p)
 
     p = sub.add_parser("alignment", help="which internal metrics track external outcomes")
@@ -108,6 +115,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--period", choices=("week", "month"), default="week")
     p.add_argument("--max-lag", type=int, default=4, help="periods internal may lead (0..N)")
     p.add_argument("--significant", action="store_true", help="only significant rows")
+    _add_format(p)
+
+    p = sub.add_parser("surveys", help="survey summary per group, anonymity applied")
+    _add_db(p)
+    p.add_argument("--by", help="team, department, team,department or requester_type")
+    p.add_argument("--from", dest="date_from", type=_date, help="first day (submitted_at)")
+    p.add_argument("--to", dest="date_to", type=_date, help="last day (submitted_at)")
     _add_format(p)
 
     p = sub.add_parser("query", help="run an analyst query from queries/ in the sandbox")
@@ -273,6 +287,25 @@ def cmd_alignment(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_surveys(args: argparse.Namespace) -> int:
+    from dashboard.metrics.surveys import SurveyFilters, parse_by, survey_summary
+
+    config = load_config(args.config)
+    try:
+        by = parse_by(args.by)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    db = _open_existing(args.db)
+    with warehouse.reader(db) as con:
+        if con.sql("SELECT count(*) FROM survey_responses").fetchall()[0][0] == 0:
+            raise Failure(f"the warehouse {db} has no survey responses yet")
+        frame = survey_summary(
+            con, config, by, SurveyFilters(date_from=args.date_from, date_to=args.date_to)
+        )
+    print(render(frame, args.format))
+    return 0
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     from dashboard import queries
 
@@ -329,6 +362,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "metrics": cmd_metrics,
     "engagement": cmd_engagement,
     "alignment": cmd_alignment,
+    "surveys": cmd_surveys,
     "query": cmd_query,
     "queries": cmd_queries,
 }

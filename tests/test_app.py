@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -12,6 +13,7 @@ PAGES = [
     "app_pages/overview.py",
     "app_pages/teams.py",
     "app_pages/engagement.py",
+    "app_pages/voice.py",
     "app_pages/alignment.py",
     "app_pages/data_page.py",
 ]
@@ -93,7 +95,8 @@ def test_new_query_file_becomes_a_page_without_restart(demo_wh, monkeypatch, tmp
         "/*\ntitle: Busiest teams\nparams:\n  n: {type: int, default: 3}\n"
         "chart: {type: bar, x: service_team, y: tickets}\n*/\n"
         "SELECT service_team, count(*) AS tickets FROM ticket_times "
-        "GROUP BY 1 ORDER BY 2 DESC LIMIT $n\n")
+        "GROUP BY 1 ORDER BY 2 DESC LIMIT $n\n"
+    )
     at = query_page("busiest_teams").run()
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.dataframe[0].value) == 3
@@ -109,3 +112,24 @@ def test_engagement_page_pseudonymises_requesters(demo_wh, monkeypatch) -> None:
     assert len(at_risk) > 0
     assert all(str(r).startswith("R-") for r in at_risk["requester_id"])
     assert not any("@" in str(r) for r in at_risk["requester_id"])
+
+
+def test_voice_page_never_shows_a_small_group(demo_wh, monkeypatch) -> None:
+    con = duckdb.connect(str(demo_wh.db), read_only=True)
+    try:
+        dept, team, _ = con.sql(
+            "SELECT respondent_department, service_team, count(DISTINCT respondent_id) AS n "
+            "FROM survey_responses GROUP BY 1, 2 HAVING n BETWEEN 1 AND 4 ORDER BY n LIMIT 1"
+        ).fetchall()[0]
+        first, last = con.sql(
+            "SELECT min(created_at)::DATE, max(created_at)::DATE FROM tickets"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    at = app(demo_wh.db, monkeypatch, department=dept, team=team)
+    at.query_params["dates"] = [first.isoformat(), last.isoformat()]
+    at.run()
+    at.switch_page("app_pages/voice.py").run()
+    assert not at.exception
+    assert any("nothing can be shown" in w.value for w in at.warning), [i.value for i in at.info]
+    assert not [m for m in at.metric if m.label.startswith("CSAT")]

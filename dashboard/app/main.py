@@ -37,6 +37,7 @@ pages = {
             icon=":material/person_off:",
             url_path="engagement",
         ),
+        st.Page(PAGES / "voice.py", title="Voice", icon=":material/forum:", url_path="voice"),
         st.Page(
             PAGES / "alignment.py", title="Alignment", icon=":material/link:", url_path="alignment"
         ),
