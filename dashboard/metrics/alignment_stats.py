@@ -53,6 +53,8 @@ import numpy as np
 from scipy.special import ndtr
 from scipy.stats import rankdata
 
+from dashboard.metrics.stats import benjamini_hochberg  # noqa: F401 (part of the API)
+
 Transform = Literal["difference", "detrend", "none"]
 
 #: The transform the product uses; the UI shows `TRANSFORM_LABELS[TRANSFORM]`.
@@ -317,24 +319,3 @@ def lagged_correlations(
     return LaggedCorrelations(lags, n_pairs, n_eff, rho, lo, hi, p, order, transform)
 
 
-def benjamini_hochberg(p: np.ndarray, *, dependent: bool = False) -> np.ndarray:
-    """BH adjusted p-values (q-values) over every finite entry of `p`, any shape.
-
-    q_(i) = min_{j ≥ i} min(1, m·c·p_(j)/j) with c = 1 (BH, valid for independent or
-    positively dependent tests) or c = Σ 1/k (Benjamini–Yekutieli, any dependence,
-    when `dependent`). NaN entries are not tests: they stay NaN and do not count in m.
-    """
-    p = np.asarray(p, dtype=float)
-    flat = p.ravel()
-    idx = np.flatnonzero(np.isfinite(flat))
-    m = idx.size
-    if m == 0:
-        return np.full(p.shape, np.nan)
-    order = idx[np.argsort(flat[idx], kind="mergesort")]
-    ranked = flat[order]
-    c = float(np.sum(1.0 / np.arange(1, m + 1))) if dependent else 1.0
-    adj = ranked * m * c / np.arange(1, m + 1)
-    adj = np.minimum.accumulate(adj[::-1])[::-1]
-    qflat = np.full(flat.shape, np.nan)
-    qflat[order] = np.minimum(adj, 1.0)
-    return qflat.reshape(p.shape)

@@ -33,6 +33,7 @@ from scipy import stats
 
 from dashboard.config import Config, EngagementSettings
 from dashboard.metrics import bgnbd
+from dashboard.metrics.stats import benjamini_hochberg, wilson_interval
 
 ENGAGEMENT_COLUMNS: tuple[str, ...] = (
     "requester_id",
@@ -752,23 +753,6 @@ def department_activity(
     return con.sql(q, params={"since": since, "until": until}).pl()
 
 
-def _benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """BH q-values (step-up, monotone), NaN-preserving."""
-    q = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
-    m = int(ok.sum())
-    if m == 0:
-        return q
-    pv = p[ok]
-    order = np.argsort(pv)
-    ranked = pv[order] * m / np.arange(1, m + 1)
-    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(ranked, 1.0)
-    q[ok] = out
-    return q
-
-
 def reactive_shift(
     con: duckdb.DuckDBPyConnection, alpha: float = 0.05, min_tickets: int = 30
 ) -> pl.DataFrame:
@@ -854,7 +838,7 @@ def reactive_shift(
     testable = (n1 >= min_tickets) & (n2 >= min_tickets) & (se > 0)
     z = np.where(testable, z, np.nan)
     pval = np.where(testable, stats.norm.sf(z), np.nan)
-    qval = _benjamini_hochberg(pval)
+    qval = benjamini_hochberg(pval)
     flagged = np.where(testable, (qval <= alpha) & (p2 > p1), False)
     tests = pl.DataFrame(
         {
@@ -880,16 +864,6 @@ def reactive_shift(
         .with_columns(pl.col("flagged").fill_null(False), pl.lit(test_name).alias("test"))
         .sort("requester_department", "quarter_start")
     )
-
-
-def _wilson(k: np.ndarray, n: np.ndarray, z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval: sane at 0 % and 100 % and for small groups, unlike Wald."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = k / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
 
 
 def lost_after_bad_experience(
@@ -946,7 +920,7 @@ def lost_after_bad_experience(
     order = {"sla_breached": 0, "reopened": 1, "low_csat": 2, "any_bad": 3, "none": 4}
     k = df["returned"].to_numpy().astype(float)
     n = df["tickets"].to_numpy().astype(float)
-    lo, hi = _wilson(k, n)
+    lo, hi = wilson_interval(k, n)
     group = ["service_team"] if by_team else []
     df = df.with_columns(
         (pl.col("returned") / pl.col("tickets")).alias("p_return"),

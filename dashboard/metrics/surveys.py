@@ -77,6 +77,7 @@ import polars as pl
 from scipy import stats
 
 from dashboard.config import Config
+from dashboard.metrics.stats import Z95, wilson_interval
 
 DIMENSIONS: tuple[str, ...] = ("service_team", "department", "requester_type")
 # Canonical order of every column that can group a survey table (period first for trends).
@@ -88,7 +89,6 @@ BY_ALIASES: dict[str, str] = {
 }
 PERIODS: dict[str, str] = {"week": "week", "month": "month", "quarter": "quarter"}
 
-Z95 = float(stats.norm.ppf(0.975))
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 20240607
 
@@ -229,18 +229,6 @@ def _select(rows: pl.DataFrame, selection: dict[str, frozenset[str]]) -> pl.Data
 
 # --------------------------------------------------------------------------- statistics
 
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval: unlike p ± z·se it stays inside [0, 1] and behaves at p = 0 or 1,
-    which is exactly where small teams with "everyone happy" land."""
-    if n <= 0:
-        return (math.nan, math.nan)
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
 def nps_bootstrap_interval(promoters: int, passives: int, detractors: int,
                            resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED,
                            level: float = 0.95) -> tuple[float, float]:
@@ -323,7 +311,7 @@ def _with_scores(df: pl.DataFrame, key_cols: Sequence[str]) -> pl.DataFrame:
     for i in range(df.height):
         if nc[i]:
             share.append(top2[i] / nc[i])
-            lo, hi = wilson_interval(int(top2[i]), int(nc[i]))
+            lo, hi = (float(v) for v in wilson_interval(int(top2[i]), int(nc[i]), Z95))
         else:
             share.append(None)
             lo = hi = None
