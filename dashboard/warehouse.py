@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_DB = Path("data") / "inward.duckdb"
 
 TICKET_COLUMNS = (
@@ -101,9 +101,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE IF NOT EXISTS rejected_rows (
         ingest_id BIGINT, source_file VARCHAR, row_number BIGINT, reason VARCHAR, raw VARCHAR
     );
+    -- derived 1:1 from tickets and rewritten whole by every refresh: no key (an index
+    -- build was half the refresh time at 10M tickets)
     CREATE TABLE IF NOT EXISTS ticket_business_minutes (
         source VARCHAR, ticket_id VARCHAR, first_response_business_minutes DOUBLE,
-        resolution_business_minutes DOUBLE, PRIMARY KEY (source, ticket_id)
+        resolution_business_minutes DOUBLE, first_response_due_at TIMESTAMPTZ,
+        resolution_due_at TIMESTAMPTZ
     );
     CREATE TABLE IF NOT EXISTS sla_targets (
         service_team VARCHAR, priority VARCHAR, first_response_minutes DOUBLE,
@@ -114,6 +117,14 @@ MIGRATIONS: tuple[str, ...] = (
         requester_type VARCHAR, first_ticket_at TIMESTAMPTZ, last_ticket_at TIMESTAMPTZ,
         tickets BIGINT, typical_gap_days DOUBLE, days_silent DOUBLE, p_alive DOUBLE,
         status VARCHAR, reason VARCHAR
+    );
+    """,
+    # 2: raw vendor values → canonical enums per ingest, for the mapping report
+    """
+    CREATE TABLE IF NOT EXISTS value_mappings (
+        ingest_id BIGINT NOT NULL, column_name VARCHAR NOT NULL, raw_value VARCHAR NOT NULL,
+        mapped_value VARCHAR, rows BIGINT NOT NULL, recognised BOOLEAN NOT NULL,
+        PRIMARY KEY (ingest_id, column_name, raw_value)
     );
     """,
 )
@@ -127,6 +138,9 @@ WITH base AS (
         date_diff('second', t.created_at, t.resolved_at) / 60.0 AS resolution_minutes,
         b.first_response_business_minutes,
         b.resolution_business_minutes,
+        b.first_response_due_at,
+        b.resolution_due_at,
+        coalesce(t.status, '') IN ('solved', 'closed', 'cancelled') AS sla_finished,
         coalesce(st.first_response_minutes, sd.first_response_minutes)
             AS sla_first_response_target,
         coalesce(st.resolution_minutes, sd.resolution_minutes) AS sla_resolution_target,
@@ -138,12 +152,14 @@ WITH base AS (
     LEFT JOIN sla_targets sd
         ON sd.service_team = '*' AND sd.priority = t.priority
 )
-SELECT * EXCLUDE (sla_business),
+SELECT * EXCLUDE (sla_business, sla_finished),
     CASE
         WHEN sla_first_response_target IS NULL THEN NULL
         WHEN first_response_at IS NOT NULL THEN
             (CASE WHEN sla_business THEN first_response_business_minutes
                   ELSE first_response_minutes END) <= sla_first_response_target
+        -- still unanswered and already past its deadline: a miss, not "unknown"
+        WHEN NOT sla_finished AND first_response_due_at <= current_timestamp THEN false
         ELSE NULL
     END AS sla_first_response_met,
     CASE
@@ -151,6 +167,7 @@ SELECT * EXCLUDE (sla_business),
         WHEN resolved_at IS NOT NULL THEN
             (CASE WHEN sla_business THEN resolution_business_minutes
                   ELSE resolution_minutes END) <= sla_resolution_target
+        WHEN NOT sla_finished AND resolution_due_at <= current_timestamp THEN false
         ELSE NULL
     END AS sla_resolution_met
 FROM base

@@ -7,11 +7,8 @@ raw → canonical pairs it saw in `value_mappings`, and `mapping_report` lists
 them with the unrecognised ones first — the place to look before trusting a
 status breakdown, and the list to extend a `value_maps` from.
 
-`value_mappings` is a warehouse table the schema owner adds as a migration
-(`VALUE_MAPPINGS_DDL`); `record_value_mappings` is meant to be called by
-`load.ingest_file` inside the file's transaction, right after `_reject`:
-
-    mapping_report.record_value_mappings(con, staged, canon, adapter, result.ingest_id)
+`load.ingest_file` calls `record_value_mappings` inside the file's transaction,
+so the pairs of a refused file vanish with it.
 """
 
 from __future__ import annotations
@@ -23,18 +20,6 @@ from dashboard.ingest.base import ENUMS, Adapter
 from dashboard.ingest.canonical import COLUMNS, Canonical, clean
 from dashboard.ingest.read import Staged, quote_ident
 
-VALUE_MAPPINGS_DDL = """
-CREATE TABLE IF NOT EXISTS value_mappings (
-    ingest_id BIGINT NOT NULL,
-    column_name VARCHAR NOT NULL,
-    raw_value VARCHAR NOT NULL,
-    mapped_value VARCHAR,
-    rows BIGINT NOT NULL,
-    recognised BOOLEAN NOT NULL,
-    PRIMARY KEY (ingest_id, column_name, raw_value)
-);
-"""
-
 REPORT_COLUMNS = {
     "ingest_id": pl.Int64,
     "source_file": pl.String,
@@ -45,14 +30,6 @@ REPORT_COLUMNS = {
     "rows": pl.Int64,
     "recognised": pl.Boolean,
 }
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(
-        con.sql(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", params=[name]
-        ).fetchall()[0][0]
-    )
 
 
 def record_value_mappings(
@@ -69,11 +46,8 @@ def record_value_mappings(
     original there (so a fallback does not hide the value it replaced). Rows are
     counted over every staged row, loaded or rejected: an unknown value is worth
     knowing about either way. `recognised` is false when the value is in neither
-    the contract's enum nor the adapter's map. A warehouse without the table (not
-    yet migrated) is left alone.
+    the contract's enum nor the adapter's map.
     """
-    if not _table_exists(con, "value_mappings"):
-        return 0
     enum_cols = [
         (n, t.split(":", 1)[1]) for n, t, _ in COLUMNS[adapter.kind] if t.startswith("enum:")
     ]
@@ -117,8 +91,6 @@ def mapping_report(
     One row per (ingest, column, raw value) with the file and adapter that read
     it. Empty (with the same columns) when nothing was recorded yet.
     """
-    if not _table_exists(con, "value_mappings"):
-        return pl.DataFrame(schema=REPORT_COLUMNS)
     where, params = [], []
     if ingest_id is not None:
         where.append("v.ingest_id = ?")
