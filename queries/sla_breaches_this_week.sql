@@ -15,7 +15,7 @@ params:
 chart: table
 */
 WITH week AS (
-    SELECT date_trunc('week', max(timezone('UTC', created_at))) AS start_utc FROM tickets
+    SELECT date_trunc('week', max(utc(created_at))) AS start_utc FROM tickets
 )
 SELECT
     t.source,
@@ -35,7 +35,7 @@ SELECT
     round(t.resolution_minutes / 60, 1) AS resolution_hours,
     round(t.sla_resolution_target / 60, 1) AS resolution_target_hours
 FROM ticket_times t, week w
-WHERE timezone('UTC', t.created_at) >= w.start_utc
+WHERE utc(t.created_at) >= w.start_utc
   AND (t.sla_first_response_met = false OR t.sla_resolution_met = false)
   AND ($team IS NULL OR t.service_team = $team)
   AND ($priority IS NULL OR t.priority = $priority)

@@ -126,8 +126,8 @@ def internal_series(
     step = f"INTERVAL 1 {period.upper()}"
     query = f"""
     WITH bounds AS (
-        SELECT min(timezone('UTC', created_at))::DATE AS d0,
-               max(timezone('UTC', created_at))::DATE AS d1
+        SELECT min(utc(created_at))::DATE AS d0,
+               max(utc(created_at))::DATE AS d1
         FROM tickets
     ),
     periods AS (
@@ -139,7 +139,7 @@ def internal_series(
         WHERE CAST(p AS DATE) >= d0 AND CAST(p + {step} AS DATE) - 1 <= d1
     ),
     t AS (
-        SELECT CAST(date_trunc('{period}', timezone('UTC', created_at)) AS DATE) AS period_start,
+        SELECT CAST(date_trunc('{period}', utc(created_at)) AS DATE) AS period_start,
                coalesce(service_team, '{UNKNOWN}') AS service_team,
                {_unit_sql("t.requester_department")} AS business_unit,
                first_response_minutes, resolution_minutes,
@@ -162,7 +162,7 @@ def internal_series(
                                 (period_start, business_unit))
     ),
     s AS (
-        SELECT CAST(date_trunc('{period}', timezone('UTC', submitted_at)) AS DATE) AS period_start,
+        SELECT CAST(date_trunc('{period}', utc(submitted_at)) AS DATE) AS period_start,
                coalesce(service_team, '{UNKNOWN}') AS service_team,
                {_unit_sql("s.respondent_department")} AS business_unit,
                score, coalesce(respondent_id, response_id) AS who
@@ -470,18 +470,18 @@ def goal_attainment(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFr
     if not config.goals:
         return pl.DataFrame(schema=schema)
     bounds = con.sql(
-        "SELECT max(timezone('UTC', created_at))::DATE FROM tickets"
+        "SELECT max(utc(created_at))::DATE FROM tickets"
     ).fetchall()[0][0]
     internal: dict[str, Any] = {}
     if bounds is not None:
         exprs = ", ".join(f"{sql} AS {name}" for name, sql in _GOAL_SQL.items())
-        q = (f"SELECT {exprs} FROM ticket_times WHERE timezone('UTC', created_at)::DATE "
-             f"> $end - {GOAL_WINDOW_DAYS} AND timezone('UTC', created_at)::DATE <= $end")
+        q = (f"SELECT {exprs} FROM ticket_times WHERE utc(created_at)::DATE "
+             f"> $end - {GOAL_WINDOW_DAYS} AND utc(created_at)::DATE <= $end")
         internal = con.sql(q, params={"end": bounds}).pl().row(0, named=True)
         csat = con.sql(
             f"SELECT avg(score) FROM survey_responses WHERE metric = 'csat' "
-            f"AND timezone('UTC', submitted_at)::DATE > $end - {GOAL_WINDOW_DAYS} "
-            f"AND timezone('UTC', submitted_at)::DATE <= $end",
+            f"AND utc(submitted_at)::DATE > $end - {GOAL_WINDOW_DAYS} "
+            f"AND utc(submitted_at)::DATE <= $end",
             params={"end": bounds},
         ).fetchall()[0][0]
         internal["internal_csat"] = csat

@@ -722,11 +722,11 @@ def department_activity(
     q = f"""
     WITH t AS (
         SELECT requester_department, service_team, requester_id,
-               CAST(date_trunc('{period}', created_at AT TIME ZONE 'UTC') AS DATE) AS period_start
+               CAST(date_trunc('{period}', utc(created_at)) AS DATE) AS period_start
         FROM tickets
-        WHERE ($since IS NULL OR created_at AT TIME ZONE 'UTC' >= CAST($since AS DATE))
+        WHERE ($since IS NULL OR utc(created_at) >= CAST($since AS DATE))
           AND ($until IS NULL
-               OR created_at AT TIME ZONE 'UTC' < CAST($until AS DATE) + INTERVAL 1 DAY)
+               OR utc(created_at) < CAST($until AS DATE) + INTERVAL 1 DAY)
     ), agg AS (
         SELECT requester_department, service_team, period_start, count(*) AS tickets,
                count(DISTINCT requester_id) AS active_requesters
@@ -778,7 +778,7 @@ def reactive_shift(
     per_q = (
         con.sql("""
         SELECT requester_department,
-               CAST(date_trunc('quarter', created_at AT TIME ZONE 'UTC') AS DATE) AS quarter_start,
+               CAST(date_trunc('quarter', utc(created_at)) AS DATE) AS quarter_start,
                count(*) FILTER (WHERE ticket_type = 'incident' OR priority = 'urgent') AS reactive,
                count(*) FILTER (WHERE ticket_type IN ('request', 'question')
                                 AND coalesce(priority, '') <> 'urgent') AS planned
@@ -962,14 +962,14 @@ def survey_fatigue(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         con.sql("""
         WITH res AS (
             SELECT requester_department AS department,
-                   CAST(date_trunc('quarter', resolved_at AT TIME ZONE 'UTC') AS DATE)
+                   CAST(date_trunc('quarter', utc(resolved_at)) AS DATE)
                        AS quarter_start,
                    count(*) AS resolved_tickets
             FROM tickets WHERE resolved_at IS NOT NULL AND requester_department IS NOT NULL
             GROUP BY ALL
         ), sur AS (
             SELECT respondent_department AS department,
-                   CAST(date_trunc('quarter', submitted_at AT TIME ZONE 'UTC') AS DATE)
+                   CAST(date_trunc('quarter', utc(submitted_at)) AS DATE)
                        AS quarter_start,
                    count(DISTINCT (source, response_id)) AS responses
             FROM survey_responses
@@ -1039,7 +1039,7 @@ def cohort_retention(
     q = """
     WITH t AS (
         SELECT requester_id,
-               CAST(date_trunc('month', created_at AT TIME ZONE 'UTC') AS DATE) AS m
+               CAST(date_trunc('month', utc(created_at)) AS DATE) AS m
         FROM tickets
         WHERE requester_id IS NOT NULL AND created_at <= $as_of
           AND ($team IS NULL OR service_team = $team)
@@ -1050,7 +1050,7 @@ def cohort_retention(
     ), spine AS (
         SELECT s.cohort_month, s.cohort_size, CAST(g.k AS BIGINT) AS months_since
         FROM sizes s, LATERAL generate_series(0, date_diff('month', s.cohort_month,
-            CAST(date_trunc('month', CAST($as_of AS TIMESTAMPTZ) AT TIME ZONE 'UTC') AS DATE)))
+            CAST(date_trunc('month', utc(CAST($as_of AS TIMESTAMPTZ))) AS DATE)))
             AS g(k)
     ), act AS (
         SELECT f.cohort_month, date_diff('month', f.cohort_month, t.m) AS months_since,

@@ -148,7 +148,7 @@ def weekly_trend(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFra
     where, params = filters.where()
     frame = con.sql(
         f"""
-        SELECT CAST(date_trunc('week', created_at AT TIME ZONE 'UTC') AS DATE) AS week,
+        SELECT CAST(date_trunc('week', utc(created_at)) AS DATE) AS week,
             count(*) AS tickets,
             quantile_cont(first_response_minutes / 60, [0.5, 0.9]) AS fr,
             quantile_cont(resolution_minutes / 60, [0.5, 0.9]) AS res,
@@ -181,8 +181,8 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
 def date_span(con: duckdb.DuckDBPyConnection) -> tuple[object, object]:
     """First and last ticket creation day (UTC), or (None, None) when empty."""
     row = con.sql(
-        "SELECT CAST(min(created_at AT TIME ZONE 'UTC') AS DATE), "
-        "CAST(max(created_at AT TIME ZONE 'UTC') AS DATE) FROM tickets"
+        "SELECT CAST(min(utc(created_at)) AS DATE), "
+        "CAST(max(utc(created_at)) AS DATE) FROM tickets"
     ).fetchall()[0]
     return row[0], row[1]
 
@@ -221,10 +221,10 @@ def backlog(con: duckdb.DuckDBPyConnection, filters: Filters, period: str = "day
     frame = con.sql(
         f"""
         WITH ev AS (
-            SELECT CAST(created_at AT TIME ZONE 'UTC' AS DATE) AS day, 1 AS delta
+            SELECT CAST(utc(created_at) AS DATE) AS day, 1 AS delta
             FROM ticket_times WHERE {where}
             UNION ALL
-            SELECT CAST(resolved_at AT TIME ZONE 'UTC' AS DATE), -1
+            SELECT CAST(utc(resolved_at) AS DATE), -1
             FROM ticket_times WHERE {where} AND resolved_at IS NOT NULL
         ), daily AS (SELECT day, sum(delta) AS delta FROM ev GROUP BY day),
         span AS (
@@ -263,7 +263,7 @@ def backlog_age(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFram
     frame = con.sql(
         f"""
         WITH open AS (
-            SELECT date_diff('second', created_at, {as_of}) / 86400.0 AS age_days
+            SELECT (epoch_us({as_of}) - epoch_us(created_at)) / 86400e6 AS age_days
             FROM ticket_times
             WHERE {where} AND created_at <= {as_of}
               AND (resolved_at IS NULL OR resolved_at > {as_of})
@@ -367,8 +367,8 @@ def service_mix(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, f
                 AS INTEGER)) FILTER (WHERE resolved_at IS NOT NULL),
             avg(CAST(priority IN ('urgent', 'high') AS INTEGER))
                 FILTER (WHERE ticket_type = 'request'),
-            avg(CAST(hour(created_at AT TIME ZONE 'UTC') NOT BETWEEN 8 AND 17
-                OR isodow(created_at AT TIME ZONE 'UTC') > 5 AS INTEGER))
+            avg(CAST(hour(utc(created_at)) NOT BETWEEN 8 AND 17
+                OR isodow(utc(created_at)) > 5 AS INTEGER))
         FROM ticket_times WHERE {where}""",
         params=params,
     ).fetchall()[0]

@@ -180,7 +180,7 @@ def _load_rows(con: duckdb.DuckDBPyConnection, filters: SurveyFilters,
     canonical table over all values of a filtered dimension (rule 3).
     """
     lo, hi = _bounds(filters)
-    period_sql = (f"CAST(date_trunc('{PERIODS[period]}', s.submitted_at AT TIME ZONE 'UTC') "
+    period_sql = (f"CAST(date_trunc('{PERIODS[period]}', utc(s.submitted_at)) "
                   "AS DATE)") if period else "NULL::DATE"
     q = f"""
     WITH t AS ({_TICKETS_ONE})
@@ -647,7 +647,7 @@ def _resolved_tickets(con: duckdb.DuckDBPyConnection, filters: SurveyFilters,
                       by: Sequence[str], period: str | None = None) -> pl.DataFrame:
     """Resolved tickets per group (denominator of the response rate), same dimensions."""
     lo, hi = _bounds(filters)
-    period_sql = (f"CAST(date_trunc('{PERIODS[period]}', t.resolved_at AT TIME ZONE 'UTC') "
+    period_sql = (f"CAST(date_trunc('{PERIODS[period]}', utc(t.resolved_at)) "
                   "AS DATE)") if period else "NULL::DATE"
     q = f"""
     SELECT {period_sql} AS period_start,

@@ -34,7 +34,7 @@ big_enough AS (
 SELECT
     s.service_team,
     s.survey,
-    CAST(date_trunc('week', timezone('UTC', s.submitted_at)) AS DATE) AS week,
+    CAST(date_trunc('week', utc(s.submitted_at)) AS DATE) AS week,
     s.score,
     s.scale_max,
     trim(s.comment) AS comment
