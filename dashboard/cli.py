@@ -188,6 +188,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _serve(db: Path, port: int, config: str | None) -> int:
+    if Path(db).is_file():
+        warehouse.ensure_current(db)  # the app only reads: bring an old file up to date first
     env = dict(os.environ, INWARD_DB=str(Path(db).resolve()))
     if config:
         env["INWARD_CONFIG"] = str(Path(config).resolve())
@@ -226,6 +228,7 @@ def _open_existing(db_arg: str | None) -> Path:
     db = warehouse.db_path(db_arg)
     if not db.is_file():
         raise Failure(f"no warehouse at {db}: run 'inward ingest FILES' or 'inward demo' first")
+    warehouse.ensure_current(db)
     return db
 
 

@@ -9,6 +9,7 @@ message instead of DuckDB's "Conflicting lock" text.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Iterator
@@ -286,10 +287,40 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(
             "INSERT OR REPLACE INTO inward_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
         )
+        con.execute(
+            "INSERT OR REPLACE INTO inward_meta VALUES ('definitions', ?)", [definitions_hash()]
+        )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+def definitions_hash() -> str:
+    """Fingerprint of everything `migrate` defines (tables, macro, views)."""
+    text = "\n".join((*MIGRATIONS, UTC_MACRO, TICKET_TIMES_VIEW))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def ensure_current(path: str | os.PathLike[str]) -> None:
+    """Migrate an existing warehouse written by an older Inward, before anyone reads it.
+
+    Read-only users (the app, `inward metrics`) cannot migrate, and a view or macro
+    they expect might be missing in an old file; so commands that read call this
+    first. It only takes the write lock when the stored fingerprint differs.
+    """
+    with reader(path) as con:
+        exists = con.sql(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'inward_meta'"
+        ).fetchall()[0][0]
+        stored = (
+            con.sql("SELECT value FROM inward_meta WHERE key = 'definitions'").fetchall()
+            if exists
+            else []
+        )
+    if not stored or stored[0][0] != definitions_hash():
+        with writer(path):
+            pass
 
 
 def bump_version(con: duckdb.DuckDBPyConnection) -> None:

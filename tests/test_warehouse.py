@@ -1,0 +1,39 @@
+"""Warehouse schema: migrations are idempotent, and an older file is brought up to date
+before read-only users (app, CLI) touch it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from dashboard import warehouse
+from dashboard.cli import main
+
+
+def test_migrate_is_idempotent(fresh_db: Path) -> None:
+    with warehouse.writer(fresh_db) as con:
+        before = con.sql("SELECT * FROM inward_meta ORDER BY key").fetchall()
+        warehouse.migrate(con)
+        assert con.sql("SELECT * FROM inward_meta ORDER BY key").fetchall() == before
+        assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION
+
+
+def test_old_definitions_are_upgraded_before_reading(demo_wh, tmp_path, capsys) -> None:
+    db = tmp_path / "old.duckdb"
+    shutil.copy(demo_wh.db, db)
+    con = duckdb.connect(str(db))
+    con.execute("DROP VIEW ticket_times")
+    con.execute("DROP MACRO utc")
+    con.execute("UPDATE inward_meta SET value = 'older' WHERE key = 'definitions'")
+    con.close()
+    assert main(["metrics", "--db", str(db), "--by", "team", "--format", "json"]) == 0
+    assert '"service_team"' in capsys.readouterr().out
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.sql("SELECT value FROM inward_meta WHERE key = 'definitions'").fetchall() == [
+            (warehouse.definitions_hash(),)
+        ]
+    finally:
+        con.close()
