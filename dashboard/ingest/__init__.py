@@ -58,7 +58,14 @@ def ingest_paths(
     results = []
     with configured(config.survey_questions), warehouse.writer(db) as con:
         for path in expand(paths):
-            r = ingest_file(con, path, kind=kind, fmt=fmt, timezone=timezone or config.timezone)
+            r = ingest_file(
+                con,
+                path,
+                kind=kind,
+                fmt=fmt,
+                timezone=timezone or config.timezone,
+                mapping=config.mapping,
+            )
             results.append(r)
             if progress:
                 progress(r)

@@ -17,22 +17,31 @@ WIDE_SURVEY_METRICS = ("csat", "nps", "ces")
 
 def tickets(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str) -> str:
     """Good ticket rows, last row per ticket id winning; earlier duplicates are rejected
-    with a reason so they are counted, not silently dropped."""
+    with a reason so they are counted, not silently dropped.
+
+    Only ids that occur more than once are ranked (a hash aggregate finds them),
+    and `shaped` is a view of the canonical table plus those few reasons: a window
+    over every row and a full copy of the file cost more than the insert itself
+    at millions of rows."""
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE shaped AS
-        SELECT *,
-            CASE WHEN __reason IS NULL AND __dup_rank > 1 THEN
-                'ticket_id: duplicate ''' || ticket_id || ''' in this file; row '
-                || CAST(__winner AS VARCHAR) || ' replaces it' ELSE __reason END AS __final_reason
+        CREATE OR REPLACE TEMP TABLE ticket_dups AS
+        SELECT __row,
+            'ticket_id: duplicate ''' || ticket_id || ''' in this file; row '
+            || CAST(__winner AS VARCHAR) || ' replaces it' AS __dup_reason
         FROM (
-            SELECT *,
+            SELECT __row, ticket_id,
                 row_number() OVER w AS __dup_rank,
                 first_value(__row) OVER w AS __winner
             FROM {canon.table}
-            WINDOW w AS (PARTITION BY CASE WHEN __reason IS NULL THEN ticket_id END,
-                         __reason IS NULL
-                         ORDER BY updated_at DESC NULLS LAST, __row DESC)
-        )""")
+            WHERE __reason IS NULL AND ticket_id IN (
+                SELECT ticket_id FROM {canon.table} WHERE __reason IS NULL
+                GROUP BY ticket_id HAVING count(*) > 1)
+            WINDOW w AS (PARTITION BY ticket_id ORDER BY updated_at DESC NULLS LAST, __row DESC)
+        ) WHERE __dup_rank > 1""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW shaped AS
+        SELECT c.*, coalesce(c.__reason, d.__dup_reason) AS __final_reason
+        FROM {canon.table} c LEFT JOIN ticket_dups d USING (__row)""")
     return f"""
         SELECT ticket_id, {_lit(source)} AS source, service_team, requester_id,
             requester_department, coalesce(requester_type, 'unknown') AS requester_type,
@@ -91,8 +100,15 @@ def surveys(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str, surve
             WHEN score_text IS NOT NULL AND trim(score_text) <> '' AND score IS NULL THEN
                 'score: could not read ''' || score_text || ''' as a number (' || metric || ')'
             WHEN score < scale_min OR score > scale_max THEN
-                'score: ' || score_text || ' is outside the ' || CAST(scale_min AS INTEGER)
-                || '–' || CAST(scale_max AS INTEGER) || ' scale of ' || metric
+                'score: ' || score_text || ' is outside the ' || printf('%g', scale_min)
+                || '–' || printf('%g', scale_max) || ' scale of ' || metric
+            -- the same (response, metric) twice in one file: the last row wins and the
+            -- earlier one is counted as rejected (a second upsert of one key would fail)
+            WHEN __reason IS NULL AND score IS NOT NULL AND row_number() OVER (
+                    PARTITION BY response_id, metric, __reason IS NULL AND score IS NOT NULL
+                    ORDER BY __row DESC) > 1 THEN
+                'response_id: duplicate ''' || response_id || ''' (' || metric
+                || ') in this file; a later row replaces it'
             END AS __value_reason
         FROM s""")
     con.execute("""

@@ -33,11 +33,6 @@ def txt(staged: Staged, *names: str) -> str:
     return "NULL"
 
 
-def has(staged: Staged, *names: str) -> str | None:
-    """The first of `names` that the staged file has, if any."""
-    return next((n for n in names if n in staged.columns), None)
-
-
 def add_derived(con: duckdb.DuckDBPyConnection, staged: Staged, derived: dict[str, str]) -> Staged:
     """Add computed text columns (name → SQL over the staged table) to the staged table."""
     if not derived:

@@ -299,7 +299,8 @@ ENGLISH = Adapter(
     kind="tickets",
     source="jira",
     aliases=ALIASES,
-    signature=frozenset({"issue_key", "issue_id", "issue_type", "created"}),
+    # Issue id is left out: "current fields" exports may not carry it.
+    signature=frozenset({"issue_key", "issue_type", "created"}),
     value_maps=VALUE_MAPS,
     prepare=prepare,
 )
@@ -308,9 +309,7 @@ SPANISH = Adapter(
     kind="tickets",
     source="jira",
     aliases=ALIASES,
-    signature=frozenset(
-        {"clave_de_incidencia", "id_de_la_incidencia", "tipo_de_incidencia", "creada"}
-    ),
+    signature=frozenset({"clave_de_incidencia", "tipo_de_incidencia", "creada"}),
     value_maps=VALUE_MAPS,
     prepare=prepare,
 )

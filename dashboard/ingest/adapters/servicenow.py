@@ -12,6 +12,9 @@ Event-log collapse rules (one ticket per `number`, events ordered by
 * first_response_at = `sys_updated_at` of the first event at or after opening in
   which the incident has an assignee (`assigned_to`) or has left `New` (Active,
   Awaiting…, Resolved, Closed): the first moment a person owned or worked it.
+* Dates are read day-first when the log shows it (a first field above 12, as in
+  `29/2/2016 01:16`) and passed on as ISO text; unreadable ones are passed on
+  as written so canonical rejects the incident naming the value.
 * resolved_at = `resolved_at`, else `closed_at` (both are repeated on every row
   of the log, so any event gives the final value; we take the last event's).
 * status, priority, category, requester (`caller_id`) = last event that has a
@@ -145,8 +148,8 @@ def prepare_event_log(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
             {state} AS state,
             {txt(staged, "opened_at")} AS opened_text, {ts("opened_at")} AS opened,
             {txt(staged, "sys_updated_at")} AS updated_text, {ts("sys_updated_at")} AS updated,
-            {txt(staged, "resolved_at")} AS resolved_text,
-            {txt(staged, "closed_at")} AS closed_text,
+            coalesce({iso(ts("resolved_at"))}, {txt(staged, "resolved_at")}) AS resolved_text,
+            coalesce({iso(ts("closed_at"))}, {txt(staged, "closed_at")}) AS closed_text,
             try_cast({txt(staged, "sys_mod_count")} AS INTEGER) AS mods,
             {assigned} AS assigned_to,
             {txt(staged, "assignment_group")} AS assignment_group,
@@ -164,7 +167,8 @@ def prepare_event_log(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
     select = f"""
         SELECT min(__row) AS __row,
             any_value(number) AS number,
-            arg_max(opened_text, seq) FILTER (WHERE opened_text IS NOT NULL) AS opened_at,
+            coalesce({iso("arg_max(opened, seq) FILTER (WHERE opened IS NOT NULL)")},
+                arg_max(opened_text, seq) FILTER (WHERE opened_text IS NOT NULL)) AS opened_at,
             coalesce({iso("max(updated)")},
                 arg_max(updated_text, seq) FILTER (WHERE updated_text IS NOT NULL))
                 AS updated_at,
