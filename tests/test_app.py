@@ -133,3 +133,19 @@ def test_voice_page_never_shows_a_small_group(demo_wh, monkeypatch) -> None:
     assert not at.exception
     assert any("nothing can be shown" in w.value for w in at.warning), [i.value for i in at.info]
     assert not [m for m in at.metric if m.label.startswith("CSAT")]
+
+
+def test_voice_page_shows_the_planted_reopen_driver(demo_wh, monkeypatch) -> None:
+    con = duckdb.connect(str(demo_wh.db), read_only=True)
+    try:
+        first, last = con.sql(
+            "SELECT min(created_at)::DATE, max(created_at)::DATE FROM tickets"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    at = app(demo_wh.db, monkeypatch)
+    at.query_params["dates"] = [first.isoformat(), last.isoformat()]
+    at.run()
+    at.switch_page("app_pages/voice.py").run()
+    assert not at.exception
+    assert any("Reopened tickets score" in m.value and "lower" in m.value for m in at.markdown)

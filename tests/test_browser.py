@@ -156,3 +156,12 @@ def test_ingest_while_browser_is_open(served, page, tmp_path: Path) -> None:
     wait_for_overview(page)
     assert tickets_tile(page) == before + 7
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+@pytest.mark.parametrize("path", ["teams", "q-slowest-categories", "voice", "engagement"])
+def test_other_pages_in_browser(served, page, path) -> None:
+    url, _ = served
+    page.goto(f"{url}/{path}")
+    page.wait_for_selector("h1", timeout=60_000)
+    page.wait_for_selector('[data-testid="stDataFrame"]', timeout=60_000)
+    assert page.locator('[data-testid="stException"]').count() == 0

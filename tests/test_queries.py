@@ -57,40 +57,65 @@ def build_small_warehouse(path: Path) -> None:
         for i in range(120):
             created = start + timedelta(hours=7 * i)
             is_open = i % 10 == 0
-            rows.append([
-                f"T{i:03d}", "generic", TEAMS[i % 2],
-                "u000" if i % 8 == 0 else f"u{i % 23 + 1:03d}",
-                DEPARTMENTS[(i // 3) % 3],
-                REQUESTER_TYPES[i % 10],
-                CHANNELS[i % 4], CATEGORIES[i % 3],
-                ("low", "normal", "normal", "high", "urgent")[i % 5],
-                "request", "open" if is_open else "solved", created,
-                created + timedelta(hours=1),
-                created + timedelta(minutes=15 + (i % 9) * 60),
-                None if is_open else created + timedelta(hours=2 + (i % 7) * 11),
-                1 if i % 6 == 0 else 0, f"subject {i}",
-            ])
+            rows.append(
+                [
+                    f"T{i:03d}",
+                    "generic",
+                    TEAMS[i % 2],
+                    "u000" if i % 8 == 0 else f"u{i % 23 + 1:03d}",
+                    DEPARTMENTS[(i // 3) % 3],
+                    REQUESTER_TYPES[i % 10],
+                    CHANNELS[i % 4],
+                    CATEGORIES[i % 3],
+                    ("low", "normal", "normal", "high", "urgent")[i % 5],
+                    "request",
+                    "open" if is_open else "solved",
+                    created,
+                    created + timedelta(hours=1),
+                    created + timedelta(minutes=15 + (i % 9) * 60),
+                    None if is_open else created + timedelta(hours=2 + (i % 7) * 11),
+                    1 if i % 6 == 0 else 0,
+                    f"subject {i}",
+                ]
+            )
         con.executemany(
             "INSERT INTO tickets (ticket_id, source, service_team, requester_id, "
             "requester_department, requester_type, channel, category, priority, ticket_type, "
             "status, created_at, updated_at, first_response_at, resolved_at, reopen_count, "
-            "subject) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            "subject) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
         # Calendar-minute targets for every team, so ticket_times has met/breached flags.
         con.executemany(
             "INSERT INTO sla_targets VALUES ('*', ?, ?, ?, false)",
-            [["urgent", 60, 480], ["high", 240, 1440], ["normal", 480, 4320],
-             ["low", 1440, 10080]])
+            [["urgent", 60, 480], ["high", 240, 1440], ["normal", 480, 4320], ["low", 1440, 10080]],
+        )
         surveys = []
         for team, people, tag in ((TEAMS[0], 6, "it"), (TEAMS[1], 3, "hr-secret")):
             for k in range(people):
-                surveys.append([f"{tag}-{k}", "generic", "pulse", start + timedelta(days=k),
-                                f"{tag}-person-{k}", "Sales", team, None, "csat",
-                                1.0 + (k % 5), 1.0, 5.0, f"{tag} comment {k}"])
+                surveys.append(
+                    [
+                        f"{tag}-{k}",
+                        "generic",
+                        "pulse",
+                        start + timedelta(days=k),
+                        f"{tag}-person-{k}",
+                        "Sales",
+                        team,
+                        None,
+                        "csat",
+                        1.0 + (k % 5),
+                        1.0,
+                        5.0,
+                        f"{tag} comment {k}",
+                    ]
+                )
         con.executemany(
             "INSERT INTO survey_responses (response_id, source, survey, submitted_at, "
             "respondent_id, respondent_department, service_team, ticket_id, metric, score, "
             "scale_min, scale_max, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            surveys)
+            surveys,
+        )
     finally:
         con.close()
 
@@ -123,14 +148,16 @@ def _err(text: str) -> str:
 def test_parses_the_contract_example() -> None:
     spec = parse_query_text(
         "/*\ntitle: Slowest categories\ndescription: Longest median.\nparams:\n"
-        "  team:  {type: text, default: \"IT Service Desk\", label: Service team}\n"
-        "  since: {type: date, default: \"2024-01-01\"}\n"
+        '  team:  {type: text, default: "IT Service Desk", label: Service team}\n'
+        '  since: {type: date, default: "2024-01-01"}\n'
         "  top:   {type: int, default: 10, min: 1, max: 100}\n"
         "chart: {type: bar, x: category, y: median_hours}\n*/\n"
         "SELECT category, median(resolution_minutes) / 60 AS median_hours\n"
         "FROM ticket_times WHERE service_team = $team AND created_at >= $since\n"
         "GROUP BY category ORDER BY median_hours DESC LIMIT $top\n",
-        "queries/sub/slowest.sql", "queries")
+        "queries/sub/slowest.sql",
+        "queries",
+    )
     assert spec.name == "sub/slowest" and spec.section == "sub"
     assert spec.title == "Slowest categories" and spec.description == "Longest median."
     assert [p.name for p in spec.params] == ["team", "since", "top"]
@@ -169,27 +196,33 @@ def test_unknown_param_type_points_at_the_type_line() -> None:
     assert "text, int, float, date, bool, choice" in msg
 
 
-@pytest.mark.parametrize(("param", "needle"), [
-    ("{type: int, default: ten}", "default: parameter $p: expected a whole number"),
-    ("{type: int, default: 500, max: 100}", "above the maximum 100"),
-    ("{type: int, min: 5, max: 1}", "min 5 is above max 1"),
-    ("{type: text, min: 1}", "min only applies to int, float and date"),
-    ("{type: choice}", "needs exactly one of options"),
-    ("{type: choice, options: [a, b], default: c}", "'c' is not one of a, b"),
-    ("{type: choice, options_sql: DROP TABLE tickets}", "only a read-only SELECT"),
-    ("{type: text, options: [a]}", "options only applies to type choice"),
-    ("{type: text, colour: red}", "unknown key 'colour'"),
-])
+@pytest.mark.parametrize(
+    ("param", "needle"),
+    [
+        ("{type: int, default: ten}", "default: parameter $p: expected a whole number"),
+        ("{type: int, default: 500, max: 100}", "above the maximum 100"),
+        ("{type: int, min: 5, max: 1}", "min 5 is above max 1"),
+        ("{type: text, min: 1}", "min only applies to int, float and date"),
+        ("{type: choice}", "needs exactly one of options"),
+        ("{type: choice, options: [a, b], default: c}", "'c' is not one of a, b"),
+        ("{type: choice, options_sql: DROP TABLE tickets}", "only a read-only SELECT"),
+        ("{type: text, options: [a]}", "options only applies to type choice"),
+        ("{type: text, colour: red}", "unknown key 'colour'"),
+    ],
+)
 def test_bad_param_declarations(param: str, needle: str) -> None:
     msg = _err(f"/*\nparams:\n  p: {param}\n*/\nSELECT $p")
     assert msg.startswith("q/bad.sql:3: ") and needle in msg
 
 
-@pytest.mark.parametrize(("chart", "needle"), [
-    ("{type: pie, x: a, y: b}", "chart: unknown type 'pie'"),
-    ("{type: bar, x: a}", "type bar needs both x and y"),
-    ("{type: bar, x: a, y: {b: 1}}", "y must be a column name"),
-])
+@pytest.mark.parametrize(
+    ("chart", "needle"),
+    [
+        ("{type: pie, x: a, y: b}", "chart: unknown type 'pie'"),
+        ("{type: bar, x: a}", "type bar needs both x and y"),
+        ("{type: bar, x: a, y: {b: 1}}", "y must be a column name"),
+    ],
+)
 def test_bad_chart_specs(chart: str, needle: str) -> None:
     assert needle in _err(f"/*\nchart: {chart}\n*/\nSELECT 1 AS a, 2 AS b")
 
@@ -203,21 +236,27 @@ def test_sql_syntax_error_names_the_file_line() -> None:
 
 
 def test_undeclared_param_names_its_line() -> None:
-    msg = _err("/*\nparams:\n  team: {type: text}\n*/\nSELECT *\nFROM tickets\n"
-               "WHERE service_team = $team\n  AND category = $cat")
+    msg = _err(
+        "/*\nparams:\n  team: {type: text}\n*/\nSELECT *\nFROM tickets\n"
+        "WHERE service_team = $team\n  AND category = $cat"
+    )
     assert msg == "q/bad.sql:8: $cat is used in the SQL but not declared under params:"
 
 
 def test_declared_but_unused_param_names_its_declaration() -> None:
-    msg = _err("/*\nparams:\n  team: {type: text}\n  top: {type: int, default: 3}\n*/\n"
-               "SELECT * FROM tickets WHERE service_team = $team")
+    msg = _err(
+        "/*\nparams:\n  team: {type: text}\n  top: {type: int, default: 3}\n*/\n"
+        "SELECT * FROM tickets WHERE service_team = $team"
+    )
     assert msg == "q/bad.sql:4: parameter $top is declared but not used in the SQL"
 
 
 def test_dollar_names_in_strings_and_comments_are_not_params() -> None:
     spec = parse_query_text(
         "/*\nparams:\n  a: {type: int, default: 1}\n*/\n"
-        "SELECT $a AS a, '$b' AS s, $$ $c $$ AS d -- $e\n/* $f */", "x.sql")
+        "SELECT $a AS a, '$b' AS s, $$ $c $$ AS d -- $e\n/* $f */",
+        "x.sql",
+    )
     assert [p.name for p in spec.params] == ["a"]
 
 
@@ -234,42 +273,56 @@ def test_coercion_of_cli_strings() -> None:
         "/*\nparams:\n  n: {type: int, default: 3, min: 1, max: 10}\n"
         "  x: {type: float}\n  d: {type: date}\n  b: {type: bool, default: false}\n"
         "  t: {type: text}\n  c: {type: choice, options: [1, 2, 3]}\n*/\n"
-        "SELECT $n, $x, $d, $b, $t, $c", "x.sql")
-    got = coerce_values(spec, {"n": "7", "x": "2.5", "d": "2024-02-29", "b": "yes",
-                               "t": " 42 ", "c": "2"})
+        "SELECT $n, $x, $d, $b, $t, $c",
+        "x.sql",
+    )
+    got = coerce_values(
+        spec, {"n": "7", "x": "2.5", "d": "2024-02-29", "b": "yes", "t": " 42 ", "c": "2"}
+    )
     assert got == {"n": 7, "x": 2.5, "d": date(2024, 2, 29), "b": True, "t": "42", "c": 2}
-    assert coerce_values(spec, {}) == {"n": 3, "x": None, "d": None, "b": False, "t": None,
-                                       "c": None}
+    assert coerce_values(spec, {}) == {
+        "n": 3,
+        "x": None,
+        "d": None,
+        "b": False,
+        "t": None,
+        "c": None,
+    }
     cleared = coerce_values(spec, {"n": "", "d": "", "t": "  "})  # empty clears a filter
     assert cleared["n"] is None and cleared["d"] is None and cleared["t"] is None
     assert coerce_values(spec, {"n": 4, "d": date(2024, 1, 1), "b": True})["n"] == 4
 
 
-@pytest.mark.parametrize(("name", "value", "needle"), [
-    ("n", "seven", "parameter $n: expected a whole number, got 'seven'"),
-    ("n", "5.5", "expected a whole number"),
-    ("n", True, "expected a whole number"),
-    ("n", "11", "parameter $n: 11 is above the maximum 10"),
-    ("n", "0", "below the minimum 1"),
-    ("x", "nan", "expected a number"),
-    ("d", "2024-13-01", "expected a date YYYY-MM-DD"),
-    ("b", "maybe", "expected true or false"),
-    ("c", "4", "'4' is not one of 1, 2, 3"),
-    ("zz", "1", "has no parameter 'zz' (it takes: n, x, d, b, c)"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "needle"),
+    [
+        ("n", "seven", "parameter $n: expected a whole number, got 'seven'"),
+        ("n", "5.5", "expected a whole number"),
+        ("n", True, "expected a whole number"),
+        ("n", "11", "parameter $n: 11 is above the maximum 10"),
+        ("n", "0", "below the minimum 1"),
+        ("x", "nan", "expected a number"),
+        ("d", "2024-13-01", "expected a date YYYY-MM-DD"),
+        ("b", "maybe", "expected true or false"),
+        ("c", "4", "'4' is not one of 1, 2, 3"),
+        ("zz", "1", "has no parameter 'zz' (it takes: n, x, d, b, c)"),
+    ],
+)
 def test_coercion_errors_are_clear(name: str, value: object, needle: str) -> None:
     spec = parse_query_text(
         "/*\nparams:\n  n: {type: int, default: 3, min: 1, max: 10}\n"
         "  x: {type: float}\n  d: {type: date}\n  b: {type: bool}\n"
-        "  c: {type: choice, options: [1, 2, 3]}\n*/\nSELECT $n, $x, $d, $b, $c", "x.sql")
+        "  c: {type: choice, options: [1, 2, 3]}\n*/\nSELECT $n, $x, $d, $b, $c",
+        "x.sql",
+    )
     with pytest.raises(QueryUsageError) as info:  # the CLI exits 2 (bad usage) on these
         coerce_values(spec, {name: value})
     assert needle in str(info.value)
 
 
-@given(st.integers(min_value=-10**6, max_value=10**6))
+@given(st.integers(min_value=-(10**6), max_value=10**6))
 def test_int_round_trips_through_text(n: int) -> None:
-    p = Param(name="n", type="int", min=-10**6, max=10**6)
+    p = Param(name="n", type="int", min=-(10**6), max=10**6)
     assert coerce_value(p, str(n)) == n
 
 
@@ -280,7 +333,10 @@ def test_date_round_trips_through_iso_text(d: date) -> None:
 
 def test_parse_param_args() -> None:
     assert parse_param_args(["team=IT Service Desk", "q=a=b", "top="]) == {
-        "team": "IT Service Desk", "q": "a=b", "top": ""}
+        "team": "IT Service Desk",
+        "q": "a=b",
+        "top": "",
+    }
     with pytest.raises(QueryUsageError, match="--param expects NAME=VALUE"):
         parse_param_args(["oops"])
 
@@ -332,8 +388,11 @@ def test_load_query_caches_errors_too(tmp_path: Path) -> None:
 
 def test_build_chart_checks_columns_and_draws() -> None:
     frame = pl.DataFrame({"category": ["b", "a"], "hours": [3.0, 1.0], "team": ["x", "y"]})
-    with pytest.raises(ChartError, match=r"y column 'median' is not in the result "
-                                         r"\(columns: category, hours, team\)"):
+    with pytest.raises(
+        ChartError,
+        match=r"y column 'median' is not in the result "
+        r"\(columns: category, hours, team\)",
+    ):
         build_chart(ChartSpec("bar", "category", ("median",)), frame)
     assert build_chart(ChartSpec("table"), frame) is None
     assert build_chart(ChartSpec("bar", "category", ("hours",)), frame.head(0)) is None
@@ -345,23 +404,27 @@ def test_build_chart_checks_columns_and_draws() -> None:
 
 
 def test_format_result_json_csv_table() -> None:
-    frame = pl.DataFrame({
-        "at": [datetime(2026, 3, 2, 9, 30, tzinfo=UTC), None],
-        "day": [date(2026, 3, 2), None],
-        "n": [1, None],
-        "share": [0.25, float("nan")],
-        "ok": [True, None],
-    }).with_columns(pl.col("at").dt.convert_time_zone("UTC"))
+    frame = pl.DataFrame(
+        {
+            "at": [datetime(2026, 3, 2, 9, 30, tzinfo=UTC), None],
+            "day": [date(2026, 3, 2), None],
+            "n": [1, None],
+            "share": [0.25, float("nan")],
+            "ok": [True, None],
+        }
+    ).with_columns(pl.col("at").dt.convert_time_zone("UTC"))
     rows = json.loads(render(frame, "json"))
     assert rows == [
-        {"at": "2026-03-02T09:30:00+00:00", "day": "2026-03-02", "n": 1, "share": 0.25,
-         "ok": True},
+        {"at": "2026-03-02T09:30:00+00:00", "day": "2026-03-02", "n": 1, "share": 0.25, "ok": True},
         {"at": None, "day": None, "n": None, "share": None, "ok": None},
     ]
     assert json.loads(render(frame.head(0), "json")) == []
     csv_text = render(frame, "csv").splitlines()
-    assert csv_text == ["at,day,n,share,ok", "2026-03-02T09:30:00+00:00,2026-03-02,1,0.25,true",
-                        ",,,,"]
+    assert csv_text == [
+        "at,day,n,share,ok",
+        "2026-03-02T09:30:00+00:00,2026-03-02,1,0.25,true",
+        ",,,,",
+    ]
     table = render(frame, "table").splitlines()
     assert table[0].split() == ["at", "day", "n", "share", "ok"]
     assert "0.25" in table[2]
@@ -385,8 +448,9 @@ def test_shipped_queries_all_parse() -> None:
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_shipped_query_runs_on_small_and_empty_warehouses(name: str, small: Path,
-                                                          empty: Path) -> None:
+def test_shipped_query_runs_on_small_and_empty_warehouses(
+    name: str, small: Path, empty: Path
+) -> None:
     spec = get_query(name, SHIPPED_QUERIES)
     on_empty = run_query(spec, {}, empty)
     assert on_empty.frame.height == 0 and not on_empty.truncated
@@ -444,9 +508,19 @@ def test_check_all_reports_file_and_line(tmp_path: Path, empty: Path) -> None:
     (root / "undeclared.sql").write_text("/*\ntitle: u\n*/\nSELECT $x\n")
     problems = [str(p) for p in check_all(empty, root)]
     assert len(problems) == 2
-    assert problems[0] == f"{root}/undeclared.sql:4: $x is used in the SQL but not declared " \
-                          "under params:"
+    assert (
+        problems[0] == f"{root}/undeclared.sql:4: $x is used in the SQL but not declared "
+        "under params:"
+    )
     assert problems[1].startswith(f"{root}/typo.sql: Binder Error") and "nope" in problems[1]
     missing = check_all(tmp_path / "missing.duckdb", root)
     assert len(missing) == 2  # parse errors are still reported, then the missing file once
     assert "does not exist; run `inward demo`" in str(missing[1])
+
+
+def test_inward_queries_check_runs_every_shipped_query(capsys) -> None:
+    """What CI needs from `inward queries check`: every shipped query runs on a demo."""
+    from dashboard.cli import main
+
+    assert main(["queries", "check", "--demo"]) == 0
+    assert "queries parse and run" in capsys.readouterr().err
