@@ -16,6 +16,7 @@ PAGES = [
     "app_pages/voice.py",
     "app_pages/alignment.py",
     "app_pages/data_page.py",
+    "app_pages/schema.py",
 ]
 
 

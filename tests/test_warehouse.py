@@ -37,3 +37,16 @@ def test_old_definitions_are_upgraded_before_reading(demo_wh, tmp_path, capsys) 
         ]
     finally:
         con.close()
+
+
+def test_schema_page_data_covers_every_contract_table(demo_wh) -> None:
+    from dashboard.metrics.schema import TABLES, sample, schema_overview
+
+    con = duckdb.connect(str(demo_wh.db), read_only=True)
+    try:
+        overview = schema_overview(con)
+        assert set(overview["table_name"]) == set(TABLES)
+        tickets = sample(con, "tickets")
+        assert tickets.height == 5 and all(r.startswith("R-") for r in tickets["requester_id"])
+    finally:
+        con.close()

@@ -45,6 +45,7 @@ pages = {
     **query_pages,
     "Manage": [
         st.Page(PAGES / "data_page.py", title="Data", icon=":material/database:", url_path="data"),
+        st.Page(PAGES / "schema.py", title="Schema", icon=":material/schema:", url_path="schema"),
     ],
 }
 nav = st.navigation(pages)

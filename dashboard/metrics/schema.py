@@ -1,0 +1,83 @@
+"""What an analyst can query: every table and view, its columns, types and meaning.
+
+Descriptions live here, next to the code that reads the schema, so the Schema page
+and analysts' SQL share one vocabulary (CONTRACT's names and meanings).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+TABLES = {
+    "tickets": "One row per ticket, latest export wins (key: source, ticket_id). Times in UTC.",
+    "ticket_times": "View: tickets plus durations (calendar and business minutes), SLA "
+    "targets and whether they were met. Start here for response times.",
+    "survey_responses": "One row per survey answer and metric (csat, nps, ces, other).",
+    "external_outcomes": "External customer outcomes per business unit and period.",
+    "people": "Who works here: department, employee/contractor/vendor, active dates.",
+    "org": "Requester department → business unit used for external outcomes.",
+    "requester_engagement": "Per requester and team: rhythm, silence, P(alive), status and "
+    "the reason (recomputed after every ingest).",
+    "ingests": "Every file load: counts, status and message.",
+    "rejected_rows": "Rows that could not be loaded, with the reason and the raw row.",
+    "value_mappings": "Raw vendor values (status, priority…) and what they were mapped to.",
+    "sla_targets": "SLA targets per team and priority from inward.toml ('*' = default).",
+    "ticket_business_minutes": "Derived business minutes and SLA due times per ticket.",
+}
+COLUMNS = {
+    "service_team": "The team that serves (Zendesk group, JSM project, ServiceNow group…)",
+    "requester_id": "Who asked; personal data — pseudonymise in shared reports",
+    "requester_department": "The requester's department (from the export or the people file)",
+    "requester_type": "employee, contractor, vendor or unknown",
+    "priority": "low, normal, high, urgent",
+    "ticket_type": "incident, request, question, problem, change, other",
+    "status": "new, open, pending, on_hold, solved, closed, cancelled",
+    "created_at": "When the ticket was opened (UTC); periods are counted by this",
+    "first_response_at": "First agent response (UTC)",
+    "resolved_at": "Resolution (UTC)",
+    "first_response_minutes": "Calendar minutes from creation to first response",
+    "resolution_minutes": "Calendar minutes from creation to resolution",
+    "first_response_business_minutes": "Business minutes (the team's calendar) to first response",
+    "resolution_business_minutes": "Business minutes to resolution",
+    "sla_first_response_met": "true/false; null when no target or not yet due",
+    "sla_resolution_met": "true/false; null when no target or not yet due",
+    "reopen_count": "How often the ticket was reopened",
+    "metric": "csat, nps, ces or other (surveys); the outcome name (external_outcomes)",
+    "score": "The answer on the question's own scale (scale_min..scale_max)",
+    "period_start": "First day of the reporting period",
+    "business_unit": "Business unit outcomes are reported for",
+    "p_alive": "BG/NBD probability the requester still uses the team (0..1)",
+}
+
+
+def schema_overview(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every documented table/view with its columns, types and descriptions."""
+    frame = con.sql("""
+        SELECT table_name, column_name, data_type, ordinal_position
+        FROM information_schema.columns
+        WHERE table_schema = 'main' AND table_name <> 'inward_meta'
+        ORDER BY table_name, ordinal_position""").pl()
+    order = {name: i for i, name in enumerate(TABLES)}
+    return (
+        frame.filter(pl.col("table_name").is_in(list(TABLES)))
+        .with_columns(
+            pl.col("column_name").replace_strict(COLUMNS, default="").alias("description"),
+            pl.col("table_name").replace_strict(order, default=99).alias("_order"),
+        )
+        .sort("_order", "ordinal_position")
+        .select("table_name", "column_name", "data_type", "description")
+    )
+
+
+def sample(con: duckdb.DuckDBPyConnection, table: str, rows: int = 5) -> pl.DataFrame:
+    """A few rows of a documented table (requester ids pseudonymised)."""
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}")
+    frame = con.sql(f'SELECT * FROM "{table}" LIMIT {int(rows)}').pl()
+    for col in ("requester_id", "respondent_id", "person_id"):
+        if col in frame.columns:
+            frame = frame.with_columns(
+                ("R-" + pl.col(col).hash().cast(pl.String).str.slice(0, 8)).alias(col)
+            )
+    return frame
