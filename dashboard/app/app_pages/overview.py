@@ -6,6 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard.app import data
+from dashboard.app.components.charts import tidy, trend_lines
 from dashboard.app.components.tiles import empty_state, kpi_row
 from dashboard.metrics.response_times import kpis, summary, weekly_trend
 
@@ -41,23 +42,15 @@ left, right = st.columns(2)
 with left, st.container(border=True):
     st.markdown("**Tickets per week**")
     fig = px.bar(trend, x="week", y="tickets", labels={"week": "", "tickets": "tickets"})
-    fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 10, "b": 10})
-    st.plotly_chart(fig, key="tickets_per_week")
+    st.plotly_chart(tidy(fig, 300), key="tickets_per_week")
 with right, st.container(border=True):
     st.markdown("**Resolution time per week** (hours, median and p90)")
-    long = trend.unpivot(
-        index="week",
-        on=["median_resolution_hours", "p90_resolution_hours"],
-        variable_name="measure",
-        value_name="hours",
-    )
-    fig = px.line(
-        long, x="week", y="hours", color="measure", log_y=True, labels={"week": "", "measure": ""}
-    )
-    fig.update_layout(
-        height=300,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        legend={"orientation": "h", "y": -0.2},
+    fig = trend_lines(
+        trend,
+        "week",
+        {"median_resolution_hours": "median", "p90_resolution_hours": "p90"},
+        "hours",
+        log_y=True,
     )
     st.plotly_chart(fig, key="resolution_per_week")
 

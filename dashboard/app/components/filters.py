@@ -34,8 +34,11 @@ URL_KEYS = {
 
 
 def default_range(first: date, last: date) -> tuple[date, date]:
-    """The last quarter of data (or all of it when there is less)."""
-    return max(first, last - timedelta(days=DEFAULT_DAYS - 1)), last
+    """The last quarter of data, starting on a Monday so weekly charts begin with a full
+    week (or all of the data when there is less)."""
+    start = last - timedelta(days=DEFAULT_DAYS - 1)
+    start += timedelta(days=(7 - start.weekday()) % 7)
+    return max(first, start), last
 
 
 def sidebar_filters(options: dict[str, list[str]], first: date, last: date) -> Filters:

@@ -34,8 +34,8 @@ def fmt_delta(k: Kpi) -> str | None:
 
 def kpi_row(kpis: Sequence[Kpi], trends: dict[str, list[float]] | None = None) -> None:
     """One bordered tile per KPI with its delta against the previous equal period."""
-    with st.container(horizontal=True):
-        for k in kpis:
+    for column, k in zip(st.columns(len(kpis)), kpis, strict=True):
+        with column:
             color = {"higher": "normal", "lower": "inverse"}.get(k.better, "off")
             st.metric(
                 k.label,
