@@ -9,6 +9,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from dashboard.metrics.response_times import pseudonym
+
 TABLES = {
     "tickets": "One row per ticket, latest export wins (key: source, ticket_id). Times in UTC.",
     "ticket_times": "View: tickets plus durations (calendar and business minutes), SLA "
@@ -77,7 +79,5 @@ def sample(con: duckdb.DuckDBPyConnection, table: str, rows: int = 5) -> pl.Data
     frame = con.sql(f'SELECT * FROM "{table}" LIMIT {int(rows)}').pl()
     for col in ("requester_id", "respondent_id", "person_id"):
         if col in frame.columns:
-            frame = frame.with_columns(
-                ("R-" + pl.col(col).hash().cast(pl.String).str.slice(0, 8)).alias(col)
-            )
+            frame = frame.with_columns(pseudonym(pl.col(col)).alias(col))
     return frame
