@@ -53,6 +53,17 @@ def add_derived(con: duckdb.DuckDBPyConnection, staged: Staged, derived: dict[st
     )
 
 
+def event_bookkeeping(alias: str = "") -> str:
+    """SELECT items every collapse carries: how many event rows a ticket was built from,
+    and which file rows, so a rejected ticket points at real lines (`alias`: table prefix)."""
+    row = f"{alias}.__row" if alias else "__row"
+    return (
+        f"CAST(count(*) AS VARCHAR) AS event_rows, "
+        f"CAST(min({row}) AS VARCHAR) AS first_row, "
+        f"CAST(max({row}) AS VARCHAR) AS last_row"
+    )
+
+
 def collapse(con: duckdb.DuckDBPyConnection, staged: Staged, select: str, unit: str) -> Staged:
     """Make `select` (which yields `__row` plus text columns) the staged table.
 

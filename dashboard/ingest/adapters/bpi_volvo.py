@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import duckdb
 
-from dashboard.ingest.adapters._derive import collapse, txt
+from dashboard.ingest.adapters._derive import collapse, event_bookkeeping, txt
 from dashboard.ingest.base import Adapter
 from dashboard.ingest.read import Staged
 
@@ -97,9 +97,7 @@ def prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
             arg_max(impact, seq) FILTER (WHERE impact IS NOT NULL) AS impact,
             arg_max(product, seq) FILTER (WHERE product IS NOT NULL) AS product,
             'incident' AS ticket_type,
-            CAST(count(*) AS VARCHAR) AS event_rows,
-            CAST(min(e.__row) AS VARCHAR) AS first_row,
-            CAST(max(e.__row) AS VARCHAR) AS last_row
+            {event_bookkeeping("e")}
         FROM e JOIN k USING (__key)
         GROUP BY __key
         ORDER BY 1"""

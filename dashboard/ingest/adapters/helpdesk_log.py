@@ -27,7 +27,14 @@ from __future__ import annotations
 
 import duckdb
 
-from dashboard.ingest.adapters._derive import collapse, is_day_first, iso, parse_ts, txt
+from dashboard.ingest.adapters._derive import (
+    collapse,
+    event_bookkeeping,
+    is_day_first,
+    iso,
+    parse_ts,
+    txt,
+)
 from dashboard.ingest.base import Adapter
 from dashboard.ingest.read import Staged
 
@@ -71,9 +78,7 @@ def prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
                 END AS resolved_at,
             CAST(count(*) FILTER (WHERE done AND reopened_after) AS VARCHAR) AS reopen_count,
             arg_max(activity, seq) AS last_activity,
-            CAST(count(*) AS VARCHAR) AS event_rows,
-            CAST(min(e.__row) AS VARCHAR) AS first_row,
-            CAST(max(e.__row) AS VARCHAR) AS last_row
+            {event_bookkeeping("e")}
         FROM e JOIN k USING (__key)
         GROUP BY __key
         ORDER BY 1"""

@@ -37,6 +37,7 @@ import duckdb
 from dashboard.ingest.adapters._derive import (
     add_derived,
     collapse,
+    event_bookkeeping,
     is_day_first,
     iso,
     parse_ts,
@@ -187,9 +188,7 @@ def prepare_event_log(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
             arg_min(contact_type, seq) FILTER (WHERE contact_type IS NOT NULL) AS contact_type,
             arg_max(reopen_count, seq) FILTER (WHERE reopen_count IS NOT NULL) AS reopen_count,
             {_type_from_number("any_value(number)")} AS ticket_type,
-            CAST(count(*) AS VARCHAR) AS event_rows,
-            CAST(min(__row) AS VARCHAR) AS first_row,
-            CAST(max(__row) AS VARCHAR) AS last_row
+            {event_bookkeeping()}
         FROM ({ordered})
         GROUP BY __key
         ORDER BY 1"""
