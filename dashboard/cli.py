@@ -17,6 +17,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import duckdb
+
 from dashboard import warehouse
 from dashboard.config import ConfigError, load_config
 from dashboard.filters import Filters
@@ -247,15 +249,18 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         departments=tuple(args.department),
     )
     with warehouse.reader(db) as con:
-        _require_tickets(con, db)
+        _require_rows(con, db)
         frame = summary(con, filters, by)
     print(render(frame, args.format))
     return 0
 
 
-def _require_tickets(con: object, db: Path) -> None:
-    if con.sql("SELECT count(*) FROM tickets").fetchall()[0][0] == 0:  # type: ignore[attr-defined]
-        raise Failure(f"the warehouse {db} has no tickets yet: run 'inward ingest' first")
+def _require_rows(
+    con: duckdb.DuckDBPyConnection, db: Path, table: str = "tickets", what: str = "tickets"
+) -> None:
+    """An empty warehouse is exit 1 with a hint, not an empty table printed as success."""
+    if con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0] == 0:
+        raise Failure(f"the warehouse {db} has no {what} yet: run 'inward ingest' first")
 
 
 def cmd_engagement(args: argparse.Namespace) -> int:
@@ -266,7 +271,7 @@ def cmd_engagement(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     db = _open_existing(args.db)
     with warehouse.reader(db) as con:
-        _require_tickets(con, db)
+        _require_rows(con, db)
         frame = engagement_rows(con, config, args.as_of)
     if args.status:
         frame = frame.filter(frame["status"].is_in(args.status))
@@ -282,7 +287,7 @@ def cmd_alignment(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     db = _open_existing(args.db)
     with warehouse.reader(db) as con:
-        _require_tickets(con, db)
+        _require_rows(con, db)
         frame = alignment_table(con, config, period=args.period, max_lag=args.max_lag)
     if args.significant:
         frame = frame.filter(frame["significant"])
@@ -300,8 +305,7 @@ def cmd_surveys(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     db = _open_existing(args.db)
     with warehouse.reader(db) as con:
-        if con.sql("SELECT count(*) FROM survey_responses").fetchall()[0][0] == 0:
-            raise Failure(f"the warehouse {db} has no survey responses yet")
+        _require_rows(con, db, "survey_responses", "survey responses")
         frame = survey_summary(
             con, config, by, SurveyFilters(date_from=args.date_from, date_to=args.date_to)
         )

@@ -94,16 +94,8 @@ class Kpi:
 def _kpi_row(
     con: duckdb.DuckDBPyConnection, filters: Filters, min_group: int
 ) -> dict[str, float | None]:
-    where, params = filters.where()
-    row = con.sql(
-        f"""
-        SELECT count(*) AS tickets,
-            median(first_response_minutes) / 60 AS fr_h,
-            median(resolution_minutes) / 60 AS res_h,
-            avg(CAST(sla_resolution_met AS INTEGER)) AS sla
-        FROM ticket_times WHERE {where}""",
-        params=params,
-    ).fetchall()[0]
+    # the same aggregate as the metrics summary: one scan, one quantile list per duration
+    row = summary(con, filters, []).row(0, named=True)
     s_where, s_params = filters.where(
         {
             "departments": "respondent_department",
@@ -121,7 +113,17 @@ def _kpi_row(
         FROM survey_responses WHERE metric = 'csat' AND {s_where}""",
         params=s_params,
     ).fetchall()[0][0]
-    return {"tickets": row[0], "fr_h": row[1], "res_h": row[2], "sla": row[3], "csat": csat}
+
+    def hours(minutes: float | None) -> float | None:
+        return None if minutes is None else minutes / 60
+
+    return {
+        "tickets": row["tickets"],
+        "fr_h": hours(row["median_first_response_minutes"]),
+        "res_h": hours(row["median_resolution_minutes"]),
+        "sla": row["sla_resolution_met_rate"],
+        "csat": csat,
+    }
 
 
 def kpis(con: duckdb.DuckDBPyConnection, filters: Filters, min_group: int = 5) -> list[Kpi]:
