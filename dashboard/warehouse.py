@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_DB = Path("data") / "inward.duckdb"
 
 TICKET_COLUMNS = (
@@ -128,6 +128,24 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (ingest_id, column_name, raw_value)
     );
     """,
+    # 3: business minutes and SLA due times live on the ticket row. As a side table
+    # they cost every page query a hash join on (source, ticket_id): 6x the scan at
+    # 2M tickets (measured). `derived_key` names the calendars/SLA config they were
+    # computed with; NULL (a new or replaced row) or another key means "recompute".
+    """
+    ALTER TABLE tickets ADD COLUMN first_response_business_minutes DOUBLE;
+    ALTER TABLE tickets ADD COLUMN resolution_business_minutes DOUBLE;
+    ALTER TABLE tickets ADD COLUMN first_response_due_at TIMESTAMPTZ;
+    ALTER TABLE tickets ADD COLUMN resolution_due_at TIMESTAMPTZ;
+    ALTER TABLE tickets ADD COLUMN derived_key VARCHAR;
+    -- keep the old numbers readable until the next refresh recomputes them (key NULL)
+    UPDATE tickets SET first_response_business_minutes = b.first_response_business_minutes,
+        resolution_business_minutes = b.resolution_business_minutes,
+        first_response_due_at = b.first_response_due_at, resolution_due_at = b.resolution_due_at
+    FROM ticket_business_minutes b
+    WHERE b.source = tickets.source AND b.ticket_id = tickets.ticket_id;
+    DROP TABLE ticket_business_minutes;
+    """,
 )
 
 # `utc(ts)`: the UTC wall-clock TIMESTAMP of a TIMESTAMPTZ. Same result as
@@ -142,21 +160,16 @@ UTC_MACRO = "CREATE OR REPLACE MACRO utc(ts) AS make_timestamp(epoch_us(ts))"
 TICKET_TIMES_VIEW = """
 CREATE OR REPLACE VIEW ticket_times AS
 WITH base AS (
-    SELECT t.*,
+    SELECT t.* EXCLUDE (derived_key),
         (epoch_us(t.first_response_at) - epoch_us(t.created_at)) / 60e6
             AS first_response_minutes,
         (epoch_us(t.resolved_at) - epoch_us(t.created_at)) / 60e6 AS resolution_minutes,
-        b.first_response_business_minutes,
-        b.resolution_business_minutes,
-        b.first_response_due_at,
-        b.resolution_due_at,
         coalesce(t.status, '') IN ('solved', 'closed', 'cancelled') AS sla_finished,
         coalesce(st.first_response_minutes, sd.first_response_minutes)
             AS sla_first_response_target,
         coalesce(st.resolution_minutes, sd.resolution_minutes) AS sla_resolution_target,
         coalesce(st.business, sd.business) AS sla_business
     FROM tickets t
-    LEFT JOIN ticket_business_minutes b USING (source, ticket_id)
     LEFT JOIN sla_targets st
         ON st.service_team = t.service_team AND st.priority = t.priority
     LEFT JOIN sla_targets sd

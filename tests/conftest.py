@@ -57,7 +57,6 @@ def snapshot(db: Path) -> dict[str, tuple[int, str]]:
             "org",
             "rejected_rows",
             "requester_engagement",
-            "ticket_business_minutes",
         ):
             n, h = con.sql(
                 f"SELECT count(*), coalesce(sum(hash(t)), 0)::VARCHAR FROM {name} t"

@@ -259,26 +259,45 @@ def test_teams_without_calendar_and_null_team_use_default() -> None:
     assert got["o"][0] == got["n"][0] == 120
 
 
-def test_refresh_is_repeatable_keeps_the_schema_and_follows_config_changes() -> None:
+def test_refresh_computes_only_stale_rows_and_follows_config_changes() -> None:
     con = _warehouse(Config(), [("1", "T", "normal", "open", utc(2024, 3, 5, 8),
                                  utc(2024, 3, 5, 12), None)])
     assert _times(con)["1"][0] == 180
+    assert refresh_business_minutes(con, Config()) == 0  # same config: nothing to redo
     later = Config(calendars={"default": Calendar(start=time(10, 0))})
     assert refresh_business_minutes(con, later) == 1
     assert _times(con)["1"][0] == 120
-    columns = [r[0] for r in con.sql("DESCRIBE ticket_business_minutes").fetchall()]
-    assert columns == ["source", "ticket_id", "first_response_business_minutes",
-                       "resolution_business_minutes", "first_response_due_at",
-                       "resolution_due_at"]
+    # A row the loader inserted or replaced (derived_key NULL) is recomputed alone.
+    con.execute("INSERT INTO tickets (ticket_id, source, service_team, priority, status, "
+                "created_at, first_response_at) VALUES ('2', 'generic', 'T', 'normal', 'open', "
+                "TIMESTAMPTZ '2024-03-05 08:00:00+00', TIMESTAMPTZ '2024-03-05 11:00:00+00')")
+    assert refresh_business_minutes(con, later) == 1
+    assert _times(con)["2"][0] == 60
     # Inside a caller's transaction (ingest): joins it, and the caller's rollback undoes it.
     con.execute("BEGIN TRANSACTION")
-    refresh_business_minutes(con, Config(), own_transaction=False)
+    assert refresh_business_minutes(con, Config(), own_transaction=False) == 2
     assert _times(con)["1"][0] == 180
     con.execute("ROLLBACK")
     assert _times(con)["1"][0] == 120
     con.execute("DELETE FROM tickets")
-    assert refresh_business_minutes(con, later) == 0
-    assert con.sql("SELECT count(*) FROM ticket_business_minutes").fetchall() == [(0,)]
+    assert refresh_business_minutes(con, Config()) == 0
+
+
+def test_replacing_a_ticket_in_a_newer_export_recomputes_its_business_minutes(tmp_path) -> None:
+    """The loader marks replaced rows stale: their stored minutes must not survive."""
+    from dashboard import derive
+    from dashboard.ingest.load import ingest_file
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    migrate(con)
+    header = "ticket_id,service_team,priority,status,created_at,updated_at,first_response_at\n"
+    for n, (updated, first) in enumerate((("2024-03-05 13:00", "2024-03-05 12:00"),
+                                          ("2024-03-06 09:00", "2024-03-05 14:00"))):
+        path = tmp_path / f"export{n}.csv"
+        path.write_text(header + f"1,T,normal,open,2024-03-05 08:00,{updated},{first}\n")
+        assert ingest_file(con, path).status == "loaded"
+        derive.refresh(con, Config())
+    assert _times(con)["1"][0] == 300  # 09:00 → 14:00, not the first export's 180
 
 
 def test_sla_targets_and_view_flags() -> None:
@@ -363,8 +382,8 @@ def test_due_times_business_and_calendar() -> None:
     assert due["nop"]["first_response_due_at"] is None  # no priority, no target
 
 
-def test_refresh_fills_due_columns_when_the_schema_has_them() -> None:
-    """Due times are filled only while a clock runs (what the view needs)."""
+def test_refresh_fills_due_columns_while_their_clock_runs() -> None:
+    """Due times are filled only while their clock runs (what the view needs)."""
     con = duckdb.connect()
     migrate(con)
     con.execute("INSERT INTO tickets (ticket_id, source, service_team, priority, created_at, "
@@ -374,12 +393,12 @@ def test_refresh_fills_due_columns_when_the_schema_has_them() -> None:
                 "TIMESTAMPTZ '2024-03-01 16:40:00+00', TIMESTAMPTZ '2024-03-01 16:50:00+00')")
     assert refresh_business_minutes(con, Config()) == 2
     rows = dict(con.sql("SELECT ticket_id, [first_response_due_at, resolution_due_at] "
-                        "FROM ticket_business_minutes").fetchall())
+                        "FROM tickets").fetchall())
     # urgent: 60 and 480 business minutes from Friday 16:30.
     assert [r.astimezone(UTC) for r in rows["1"]] == [utc(2024, 3, 4, 9, 30),
                                                       utc(2024, 3, 4, 16, 30)]
     assert rows["2"] == [None, None]  # both clocks stopped: not needed by the view
-    assert con.sql("SELECT first_response_business_minutes FROM ticket_business_minutes "
+    assert con.sql("SELECT first_response_business_minutes FROM tickets "
                    "WHERE ticket_id = '2'").fetchall() == [(10.0,)]
 
 

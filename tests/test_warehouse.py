@@ -50,3 +50,23 @@ def test_schema_page_data_covers_every_contract_table(demo_wh) -> None:
         assert tickets.height == 5 and all(r.startswith("R-") for r in tickets["requester_id"])
     finally:
         con.close()
+
+
+def test_a_version_2_warehouse_keeps_its_business_minutes_through_migration() -> None:
+    """Schema 3 moved business minutes from a side table onto tickets: an upgraded
+    file must show the old numbers until the next refresh recomputes them."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE inward_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    for sql in warehouse.MIGRATIONS[:2]:
+        con.execute(sql)
+    con.execute("INSERT INTO inward_meta VALUES ('schema_version', '2')")
+    con.execute("INSERT INTO tickets (ticket_id, source, created_at) "
+                "VALUES ('1', 'generic', TIMESTAMPTZ '2024-03-05 08:00:00+00')")
+    con.execute("INSERT INTO ticket_business_minutes VALUES ('generic', '1', 42, 99, NULL, NULL)")
+    warehouse.migrate(con)
+    assert warehouse.schema_version(con) == 3
+    assert con.sql("SELECT first_response_business_minutes, resolution_business_minutes, "
+                   "derived_key FROM tickets").fetchall() == [(42.0, 99.0, None)]
+    assert con.sql("SELECT resolution_business_minutes FROM ticket_times").fetchall() == [(99.0,)]
+    tables = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert "ticket_business_minutes" not in tables

@@ -35,7 +35,8 @@ from dashboard.ingest.read import (
 UPSERT = {
     "tickets": (
         "tickets",
-        "ON CONFLICT (source, ticket_id) DO UPDATE SET {sets} "
+        # a replaced ticket's business minutes are stale until the next refresh
+        "ON CONFLICT (source, ticket_id) DO UPDATE SET {sets}, derived_key = NULL "
         "WHERE tickets.updated_at IS NULL OR excluded.updated_at IS NULL "
         "OR excluded.updated_at >= tickets.updated_at",
     ),

@@ -43,6 +43,7 @@ has none for real zones in modern times).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -246,14 +247,16 @@ def _day_of(t: str) -> str:
     return f"(({t}) + {_DAY_SHIFT * DAY_US}) // {DAY_US} - {_DAY_SHIFT}"
 
 
-def _data_range(con: duckdb.DuckDBPyConnection, extra: datetime | None = None
-                ) -> tuple[datetime, datetime, list[str]] | None:
+def _data_range(con: duckdb.DuckDBPyConnection, extra: datetime | None = None,
+                where: str = "TRUE") -> tuple[datetime, datetime, list[str]] | None:
+    """Time span and service teams of the tickets matching `where` (None when none do)."""
     row = con.sql(
         "SELECT min(created_at), max(greatest(created_at, first_response_at, resolved_at)) "
-        "FROM tickets"
+        f"FROM tickets WHERE {where}"
     ).fetchall()[0]
     teams = [r[0] for r in con.sql(
-        "SELECT DISTINCT service_team FROM tickets WHERE service_team IS NOT NULL").fetchall()]
+        f"SELECT DISTINCT service_team FROM tickets WHERE service_team IS NOT NULL AND {where}"
+    ).fetchall()]
     if row[0] is None:
         return None
     lo, hi = row[0], row[1]
@@ -297,44 +300,46 @@ class _Registered:
             self.con.unregister(name)
 
 
-def _table_ddl(con: duckdb.DuckDBPyConnection, name: str) -> str:
-    """The CREATE statement DuckDB stored for table `name` (schema owned by warehouse.py)."""
-    rows = con.sql(
-        "SELECT sql FROM duckdb_tables() WHERE table_name = $n "
-        "AND database_name = current_database() AND schema_name = current_schema()",
-        params={"n": name},
-    ).fetchall()
-    if not rows:
-        raise RuntimeError(f"table {name} is missing; run dashboard.warehouse.migrate first")
-    return str(rows[0][0])
-
-
 DUE_HORIZON_DAYS = 730  # due times further than this past the data are left NULL
 DUE_COLUMNS = ("first_response_due_at", "resolution_due_at")
 
 
-def _ticket_query(table: CalendarTable, open_only: bool) -> str:
-    """SELECT source, ticket_id, business minutes, due times for every ticket.
+def _ticket_query(table: CalendarTable, open_only: bool, where: str = "TRUE") -> str:
+    """SELECT source, ticket_id, business minutes, due times for the tickets matching `where`.
 
-    `open_only`: due times only for tickets with a clock still running (no first
-    response or no resolution), NULL for the rest: the view needs no more, and
-    the ASOF joins are the most expensive step (~15 s CPU per 10M rows), so they
-    run on the open share only. Needs `_inward_bt_days`, `_inward_bt_teams`,
-    `_inward_bt_spans` and `_inward_sla_rows` registered. The due time of a clock
-    is the first instant at which the target is used up: created_at + target for
-    calendar-minute SLAs; for business-minute SLAs the instant t with
-    F(t) = F(created_at) + target, found by an ASOF join on the pieces (the
-    largest piece starting below the goal) — O(log n) per ticket, no loop.
+    `open_only`: a due time only for a clock still running (first response due
+    while there is none, resolution due while unresolved), NULL otherwise: the
+    view needs no more, and the ASOF joins behind due times are the most expensive
+    step, so they get a NULL key (no probe) for stopped clocks. Needs
+    `_inward_bt_days`, `_inward_bt_teams`, `_inward_bt_spans` and `_inward_sla_rows`
+    registered. The due time of a clock is the first instant at which the target
+    is used up: created_at + target for calendar-minute SLAs; for business-minute
+    SLAs the instant t with F(t) = F(created_at) + target, found by an ASOF join on
+    the pieces (the largest piece starting below the goal) — O(log n) per ticket.
     """
     k = table.pieces
     fa, ff, fr = _f_expr("da", "a", k), _f_expr("df", "f", k), _f_expr("dr", "r", k)
-    base = f"""
+
+    def ts(us: str) -> str:
+        return f"timezone('UTC', make_timestamp(CAST({us} AS BIGINT)))"
+
+    def due_at(target: str, goal: str, p: str) -> str:
+        return (f"CASE WHEN {goal} IS NULL THEN NULL "
+                f"WHEN NOT business THEN {ts(f'a + {target}')} "
+                f"WHEN {target} = 0 THEN {ts('a')} "
+                f"WHEN {goal} - {p}.cum <= {p}.l THEN {ts(f'{p}.o + {goal} - {p}.cum')} END")
+
+    def goal(target: str, running: str) -> str:
+        return f"fa + {target}" if not open_only else f"CASE WHEN {running} THEN fa + {target} END"
+
+    return f"""
         WITH t AS (
             SELECT tk.source, tk.ticket_id, tk.service_team, tk.priority,
                 coalesce(tm.cal, 0) AS cal, epoch_us(tk.created_at) AS a,
                 epoch_us(tk.first_response_at) AS f, epoch_us(tk.resolved_at) AS r
             FROM tickets tk
             LEFT JOIN _inward_bt_teams tm ON tm.service_team = tk.service_team
+            WHERE {where}
         ), m AS (
             SELECT t.source, t.ticket_id, t.service_team, t.priority, t.cal, t.a, t.f, t.r,
                 {fa} AS fa,
@@ -344,19 +349,7 @@ def _ticket_query(table: CalendarTable, open_only: bool) -> str:
             JOIN _inward_bt_days da ON da.cal = t.cal AND da.day = {_day_of("a")}
             LEFT JOIN _inward_bt_days df ON df.cal = t.cal AND df.day = {_day_of("f")}
             LEFT JOIN _inward_bt_days dr ON dr.cal = t.cal AND dr.day = {_day_of("r")}
-        )"""
-    running = "WHERE m.f IS NULL OR m.r IS NULL" if open_only else ""
-
-    def ts(us: str) -> str:
-        return f"timezone('UTC', make_timestamp(CAST({us} AS BIGINT)))"
-
-    def due_at(target: str, goal: str, p: str) -> str:
-        return (f"CASE WHEN {target} IS NULL THEN NULL "
-                f"WHEN NOT business THEN {ts(f'a + {target}')} "
-                f"WHEN {target} = 0 THEN {ts('a')} "
-                f"WHEN {goal} - {p}.cum <= {p}.l THEN {ts(f'{p}.o + {goal} - {p}.cum')} END")
-
-    return base + f""", s AS (
+        ), s AS (
             SELECT m.*,
                 CAST(coalesce(st.first_response_minutes, sd.first_response_minutes)
                      * {MINUTE_US} AS BIGINT) AS fr_t,
@@ -367,9 +360,9 @@ def _ticket_query(table: CalendarTable, open_only: bool) -> str:
             LEFT JOIN _inward_sla_rows st
                 ON st.service_team = m.service_team AND st.priority = m.priority
             LEFT JOIN _inward_sla_rows sd ON sd.service_team = '*' AND sd.priority = m.priority
-            {running}
         ), g AS (
-            SELECT s.*, fa + fr_t AS g_fr, fa + res_t AS g_res FROM s
+            SELECT s.*, {goal("fr_t", "f IS NULL")} AS g_fr, {goal("res_t", "r IS NULL")} AS g_res
+            FROM s
         )
         SELECT source, ticket_id, frm, rm,
             {due_at("fr_t", "g_fr", "p1")} AS first_response_due_at,
@@ -377,17 +370,14 @@ def _ticket_query(table: CalendarTable, open_only: bool) -> str:
         FROM g
         ASOF LEFT JOIN _inward_bt_spans p1 ON p1.cal = g.cal AND g.g_fr > p1.cum
         ASOF LEFT JOIN _inward_bt_spans p2 ON p2.cal = g.cal AND g.g_res > p2.cum
-    """ + ("" if not open_only else """
-        UNION ALL
-        SELECT source, ticket_id, frm, rm, NULL, NULL FROM m
-        WHERE m.f IS NOT NULL AND m.r IS NOT NULL
-    """)
+    """
 
 
-def _frames(con: duckdb.DuckDBPyConnection, config: Config, extra: datetime | None = None
-            ) -> tuple[CalendarTable, dict[str, pl.DataFrame]] | None:
-    """Calendar table over the data (+ `extra` + the due horizon) and the frames to register."""
-    rng = _data_range(con, extra)
+def _frames(con: duckdb.DuckDBPyConnection, config: Config, extra: datetime | None = None,
+            where: str = "TRUE") -> tuple[CalendarTable, dict[str, pl.DataFrame]] | None:
+    """Calendar table over the tickets matching `where` (+ `extra` + the due horizon)
+    and the frames to register."""
+    rng = _data_range(con, extra, where)
     if rng is None:
         return None
     hi = rng[1] + timedelta(days=DUE_HORIZON_DAYS)
@@ -396,37 +386,47 @@ def _frames(con: duckdb.DuckDBPyConnection, config: Config, extra: datetime | No
                    "_inward_bt_spans": table.spans, "_inward_sla_rows": _sla_rows(config)}
 
 
+# Bump when the arithmetic below changes, so stored business minutes are recomputed.
+_DERIVATION_VERSION = 2
+
+
+def derived_key(config: Config) -> str:
+    """Fingerprint of everything the stored per-ticket derivations depend on:
+    the calendars, the SLA targets, the due horizon and this code's version."""
+    slas = sorted((team, sorted(t.first_response.items()), sorted(t.resolution.items()),
+                   t.business) for team, t in config.slas.items())
+    text = repr((_DERIVATION_VERSION, DUE_HORIZON_DAYS, sorted(config.calendars.items()), slas))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def refresh_business_minutes(con: duckdb.DuckDBPyConnection, config: Config,
                              own_transaction: bool = True) -> int:
-    """Recompute `ticket_business_minutes` for every ticket; returns the rows written.
+    """Fill business minutes and SLA due times on the tickets that need them; returns
+    how many rows were (re)computed.
 
-    One transaction (the caller's when `own_transaction=False`, e.g. inside an
-    ingest), so readers see the old numbers or the new ones, never a mix.
-    Recomputing all rows (rather than new tickets only) is deliberate: a calendar
-    change in the config must change history, and the arithmetic is ~0.2 s of CPU
-    per 1M tickets, so an incremental scheme would only add ways to be stale.
-
-    The table is dropped and recreated from its own stored DDL (whatever
-    warehouse.py declared) instead of `DELETE` + `INSERT`: in DuckDB 2.0.1,
-    re-inserting primary keys deleted in the same transaction takes ~35 s per 1M
-    rows, while filling a fresh table is cheap. The due columns are filled for
-    tickets with a clock still running (the view calls those past due a miss; see
-    `sla_due_at` for all tickets).
+    A row needs them when it is new or replaced since the last refresh
+    (`derived_key` NULL, the loader's doing) or was computed under other calendars
+    or SLA targets (another key): so an ingest pays for its own rows only, and a
+    config change still rewrites history. One transaction (the caller's when
+    `own_transaction=False`, e.g. inside an ingest), so readers see the old
+    numbers or the new ones, never a mix. Due columns are filled while their clock
+    runs (the view calls those past due a miss; see `sla_due_at` for all tickets).
     """
-    ddl = _table_ddl(con, "ticket_business_minutes")
-    prepared = _frames(con, config)
-    names = ", ".join(("source", "ticket_id", "first_response_business_minutes",
-                       "resolution_business_minutes", *DUE_COLUMNS))
-    n = 0
-    with _transaction(con, own_transaction):
-        con.execute("DROP TABLE ticket_business_minutes")
-        con.execute(ddl)
-        if prepared is not None:
-            table, frames = prepared
-            with _Registered(con, **frames):
-                n = con.execute(f"INSERT INTO ticket_business_minutes ({names}) "
-                                + _ticket_query(table, open_only=True)
-                                ).fetchall()[0][0]
+    key = derived_key(config)
+    stale = f"derived_key IS DISTINCT FROM '{key}'"
+    prepared = _frames(con, config, where=stale)
+    if prepared is None:
+        return 0
+    table, frames = prepared
+    with _transaction(con, own_transaction), _Registered(con, **frames):
+        n = con.execute(f"""
+            UPDATE tickets SET first_response_business_minutes = b.frm,
+                resolution_business_minutes = b.rm,
+                first_response_due_at = b.first_response_due_at,
+                resolution_due_at = b.resolution_due_at, derived_key = '{key}'
+            FROM ({_ticket_query(table, open_only=True, where=stale)}) b
+            WHERE tickets.source = b.source AND tickets.ticket_id = b.ticket_id
+        """).fetchall()[0][0]
     return int(n)
 
 

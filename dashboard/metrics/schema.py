@@ -12,7 +12,8 @@ import polars as pl
 from dashboard.metrics.response_times import pseudonym
 
 TABLES = {
-    "tickets": "One row per ticket, latest export wins (key: source, ticket_id). Times in UTC.",
+    "tickets": "One row per ticket, latest export wins (key: source, ticket_id). Times in UTC; "
+    "business minutes and SLA due times are derived after each ingest.",
     "ticket_times": "View: tickets plus durations (calendar and business minutes), SLA "
     "targets and whether they were met. Start here for response times.",
     "survey_responses": "One row per survey answer and metric (csat, nps, ces, other).",
@@ -25,7 +26,6 @@ TABLES = {
     "rejected_rows": "Rows that could not be loaded, with the reason and the raw row.",
     "value_mappings": "Raw vendor values (status, priority…) and what they were mapped to.",
     "sla_targets": "SLA targets per team and priority from inward.toml ('*' = default).",
-    "ticket_business_minutes": "Derived business minutes and SLA due times per ticket.",
 }
 COLUMNS = {
     "service_team": "The team that serves (Zendesk group, JSM project, ServiceNow group…)",
@@ -42,6 +42,9 @@ COLUMNS = {
     "resolution_minutes": "Calendar minutes from creation to resolution",
     "first_response_business_minutes": "Business minutes (the team's calendar) to first response",
     "resolution_business_minutes": "Business minutes to resolution",
+    "first_response_due_at": "When the first-response target runs out (set while unanswered)",
+    "resolution_due_at": "When the resolution target runs out (set while unresolved)",
+    "derived_key": "Calendars/SLA config the derived columns were computed with",
     "sla_first_response_met": "true/false; null when no target or not yet due",
     "sla_resolution_met": "true/false; null when no target or not yet due",
     "reopen_count": "How often the ticket was reopened",
