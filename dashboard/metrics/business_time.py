@@ -305,7 +305,8 @@ DUE_COLUMNS = ("first_response_due_at", "resolution_due_at")
 
 
 def _ticket_query(table: CalendarTable, open_only: bool, where: str = "TRUE") -> str:
-    """SELECT source, ticket_id, business minutes, due times for the tickets matching `where`.
+    """SELECT rowid, source, ticket_id, business minutes, due times for the tickets
+    matching `where`.
 
     `open_only`: a due time only for a clock still running (first response due
     while there is none, resolution due while unresolved), NULL otherwise: the
@@ -334,14 +335,14 @@ def _ticket_query(table: CalendarTable, open_only: bool, where: str = "TRUE") ->
 
     return f"""
         WITH t AS (
-            SELECT tk.source, tk.ticket_id, tk.service_team, tk.priority,
+            SELECT tk.rowid AS rid, tk.source, tk.ticket_id, tk.service_team, tk.priority,
                 coalesce(tm.cal, 0) AS cal, epoch_us(tk.created_at) AS a,
                 epoch_us(tk.first_response_at) AS f, epoch_us(tk.resolved_at) AS r
             FROM tickets tk
             LEFT JOIN _inward_bt_teams tm ON tm.service_team = tk.service_team
             WHERE {where}
         ), m AS (
-            SELECT t.source, t.ticket_id, t.service_team, t.priority, t.cal, t.a, t.f, t.r,
+            SELECT t.rid, t.source, t.ticket_id, t.service_team, t.priority, t.cal, t.a, t.f, t.r,
                 {fa} AS fa,
                 CASE WHEN f >= a THEN ({ff} - {fa}) / {float(MINUTE_US)} END AS frm,
                 CASE WHEN r >= a THEN ({fr} - {fa}) / {float(MINUTE_US)} END AS rm
@@ -364,7 +365,7 @@ def _ticket_query(table: CalendarTable, open_only: bool, where: str = "TRUE") ->
             SELECT s.*, {goal("fr_t", "f IS NULL")} AS g_fr, {goal("res_t", "r IS NULL")} AS g_res
             FROM s
         )
-        SELECT source, ticket_id, frm, rm,
+        SELECT rid, source, ticket_id, frm, rm,
             {due_at("fr_t", "g_fr", "p1")} AS first_response_due_at,
             {due_at("res_t", "g_res", "p2")} AS resolution_due_at
         FROM g
@@ -425,7 +426,7 @@ def refresh_business_minutes(con: duckdb.DuckDBPyConnection, config: Config,
                 first_response_due_at = b.first_response_due_at,
                 resolution_due_at = b.resolution_due_at, derived_key = '{key}'
             FROM ({_ticket_query(table, open_only=True, where=stale)}) b
-            WHERE tickets.source = b.source AND tickets.ticket_id = b.ticket_id
+            WHERE tickets.rowid = b.rid
         """).fetchall()[0][0]
     return int(n)
 
