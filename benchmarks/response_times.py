@@ -5,8 +5,9 @@
 1. Generates N tickets straight to Parquet with DuckDB (generic layout), then loads
    them with `inward ingest` (the normal path), timing both.
 2. Times every metric call behind one Teams page render (unfiltered = all history,
-   and filtered to one department), next to the raw DuckDB time of the page's core
-   query (weekly median + p90 by team) measured in the same run.
+   filtered to one department, and the default last-91-days view), next to the raw
+   DuckDB time of the page's core query (weekly median + p90 resolution by team,
+   written directly against `tickets`) measured in the same run.
 Targets (issue): page ≤ 1.5× the raw core query unfiltered, ≤ 1 s for one department.
 """
 
@@ -56,7 +57,16 @@ COPY (
 ) TO '{path}' (FORMAT parquet)
 """
 
-CORE = """
+# The page's core query written straight against the base table, the way a DuckDB
+# expert would: UTC week buckets and durations by epoch arithmetic, no view.
+RAW_CORE = """
+SELECT service_team, date_trunc('week', make_timestamp(epoch_us(created_at))) AS week,
+    quantile_cont((epoch_us(resolved_at) - epoch_us(created_at)) / 60e6, [0.5, 0.9])
+FROM tickets GROUP BY ALL
+"""
+# The same question as a first-time analyst writes it: through the view, with
+# date_trunc on TIMESTAMPTZ (ICU time-zone code for every row). Context only.
+NAIVE_CORE = """
 SELECT service_team, date_trunc('week', created_at) AS week,
     quantile_cont(resolution_minutes, [0.5, 0.9])
 FROM ticket_times GROUP BY ALL
@@ -66,7 +76,8 @@ FROM ticket_times GROUP BY ALL
 def page_calls(f: Filters) -> list[tuple[str, Callable[[duckdb.DuckDBPyConnection], object]]]:
     """Every metric call the Teams page makes for one render (see app_pages/teams.py)."""
     return [
-        ("kpis", lambda c: rt.kpis(c, f)),
+        ("period_comparison (tiles + table)", lambda c: rt.period_comparison(c, f)),
+        ("period_csat", lambda c: rt.period_csat(c, f)),
         ("service_mix", lambda c: rt.service_mix(c, f)),
         ("weekly_trend", lambda c: rt.weekly_trend(c, f)),
         ("heatmap", lambda c: rt.heatmap(c, f)),
@@ -74,7 +85,6 @@ def page_calls(f: Filters) -> list[tuple[str, Callable[[duckdb.DuckDBPyConnectio
         ("backlog", lambda c: rt.backlog(c, f)),
         ("backlog_age", lambda c: rt.backlog_age(c, f)),
         ("channel_mix", lambda c: rt.channel_mix(c, f)),
-        ("period_comparison", lambda c: rt.period_comparison(c, f)),
         ("slowest_categories", lambda c: rt.slowest_categories(c, f)),
         ("tickets_per_head", lambda c: rt.tickets_per_head(c, f)),
         ("ticket_list", lambda c: rt.ticket_list(c, f)),
@@ -108,12 +118,16 @@ def main() -> None:
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
     con = duckdb.connect(str(db), read_only=True)
-    con.sql(CORE).fetchall()  # warm the OS cache once for both sides
-    raw = min(timed(lambda: con.sql(CORE).fetchall()) for _ in range(3))
+    for q in (RAW_CORE, NAIVE_CORE):
+        con.sql(q).fetchall()  # warm the OS cache once for both sides
+    raw = min(timed(lambda: con.sql(RAW_CORE).fetchall()) for _ in range(3))
+    naive = min(timed(lambda: con.sql(NAIVE_CORE).fetchall()) for _ in range(3))
     print(f"\n{args.tickets:,} tickets on {os.cpu_count()} cores")
     print(f"generate parquet {gen:.1f} s · inward ingest {ingest:.1f} s "
           f"({args.tickets / ingest:,.0f} rows/s, peak RSS {rss:,.0f} MB)\n")
-    print(f"raw DuckDB core query (weekly median+p90 by team): {raw:.3f} s\n")
+    print(f"raw DuckDB core query (weekly median+p90 resolution by team, on `tickets`): "
+          f"{raw:.3f} s; the same through `ticket_times` with date_trunc on TIMESTAMPTZ: "
+          f"{naive:.3f} s\n")
     dept = con.sql("SELECT min(requester_department) FROM tickets").fetchall()[0][0]
     _, last = rt.date_span(con)
     scopes = {
@@ -122,13 +136,18 @@ def main() -> None:
         "default view (last 91 days)": Filters(date_from=last - timedelta(days=90),
                                                date_to=last),
     }
-    print("| scope | page total (s) | × raw core query | slowest call |")
-    print("|---|---|---|---|")
+    print("| scope | page total (s) | × raw core query | first render (s) | slowest call |")
+    print("|---|---|---|---|---|")
     for label, f in scopes.items():
-        times = {name: timed(lambda fn=fn: fn(con)) for name, fn in page_calls(f)}
+        # the first render reads columns from disk; the figure is the best of two more
+        first = sum(timed(lambda fn=fn: fn(con)) for _, fn in page_calls(f))
+        runs = [{name: timed(lambda fn=fn: fn(con)) for name, fn in page_calls(f)}
+                for _ in range(2)]
+        times = min(runs, key=lambda r: sum(r.values()))
         total = sum(times.values())
         slow = max(times, key=times.__getitem__)
-        print(f"| {label} | {total:.2f} | {total / raw:.1f}× | {slow} {times[slow]:.2f} s |")
+        print(f"| {label} | {total:.2f} | {total / raw:.1f}× | {first:.2f} | "
+              f"{slow} {times[slow]:.2f} s |")
     con.close()
     if not args.keep:
         shutil.rmtree(out, ignore_errors=True)

@@ -86,6 +86,36 @@ def test_previous_period_and_filters(con, rows) -> None:
         assert counts[label] == expected
 
 
+def test_period_comparison_matches_brute_force_even_when_periods_overlap(con, rows) -> None:
+    """One grouped scan tags tickets with every period they fall in: a 15-month range
+    overlaps its own year-before period, and each period must still equal a
+    separate brute-force summary (and `summary` over that period's filters)."""
+    f = Filters(date_from=date(2025, 6, 1), date_to=date(2026, 8, 31), teams=("Facilities",))
+    table = rt.period_comparison(con, f)
+    periods = dict(zip(rt.PERIODS, (f, f.previous(), f.year_before()), strict=True))
+    assert table["period"].to_list() == [p for p in rt.PERIODS if p in table["period"]]
+    assert "this period" in table["period"] and "same period last year" in table["period"]
+    for row in table.iter_rows(named=True):
+        ff = periods[row["period"]]
+        mine = [r for r in rows if in_range(r, ff) and r["service_team"] == "Facilities"]
+        assert row["tickets"] == len(mine) > 0
+        resolution = [r["resolution_minutes"] for r in mine if r["resolution_minutes"] is not None]
+        assert row["median_resolution_minutes"] == pytest.approx(statistics.median(resolution))
+        alone = rt.summary(con, ff, []).row(0, named=True)
+        assert {k: row[k] for k in alone} == pytest.approx(alone)
+
+
+def test_kpi_tiles_compare_with_the_previous_period(con) -> None:
+    tiles = {k.label: k for k in rt.kpis(con, RANGE)}
+    now, prev = rt.summary(con, RANGE, []), rt.summary(con, RANGE.previous(), [])
+    assert tiles["Tickets"].value == now["tickets"][0]
+    assert tiles["Tickets"].previous == prev["tickets"][0]
+    assert tiles["Median resolution"].delta == pytest.approx(
+        (now["median_resolution_minutes"][0] - prev["median_resolution_minutes"][0]) / 60)
+    unbounded = {k.label: k for k in rt.kpis(con, Filters())}
+    assert unbounded["Tickets"].previous is None and unbounded["Tickets"].delta is None
+
+
 def test_tickets_per_head(con, demo_wh) -> None:
     frame = rt.tickets_per_head(con, RANGE)
     people = duckdb.connect(str(demo_wh.db), read_only=True)
@@ -101,9 +131,19 @@ def test_tickets_per_head(con, demo_wh) -> None:
         assert row["tickets_per_head"] == pytest.approx(row["tickets"] / heads[row["department"]])
 
 
-def test_ticket_list_pseudonymises_requesters(con) -> None:
-    frame = rt.ticket_list(con, RANGE, limit=50)
+def test_ticket_list_pseudonymises_requesters(con, rows) -> None:
+    f = Filters(date_from=RANGE.date_from, date_to=RANGE.date_to, teams=("Facilities",))
+    frame = rt.ticket_list(con, f, limit=50)
     assert frame.height == 50
+    newest = sorted((r for r in rows if in_range(r, f) and r["service_team"] == "Facilities"),
+                    key=lambda r: r["created_at"], reverse=True)
+    assert frame["created_at"].min() == newest[49]["created_at"]
+    expected = {r["ticket_id"]: r for r in newest if r["created_at"] > newest[49]["created_at"]}
+    for row in frame.iter_rows(named=True):
+        if row["ticket_id"] in expected:
+            want = expected.pop(row["ticket_id"])
+            assert row["sla_resolution_met"] == want["sla_resolution_met"]
+    assert not expected  # every ticket strictly newer than the 50th is listed
     assert all(r.startswith("R-") and len(r) == 10 for r in frame["requester"])
     assert "requester_id" not in frame.columns
     assert frame["created_at"].is_sorted(descending=True)

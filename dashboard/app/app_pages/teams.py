@@ -20,7 +20,9 @@ if filters is None:
 st.title("Teams")
 st.caption(f"{filters.describe()} · business-hours figures use each team's calendar")
 
-kpi_row(data.call(rt.kpis, filters, data.config().anonymity_min_group))
+comparison = data.call(rt.period_comparison, filters)  # one scan: tiles and table below
+kpi_row(rt.kpi_tiles(comparison, data.call(rt.period_csat, filters,
+                                           data.config().anonymity_min_group)))
 mix = data.call(rt.service_mix, filters)
 with st.container(horizontal=True):
     for label, key, help_text in (
@@ -129,7 +131,7 @@ with right, st.container(border=True):
 
 with st.container(border=True):
     st.markdown("**This period against the previous one and last year**")
-    download_table(data.call(rt.period_comparison, filters), "inward_period_comparison")
+    download_table(comparison, "inward_period_comparison")
 left, right = st.columns(2)
 with left, st.container(border=True):
     st.markdown("**Slowest categories** (median resolution)")
