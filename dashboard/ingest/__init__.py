@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from dashboard.config import Config
-from dashboard.ingest.load import IngestResult, ingest_file
+from dashboard.ingest.load import IngestResult, ingest_file, memory_cap
 from dashboard.ingest.read import SUPPORTED
 
 __all__ = ["IngestResult", "expand", "ingest_paths"]
@@ -70,5 +70,6 @@ def ingest_paths(
             if progress:
                 progress(r)
         if any(r.status == "loaded" for r in results):
-            derive.refresh(con, config)
+            with memory_cap(con):  # the same cap as each file's load: RSS stays bounded
+                derive.refresh(con, config)
     return results

@@ -366,7 +366,8 @@ def compute_engagement(
             pl.col("active_to").cast(pl.Date).alias("_p_to"),
         ).unique("requester_id", keep="last")
         leavers = ppl.filter(pl.col("_p_to") < pl.lit(as_of_dt.date()))
-        t = t.join(leavers.select("requester_id"), on="requester_id", how="anti")
+        t = t.join(leavers.select(pl.col("requester_id").cast(t.schema["requester_id"])),
+                   on="requester_id", how="anti")
     else:
         ppl = None
     if t.height == 0:
@@ -375,9 +376,10 @@ def compute_engagement(
     # Team median resolution: the yardstick for "a ticket that took long".
     team_median = t.group_by("service_team").agg(
         pl.col("resolution_minutes").median().alias("_team_median_res")
-    )
+    ).with_columns(pl.col("service_team").cast(pl.String))
 
-    g = _per_requester(t)
+    # per-ticket text may arrive categorical (see _model_inputs); per group it is text
+    g = _per_requester(t).with_columns(pl.col(pl.Categorical).cast(pl.String))
     g = g.join(team_median, on="service_team", how="left")
     if ppl is not None:
         g = g.join(
@@ -623,17 +625,27 @@ WHERE metric = 'csat' AND ticket_id IS NOT NULL AND score IS NOT NULL
 """
 
 
+_BATCH_ROWS = 500_000
+
+
 def _model_inputs(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Tickets (with a low-CSAT flag from linked survey answers) and people."""
-    tickets = con.sql(f"""
+    reader = con.sql(f"""
         SELECT t.requester_id, t.service_team, t.requester_department, t.requester_type,
                t.created_at, t.resolved_at, t.resolution_minutes, t.reopen_count,
-               t.sla_resolution_met, t.priority, t.ticket_type, t.status,
-               coalesce(c.low_csat, FALSE) AS low_csat
+               t.sla_resolution_met, t.status, coalesce(c.low_csat, FALSE) AS low_csat
         FROM ticket_times t
         LEFT JOIN ({_LOW_CSAT_SQL}) c USING (ticket_id)
         WHERE t.requester_id IS NOT NULL
-    """).pl()
+    """).to_arrow_reader(batch_size=_BATCH_ROWS)
+    # Batch by batch, text becomes categorical (4 bytes a value instead of a string
+    # per ticket): at 5M tickets the frame is a third of the size, and the full
+    # string copy never exists at once.
+    batches = [
+        pl.from_arrow(batch).with_columns(pl.col(pl.String).cast(pl.Categorical))  # type: ignore[union-attr]
+        for batch in reader
+    ]
+    tickets = pl.concat(batches) if batches else pl.DataFrame()
     people = con.sql(
         "SELECT person_id, department, person_type, active_from, active_to FROM people"
     ).pl()
