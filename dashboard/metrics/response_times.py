@@ -100,15 +100,17 @@ def period_comparison(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.Da
     """
     periods = _periods(filters)
     where, params = filters.without_dates().where()
-    tags = []
+    tags, conds = [], []
     for i, (label, f) in enumerate(periods):
         cond, p = f.where({field: "" for field in COLUMN_OF})  # dates only
         for name, value in p.items():
             params[f"p{i}{name}"] = value
             cond = cond.replace(f"${name}", f"$p{i}{name}")
         tags.append(f"CASE WHEN {cond} THEN '{label}' END")
+        conds.append(f"({cond})")
+    # the OR of the periods' date bounds lets zone maps skip the rest of history
     tagged = f"""(SELECT *, unnest(list_filter([{", ".join(tags)}], lambda x: x IS NOT NULL))
-                  AS period FROM ticket_times WHERE {where})"""
+                  AS period FROM ticket_times WHERE {where} AND ({" OR ".join(conds)}))"""
     frame = _summaries(con, tagged, "TRUE", params, ["period"]).filter(pl.col("tickets") > 0)
     order = pl.DataFrame({"period": [label for label, _ in periods]})
     return order.join(frame, on="period", how="inner", maintain_order="left")
