@@ -215,6 +215,13 @@ def _serve(db: Path, port: int, config: str | None) -> int:
         "viewer",
     ]
     _err(f"Inward is starting on http://localhost:{port} (Ctrl+C to stop)")
+    if os.name == "posix":
+        # Become the server: a SIGTERM from a process manager (or a test) then reaches
+        # Streamlit itself, where a child process would outlive its parent and keep
+        # the port and the warehouse's read handles.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(cmd[0], cmd, env)
     try:
         return subprocess.call(cmd, env=env)
     except KeyboardInterrupt:

@@ -68,6 +68,9 @@ def served(demo_wh, tmp_path: Path) -> Iterator[tuple[str, Path]]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+    # Stopping `inward serve` stops the server: no orphan keeps the port.
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0, "the app outlived `inward serve`"
 
 
 @pytest.fixture
