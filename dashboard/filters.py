@@ -36,25 +36,30 @@ class Filters:
     channels: tuple[str, ...] = ()
 
     def where(
-        self, columns: dict[str, str] | None = None, time_column: str = "created_at"
+        self,
+        columns: dict[str, str] | None = None,
+        time_column: str = "created_at",
+        prefix: str = "f_",
     ) -> tuple[str, dict[str, Any]]:
         """SQL condition and named parameters; `columns` renames filter columns for
-        tables other than ticket_times (e.g. surveys' respondent_department)."""
+        tables other than ticket_times (e.g. surveys' respondent_department; "" drops
+        a filter); `prefix` names the parameters, so several filter sets can be bound
+        in one statement."""
         names = {**COLUMN_OF, **(columns or {})}
         parts: list[str] = ["TRUE"]
         params: dict[str, Any] = {}
         if self.date_from is not None:
-            parts.append(f"{time_column} >= CAST($f_from AS TIMESTAMPTZ)")
-            params["f_from"] = self.date_from.isoformat()
+            parts.append(f"{time_column} >= CAST(${prefix}from AS TIMESTAMPTZ)")
+            params[f"{prefix}from"] = self.date_from.isoformat()
         if self.date_to is not None:
-            parts.append(f"{time_column} < CAST($f_to AS TIMESTAMPTZ)")
-            params["f_to"] = (self.date_to + timedelta(days=1)).isoformat()
+            parts.append(f"{time_column} < CAST(${prefix}to AS TIMESTAMPTZ)")
+            params[f"{prefix}to"] = (self.date_to + timedelta(days=1)).isoformat()
         for f in COLUMN_OF:
             values = getattr(self, f)
             column = names.get(f)
             if values and column:
-                parts.append(f"list_contains($f_{f}, {column})")
-                params[f"f_{f}"] = list(values)
+                parts.append(f"list_contains(${prefix}{f}, {column})")
+                params[f"{prefix}{f}"] = list(values)
         return " AND ".join(parts), params
 
     def previous(self) -> Filters | None:

@@ -21,46 +21,6 @@ import duckdb
 SCHEMA_VERSION = 3
 DEFAULT_DB = Path("data") / "inward.duckdb"
 
-TICKET_COLUMNS = (
-    "ticket_id",
-    "source",
-    "service_team",
-    "requester_id",
-    "requester_department",
-    "requester_type",
-    "channel",
-    "category",
-    "priority",
-    "ticket_type",
-    "status",
-    "created_at",
-    "updated_at",
-    "first_response_at",
-    "resolved_at",
-    "reopen_count",
-    "subject",
-    "ingest_id",
-)
-SURVEY_COLUMNS = (
-    "response_id",
-    "source",
-    "survey",
-    "submitted_at",
-    "respondent_id",
-    "respondent_department",
-    "service_team",
-    "ticket_id",
-    "metric",
-    "score",
-    "scale_min",
-    "scale_max",
-    "comment",
-    "ingest_id",
-)
-OUTCOME_COLUMNS = ("period_start", "business_unit", "metric", "value", "source", "ingest_id")
-PEOPLE_COLUMNS = ("person_id", "department", "person_type", "active_from", "active_to", "ingest_id")
-ORG_COLUMNS = ("department", "business_unit", "ingest_id")
-
 # Each migration is applied once, in order, inside one transaction with the
 # version bump; append new ones, never edit old ones.
 MIGRATIONS: tuple[str, ...] = (

@@ -445,9 +445,10 @@ def sla_due_at(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFrame:
 
     Columns: source, ticket_id, first_response_due_at, resolution_due_at; NULL
     when there is no target or the deadline lies beyond DUE_HORIZON_DAYS after
-    the data (e.g. a calendar without workdays). Read-only. This is what lets
-    `ticket_times` say "missed" for an open ticket once its deadline has passed
-    (see the proposed view change in the report) without knowing calendars.
+    the data (e.g. a calendar without workdays). Read-only. The refresh stores
+    the same due times on `tickets`, but only while a clock runs (all the view
+    needs to call an open ticket past its deadline a miss); this gives them for
+    stopped clocks too.
     """
     prepared = _frames(con, config)
     schema = {"source": pl.String, "ticket_id": pl.String,

@@ -102,10 +102,8 @@ def period_comparison(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.Da
     where, params = filters.without_dates().where()
     tags, conds = [], []
     for i, (label, f) in enumerate(periods):
-        cond, p = f.where({field: "" for field in COLUMN_OF})  # dates only
-        for name, value in p.items():
-            params[f"p{i}{name}"] = value
-            cond = cond.replace(f"${name}", f"$p{i}{name}")
+        cond, p = f.where(dict.fromkeys(COLUMN_OF, ""), prefix=f"p{i}_")  # dates only
+        params |= p
         tags.append(f"CASE WHEN {cond} THEN '{label}' END")
         conds.append(f"({cond})")
     # the OR of the periods' date bounds lets zone maps skip the rest of history
