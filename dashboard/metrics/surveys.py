@@ -59,6 +59,7 @@ and non-linear inference (bounds from score ranges, e.g. a hidden mean forced to
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import math
 import re
@@ -77,6 +78,7 @@ import polars as pl
 from scipy import stats
 
 from dashboard.config import Config
+from dashboard.filters import Filters
 from dashboard.metrics.stats import Z95, wilson_interval
 
 DIMENSIONS: tuple[str, ...] = ("service_team", "department", "requester_type")
@@ -134,6 +136,20 @@ class SurveyFilters:
         raw = {"service_team": self.teams, "department": self.departments,
                "requester_type": self.requester_types}
         return {d: frozenset(v) for d, v in raw.items() if v}
+
+
+def whole_months(filters: Filters) -> SurveyFilters:
+    """The survey slice of a page's ticket filters, dates widened to whole months:
+    comparing windows a day apart could otherwise isolate a few answers. The Voice
+    page and the report both read surveys through this, so they show the same rows."""
+    lo, hi = filters.date_from, filters.date_to
+    return SurveyFilters(
+        date_from=lo.replace(day=1) if lo else None,
+        date_to=hi.replace(day=calendar.monthrange(hi.year, hi.month)[1]) if hi else None,
+        teams=filters.teams,
+        departments=filters.departments,
+        requester_types=filters.requester_types,
+    )
 
 
 def parse_by(text: str | Sequence[str] | None) -> tuple[str, ...]:

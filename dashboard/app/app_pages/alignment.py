@@ -15,8 +15,9 @@ import polars as pl
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from dashboard import figures
 from dashboard.app import data
-from dashboard.app.components.charts import download_table, tidy
+from dashboard.app.components.charts import download_table
 from dashboard.app.components.tiles import empty_state
 from dashboard.metrics.alignment import (
     EXTERNAL_LABELS,
@@ -136,7 +137,7 @@ else:
             colorbar={"title": "ρ"},
         )
     )
-    st.plotly_chart(tidy(fig, 360), key="scorecard")
+    st.plotly_chart(figures.tidy(fig, 360), key="scorecard")
     st.caption("Best lag per pair across teams and units; saturated only when significant.")
 
 st.subheader("Explore a pair")
@@ -204,7 +205,7 @@ else:
             ),
             secondary_y=True,
         )
-        st.plotly_chart(tidy(fig), key="pair_trend")
+        st.plotly_chart(figures.tidy(fig), key="pair_trend")
     with right, st.container(border=True):
         st.markdown(f"**Changes against changes** ({TRANSFORM_LABELS[TRANSFORM].split(' (')[0]})")
         changes = shifted.with_columns(
@@ -225,7 +226,7 @@ else:
             fig.add_trace(
                 go.Scatter(x=xs, y=slope * xs + intercept, mode="lines", name="least-squares fit")
             )
-            st.plotly_chart(tidy(fig), key="pair_scatter")
+            st.plotly_chart(figures.tidy(fig), key="pair_scatter")
 
 with st.expander("Full table"):
     download_table(table, f"inward_alignment_{period}")

@@ -6,8 +6,9 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 
+from dashboard import figures
 from dashboard.app import data
-from dashboard.app.components.charts import download_table, tidy
+from dashboard.app.components.charts import download_table
 from dashboard.app.components.tiles import empty_state
 from dashboard.metrics import engagement as eng
 from dashboard.metrics.response_times import PSEUDONYM_PREFIX, pseudonym
@@ -67,17 +68,7 @@ left, right = st.columns(2)
 with left, st.container(border=True):
     st.markdown("**Reactive share** (incidents and urgent work vs planned requests)")
     flagged = shift.filter(pl.col("flagged"))["requester_department"].unique().to_list()
-    fig = px.line(
-        shift,
-        x="quarter_start",
-        y="reactive_share",
-        color="requester_department",
-        labels={"quarter_start": "", "reactive_share": ""},
-    )
-    fig.update_yaxes(tickformat=".0%")
-    for trace in fig.data:
-        trace.line.width = 4 if trace.name in flagged else 1
-    st.plotly_chart(tidy(fig, 340), key="reactive")
+    st.plotly_chart(figures.reactive_share(shift), key="reactive")
     if flagged:
         st.warning(
             f"Turned reactive (significant rise, BH-corrected): {', '.join(flagged)}",
@@ -100,7 +91,7 @@ with right, st.container(border=True):
         aspect="auto",
         labels={"x": "months since first ticket", "color": "active"},
     )
-    st.plotly_chart(tidy(fig, 340), key="cohorts")
+    st.plotly_chart(figures.tidy(fig, 340), key="cohorts")
 
 activity = data.call(eng.department_activity, "quarter")
 latest = activity.filter(pl.col("period_start") == activity["period_start"].max())

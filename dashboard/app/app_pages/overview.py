@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import plotly.express as px
 import streamlit as st
 
+from dashboard import figures
 from dashboard.app import data
-from dashboard.app.components.charts import tidy, trend_lines
 from dashboard.app.components.tiles import empty_state, kpi_row
 from dashboard.metrics.response_times import kpis, summary, weekly_trend
 
@@ -41,18 +40,10 @@ if trend.is_empty():
 left, right = st.columns(2)
 with left, st.container(border=True):
     st.markdown("**Tickets per week**")
-    fig = px.bar(trend, x="week", y="tickets", labels={"week": "", "tickets": "tickets"})
-    st.plotly_chart(tidy(fig, 300), key="tickets_per_week")
+    st.plotly_chart(figures.tickets_per_week(trend), key="tickets_per_week")
 with right, st.container(border=True):
     st.markdown("**Resolution time per week** (hours, median and p90)")
-    fig = trend_lines(
-        trend,
-        "week",
-        {"median_resolution_hours": "median", "p90_resolution_hours": "p90"},
-        "hours",
-        log_y=True,
-    )
-    st.plotly_chart(fig, key="resolution_per_week")
+    st.plotly_chart(figures.resolution_per_week(trend), key="resolution_per_week")
 
 with st.container(border=True):
     st.markdown("**By service team**")

@@ -7,8 +7,9 @@ from dataclasses import replace
 import plotly.express as px
 import streamlit as st
 
+from dashboard import figures
 from dashboard.app import data
-from dashboard.app.components.charts import download_table, tidy, trend_lines
+from dashboard.app.components.charts import download_table
 from dashboard.app.components.tiles import empty_state, kpi_row
 from dashboard.metrics import response_times as rt
 
@@ -21,8 +22,9 @@ st.title("Teams")
 st.caption(f"{filters.describe()} · business-hours figures use each team's calendar")
 
 comparison = data.call(rt.period_comparison, filters)  # one scan: tiles and table below
-kpi_row(rt.kpi_tiles(comparison, data.call(rt.period_csat, filters,
-                                           data.config().anonymity_min_group)))
+kpi_row(
+    rt.kpi_tiles(comparison, data.call(rt.period_csat, filters, data.config().anonymity_min_group))
+)
 mix = data.call(rt.service_mix, filters)
 with st.container(horizontal=True):
     for label, key, help_text in (
@@ -50,21 +52,10 @@ if trend.is_empty():
 left, right = st.columns(2)
 with left, st.container(border=True):
     st.markdown("**First response per week** (hours)")
-    st.plotly_chart(
-        trend_lines(
-            trend,
-            "week",
-            {"median_first_response_hours": "median", "p90_first_response_hours": "p90"},
-            "hours",
-            log_y=True,
-        ),
-        key="fr_trend",
-    )
+    st.plotly_chart(figures.first_response_per_week(trend), key="fr_trend")
 with right, st.container(border=True):
     st.markdown("**SLA met per week** (resolution)")
-    fig = px.line(trend, x="week", y="sla_met_rate", labels={"week": "", "sla_met_rate": ""})
-    fig.update_yaxes(tickformat=".0%", range=[0, 1])
-    st.plotly_chart(tidy(fig), key="sla_trend")
+    st.plotly_chart(figures.sla_per_week(trend), key="sla_trend")
 
 with st.container(border=True):
     st.markdown(
@@ -84,7 +75,7 @@ with st.container(border=True):
         labels={"color": "hours"},
     )
     event = st.plotly_chart(
-        tidy(fig, 460), key="heatmap", on_select="rerun", selection_mode="points"
+        figures.tidy(fig, 460), key="heatmap", on_select="rerun", selection_mode="points"
     )
     points = (event.selection.points if event and event.selection else []) or []
 
@@ -100,7 +91,7 @@ with left, st.container(border=True):
         points=False,
         labels={"service_team": "", "resolution_hours": "hours"},
     )
-    st.plotly_chart(tidy(fig), key="distribution")
+    st.plotly_chart(figures.tidy(fig), key="distribution")
 with right, st.container(border=True):
     st.markdown("**Backlog** (open tickets at the end of each day)")
     fig = px.area(
@@ -109,13 +100,15 @@ with right, st.container(border=True):
         y="open",
         labels={"day": "", "open": "open tickets"},
     )
-    st.plotly_chart(tidy(fig), key="backlog")
+    st.plotly_chart(figures.tidy(fig), key="backlog")
 
 left, right = st.columns(2)
 with left, st.container(border=True):
     st.markdown("**Open tickets by age** at the end of the range")
     ages = data.call(rt.backlog_age, filters)
-    st.plotly_chart(tidy(px.bar(ages, x="age", y="tickets", labels={"age": ""}), 280), key="ages")
+    st.plotly_chart(
+        figures.tidy(px.bar(ages, x="age", y="tickets", labels={"age": ""}), 280), key="ages"
+    )
 with right, st.container(border=True):
     st.markdown("**First-contact channel**")
     channels = data.call(rt.channel_mix, filters)
@@ -127,7 +120,7 @@ with right, st.container(border=True):
         labels={"service_team": "", "share": ""},
     )
     fig.update_yaxes(tickformat=".0%")
-    st.plotly_chart(tidy(fig, 280), key="channels")
+    st.plotly_chart(figures.tidy(fig, 280), key="channels")
 
 with st.container(border=True):
     st.markdown("**This period against the previous one and last year**")

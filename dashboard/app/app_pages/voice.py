@@ -2,22 +2,19 @@
 
 Anonymity is enforced inside `dashboard.metrics.surveys` (every number here comes
 through its suppression); the page only shows what survives, and says so. Date
-filters are widened to whole months because comparing windows a day apart could
-otherwise isolate a few answers.
+filters are widened to whole months (`surveys.whole_months`, shared with the report).
 """
 
 from __future__ import annotations
-
-import calendar
-from datetime import date
 
 import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from dashboard import figures
 from dashboard.app import data
-from dashboard.app.components.charts import download_table, tidy
+from dashboard.app.components.charts import download_table
 from dashboard.app.components.tiles import empty_state
 from dashboard.metrics import surveys as sv
 
@@ -28,23 +25,7 @@ if filters is None:
 
 config = data.config()
 k = config.anonymity_min_group
-
-
-def month_start(d: date | None) -> date | None:
-    return d.replace(day=1) if d else None
-
-
-def month_end(d: date | None) -> date | None:
-    return d.replace(day=calendar.monthrange(d.year, d.month)[1]) if d else None
-
-
-scope = sv.SurveyFilters(
-    date_from=month_start(filters.date_from),
-    date_to=month_end(filters.date_to),
-    teams=filters.teams,
-    departments=filters.departments,
-    requester_types=filters.requester_types,
-)
+scope = sv.whole_months(filters)
 st.title("Voice of the internal customer")
 st.caption(
     f"Survey answers {scope.date_from or '…'} to {scope.date_to or '…'} (whole months). "
@@ -106,14 +87,7 @@ left, right = st.columns(2)
 with left, st.container(border=True):
     st.markdown("**CSAT per month** (suppressed months are gaps)")
     trend = data.call(sv.trend, config, "month", scope)
-    fig = px.line(
-        trend,
-        x="period_start",
-        y="csat_mean",
-        markers=True,
-        labels={"period_start": "", "csat_mean": "CSAT"},
-    )
-    st.plotly_chart(tidy(fig, 300), key="csat_trend")
+    st.plotly_chart(figures.csat_per_period(trend), key="csat_trend")
 with right, st.container(border=True):
     st.markdown("**What goes with low scores** (CSAT difference vs the rest, 95% CI)")
     drivers = data.call(sv.survey_drivers, config, scope)
@@ -138,7 +112,7 @@ with right, st.container(border=True):
             )
         )
         fig.update_yaxes(autorange="reversed")
-        st.plotly_chart(tidy(fig, 300), key="drivers")
+        st.plotly_chart(figures.tidy(fig, 300), key="drivers")
         st.markdown(f"_{top['label'][0]}_")
 
 with st.container(border=True):
@@ -179,7 +153,7 @@ for col, band, title in ((left, "low", "Low scores (1–2)"), (right, "high", "H
             st.caption("Not enough comments.")
         else:
             st.plotly_chart(
-                tidy(
+                figures.tidy(
                     px.bar(terms, x="comments", y="term", orientation="h", labels={"term": ""}), 260
                 ),
                 key=f"terms_{band}",

@@ -6,30 +6,8 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from dashboard.formatting import fmt, fmt_delta
 from dashboard.metrics.response_times import Kpi
-
-
-def fmt(value: float | None, unit: str) -> str:
-    if value is None:
-        return "–"
-    if unit == "%":
-        return f"{value:.0%}"
-    if unit == "h":
-        return f"{value:,.1f} h" if value < 48 else f"{value / 24:,.1f} d"
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}"
-
-
-def fmt_delta(k: Kpi) -> str | None:
-    d = k.delta
-    if d is None:
-        return None
-    if k.unit == "%":
-        return f"{d * 100:+.1f} pts"
-    if k.unit == "h":
-        return f"{d:+,.1f} h"
-    return f"{d:+,.0f}" if float(d).is_integer() else f"{d:+,.2f}"
 
 
 def kpi_row(kpis: Sequence[Kpi], trends: dict[str, list[float]] | None = None) -> None:
