@@ -7,7 +7,7 @@ become SQL with bound parameters (never string formatting) in one place.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 # filter field -> ticket_times column it restricts
@@ -44,21 +44,25 @@ class Filters:
         """SQL condition and named parameters; `columns` renames filter columns for
         tables other than ticket_times (e.g. surveys' respondent_department; "" drops
         a filter); `prefix` names the parameters, so several filter sets can be bound
-        in one statement."""
+        in one statement.
+
+        The SQL is in the subset DuckDB and Spark share (the Spark engine runs the
+        same metrics): day bounds are bound as UTC instants, so neither engine's
+        session time zone can shift a day."""
         names = {**COLUMN_OF, **(columns or {})}
         parts: list[str] = ["TRUE"]
         params: dict[str, Any] = {}
         if self.date_from is not None:
-            parts.append(f"{time_column} >= CAST(${prefix}from AS TIMESTAMPTZ)")
-            params[f"{prefix}from"] = self.date_from.isoformat()
+            parts.append(f"{time_column} >= ${prefix}from")
+            params[f"{prefix}from"] = _utc_midnight(self.date_from)
         if self.date_to is not None:
-            parts.append(f"{time_column} < CAST(${prefix}to AS TIMESTAMPTZ)")
-            params[f"{prefix}to"] = (self.date_to + timedelta(days=1)).isoformat()
+            parts.append(f"{time_column} < ${prefix}to")
+            params[f"{prefix}to"] = _utc_midnight(self.date_to + timedelta(days=1))
         for f in COLUMN_OF:
             values = getattr(self, f)
             column = names.get(f)
             if values and column:
-                parts.append(f"list_contains(${prefix}{f}, {column})")
+                parts.append(f"array_contains(${prefix}{f}, {column})")
                 params[f"{prefix}{f}"] = list(values)
         return " AND ".join(parts), params
 
@@ -94,6 +98,10 @@ class Filters:
             if isinstance(v, tuple) and v:
                 bits.append(f"{f.name.replace('_', ' ')}: {', '.join(v)}")
         return "; ".join(bits) or "all tickets"
+
+
+def _utc_midnight(d: date) -> datetime:
+    return datetime.combine(d, time(), UTC)
 
 
 def _minus_year(d: date) -> date:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 
+from dashboard import models
+
 SCHEMA_VERSION = 3
 DEFAULT_DB = Path("data") / "inward.duckdb"
 
@@ -115,46 +117,8 @@ MIGRATIONS: tuple[str, ...] = (
 UTC_MACRO = "CREATE OR REPLACE MACRO utc(ts) AS make_timestamp(epoch_us(ts))"
 
 # Views are recreated on every migrate so their definition always matches the code.
-# Durations use epoch differences (exact for instants) rather than date_diff on
-# TIMESTAMPTZ, which goes through ICU and was 7x slower in the page's medians.
-TICKET_TIMES_VIEW = """
-CREATE OR REPLACE VIEW ticket_times AS
-WITH base AS (
-    SELECT t.* EXCLUDE (derived_key),
-        (epoch_us(t.first_response_at) - epoch_us(t.created_at)) / 60e6
-            AS first_response_minutes,
-        (epoch_us(t.resolved_at) - epoch_us(t.created_at)) / 60e6 AS resolution_minutes,
-        coalesce(t.status, '') IN ('solved', 'closed', 'cancelled') AS sla_finished,
-        coalesce(st.first_response_minutes, sd.first_response_minutes)
-            AS sla_first_response_target,
-        coalesce(st.resolution_minutes, sd.resolution_minutes) AS sla_resolution_target,
-        coalesce(st.business, sd.business) AS sla_business
-    FROM tickets t
-    LEFT JOIN sla_targets st
-        ON st.service_team = t.service_team AND st.priority = t.priority
-    LEFT JOIN sla_targets sd
-        ON sd.service_team = '*' AND sd.priority = t.priority
-)
-SELECT * EXCLUDE (sla_business, sla_finished),
-    CASE
-        WHEN sla_first_response_target IS NULL THEN NULL
-        WHEN first_response_at IS NOT NULL THEN
-            (CASE WHEN sla_business THEN first_response_business_minutes
-                  ELSE first_response_minutes END) <= sla_first_response_target
-        -- still unanswered and already past its deadline: a miss, not "unknown"
-        WHEN NOT sla_finished AND first_response_due_at <= current_timestamp THEN false
-        ELSE NULL
-    END AS sla_first_response_met,
-    CASE
-        WHEN sla_resolution_target IS NULL THEN NULL
-        WHEN resolved_at IS NOT NULL THEN
-            (CASE WHEN sla_business THEN resolution_business_minutes
-                  ELSE resolution_minutes END) <= sla_resolution_target
-        WHEN NOT sla_finished AND resolution_due_at <= current_timestamp THEN false
-        ELSE NULL
-    END AS sla_resolution_met
-FROM base
-"""
+# `ticket_times` is a model shared with the Spark engine (dashboard/models/).
+TICKET_TIMES_VIEW = "CREATE OR REPLACE VIEW ticket_times AS\n" + models.load("ticket_times")
 
 
 class WarehouseBusy(RuntimeError):
@@ -255,8 +219,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         )
         for version in range(current + 1, SCHEMA_VERSION + 1):
             con.execute(MIGRATIONS[version - 1])
-        con.execute(UTC_MACRO)
-        con.execute(TICKET_TIMES_VIEW)
+        for statement in (UTC_MACRO, *models.SHIMS, TICKET_TIMES_VIEW):
+            con.execute(statement)
         con.execute(
             "INSERT OR REPLACE INTO inward_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
         )
@@ -271,7 +235,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
 
 def definitions_hash() -> str:
     """Fingerprint of everything `migrate` defines (tables, macro, views)."""
-    text = "\n".join((*MIGRATIONS, UTC_MACRO, TICKET_TIMES_VIEW))
+    text = "\n".join((*MIGRATIONS, UTC_MACRO, *models.SHIMS, TICKET_TIMES_VIEW))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

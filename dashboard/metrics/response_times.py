@@ -14,19 +14,23 @@ import duckdb
 import polars as pl
 
 from dashboard.filters import COLUMN_OF, Filters
+from dashboard.models import Reader
 
 GROUPS = {"team": "service_team", "department": "requester_department"}
 
+# Shared with the Spark engine: written in the SQL both engines accept (see
+# dashboard/models/), `$quantiles` bound to [0.5, 0.9] (no common array literal).
 SUMMARY_AGGS = """
     count(*) AS tickets,
-    quantile_cont(first_response_minutes, [0.5, 0.9]) AS _fr,
-    quantile_cont(resolution_minutes, [0.5, 0.9]) AS _res,
-    median(first_response_business_minutes) AS median_first_response_business_minutes,
-    median(resolution_business_minutes) AS median_resolution_business_minutes,
+    percentile(first_response_minutes, $quantiles) AS _fr,
+    percentile(resolution_minutes, $quantiles) AS _res,
+    percentile(first_response_business_minutes, 0.5) AS median_first_response_business_minutes,
+    percentile(resolution_business_minutes, 0.5) AS median_resolution_business_minutes,
     avg(CAST(sla_first_response_met AS INTEGER)) AS sla_first_response_met_rate,
     avg(CAST(sla_resolution_met AS INTEGER)) AS sla_resolution_met_rate,
     avg(CAST(reopen_count > 0 AS INTEGER)) AS reopen_rate
 """
+QUANTILES = [0.5, 0.9]
 SUMMARY_COLUMNS = (
     "tickets",
     "median_first_response_minutes",
@@ -54,17 +58,22 @@ def group_columns(by: str | None) -> list[str]:
     return out
 
 
-def _summaries(con: duckdb.DuckDBPyConnection, source: str, where: str,
-               params: dict[str, object], by: list[str]) -> pl.DataFrame:
-    """SUMMARY_COLUMNS per group of `by` over `source` (a table, view or subquery)."""
+def _summaries(
+    con: Reader, source: str, where: str, params: dict[str, object], by: list[str]
+) -> pl.DataFrame:
+    """SUMMARY_COLUMNS per group of `by` over `source` (a table, view or subquery).
+
+    `con` is a DuckDB connection or the Spark engine (same `.sql(...).pl()` surface);
+    groups sort with NULLs last on both (Spark's default is first)."""
     group = ", ".join(by)
     select_group = f"{group}, " if by else ""
+    order = ", ".join(f"{c} NULLS LAST" for c in by)
     sql = f"""
         SELECT {select_group}{SUMMARY_AGGS}
         FROM {source} WHERE {where}
-        {f"GROUP BY {group} ORDER BY {group}" if by else ""}
+        {f"GROUP BY {group} ORDER BY {order}" if by else ""}
     """
-    frame = con.sql(sql, params=params).pl()
+    frame = con.sql(sql, params={**params, "quantiles": QUANTILES}).pl()
     frame = frame.with_columns(
         pl.col("_fr").list.get(0, null_on_oob=True).alias("median_first_response_minutes"),
         pl.col("_fr").list.get(1, null_on_oob=True).alias("p90_first_response_minutes"),
@@ -74,8 +83,9 @@ def _summaries(con: duckdb.DuckDBPyConnection, source: str, where: str,
     return frame.select(*by, *SUMMARY_COLUMNS)
 
 
-def summary(con: duckdb.DuckDBPyConnection, filters: Filters, by: list[str]) -> pl.DataFrame:
-    """One row per group with the CONTRACT's metrics columns (all tickets when `by` is empty)."""
+def summary(con: Reader, filters: Filters, by: list[str]) -> pl.DataFrame:
+    """One row per group with the CONTRACT's metrics columns (all tickets when `by` is empty),
+    from the warehouse or, given the Spark engine, from the lake."""
     where, params = filters.where()
     return _summaries(con, "ticket_times", where, params, by)
 
