@@ -124,6 +124,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--by", help="team, department, team,department or requester_type")
     p.add_argument("--from", dest="date_from", type=_date, help="first day (submitted_at)")
     p.add_argument("--to", dest="date_to", type=_date, help="last day (submitted_at)")
+    p.add_argument("--team", action="append", default=[], help="service team (repeatable)")
+    p.add_argument(
+        "--department", action="append", default=[], help="respondent department (repeatable)"
+    )
     _add_format(p)
 
     p = sub.add_parser("query", help="run an analyst query from queries/ in the sandbox")
@@ -303,7 +307,7 @@ def cmd_alignment(args: argparse.Namespace) -> int:
 
 
 def cmd_surveys(args: argparse.Namespace) -> int:
-    from dashboard.metrics.surveys import SurveyFilters, parse_by, survey_summary
+    from dashboard.metrics.surveys import parse_by, survey_summary
 
     config = load_config(args.config)
     try:
@@ -314,7 +318,15 @@ def cmd_surveys(args: argparse.Namespace) -> int:
     with warehouse.reader(db) as con:
         _require_rows(con, db, "survey_responses", "survey responses")
         frame = survey_summary(
-            con, config, by, SurveyFilters(date_from=args.date_from, date_to=args.date_to)
+            con,
+            config,
+            by,
+            Filters(
+                date_from=args.date_from,
+                date_to=args.date_to,
+                teams=tuple(args.team),
+                departments=tuple(args.department),
+            ),
         )
     print(render(frame, args.format))
     return 0

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from dashboard.config import Config
+from dashboard.filters import Filters
 from dashboard.metrics import surveys as sv
-from dashboard.metrics.surveys import SurveyFilters
 from dashboard.warehouse import migrate
 
 K = 5
@@ -202,7 +202,7 @@ def test_top2_is_taken_on_each_scale(con, world) -> None:
 
 
 def test_date_filter_is_inclusive_and_filters_apply(con, world) -> None:
-    f = SurveyFilters(date_from=date(2025, 2, 1), date_to=date(2025, 3, 31),
+    f = Filters(date_from=date(2025, 2, 1), date_to=date(2025, 3, 31),
                       teams=("HR Ops",), requester_types=("employee",))
     got = sv.survey_summary(con, Config(anonymity_min_group=1), (), f)
     recs = [r for r in _records(world)
@@ -347,7 +347,7 @@ def test_filter_differencing_all_departments_vs_all_but_one(con, world) -> None:
     """'All departments' per team minus 'all but Legal' per team would be Legal's cell."""
     others = tuple(d for d in DEPARTMENTS if d != "Legal")
     full = sv.survey_summary(con, CFG, ("service_team",))
-    part = sv.survey_summary(con, CFG, ("service_team",), SurveyFilters(departments=others))
+    part = sv.survey_summary(con, CFG, ("service_team",), Filters(departments=others))
     truth = _group(_records(world), ("service_team", "department"))
     leaked = 0
     for a, b in zip(full.iter_rows(named=True), part.iter_rows(named=True), strict=True):
@@ -366,17 +366,17 @@ VIEW_BYS = [(), ("service_team",), ("department",), ("requester_type",),
             ("department", "requester_type"), ("service_team", "department", "requester_type")]
 
 
-def _views(world: dict) -> list[SurveyFilters]:
+def _views(world: dict) -> list[Filters]:
     recs = _records(world)
     vals = {d: sorted({r[d] for r in recs}) for d in ("service_team", "department",
                                                       "requester_type")}
     field = {"service_team": "teams", "department": "departments",
              "requester_type": "requester_types"}
-    out = [SurveyFilters()]
+    out = [Filters()]
     for d, vs in vals.items():
         for v in vs:
-            out.append(SurveyFilters(**{field[d]: (v,)}))
-            out.append(SurveyFilters(**{field[d]: tuple(x for x in vs if x != v)}))
+            out.append(Filters(**{field[d]: (v,)}))
+            out.append(Filters(**{field[d]: tuple(x for x in vs if x != v)}))
     return out
 
 
@@ -392,7 +392,7 @@ def test_no_small_group_is_a_linear_combination_of_published_numbers(con, world)
     index = {c: i for i, c in enumerate(cells)}
     rows = []
     for f in _views(world):
-        sel = f.selection()
+        sel = f.survey_selection()
         # a filter on a grouped dimension only picks rows of the unfiltered table
         for by in [b for b in VIEW_BYS if not set(b) & set(sel)]:
             out = sv.survey_summary(con, CFG, by, f)
@@ -543,7 +543,7 @@ def test_drivers_respect_threshold_and_hidden_selections(con) -> None:
     d = sv.survey_drivers(con, CFG)
     assert (d["respondents"] >= K).all()
     # a selection that is itself below the threshold gets no drivers at all
-    assert sv.survey_drivers(con, CFG, SurveyFilters(departments=("Legal",))).is_empty()
+    assert sv.survey_drivers(con, CFG, Filters(departments=("Legal",))).is_empty()
 
 
 # ----------------------------------------------------------------- comments
@@ -600,11 +600,11 @@ def test_trend_views_do_not_disclose_small_team_months(con, world) -> None:
     groups = _group(recs, ("m", "service_team"))
     cells = sorted(groups)
     index = {c: i for i, c in enumerate(cells)}
-    views: list[tuple[tuple[str, ...], SurveyFilters]] = [((), SurveyFilters()),
-                                                         (("service_team",), SurveyFilters())]
+    views: list[tuple[tuple[str, ...], Filters]] = [((), Filters()),
+                                                         (("service_team",), Filters())]
     for team in TEAMS:
-        views.append(((), SurveyFilters(teams=(team,))))
-        views.append(((), SurveyFilters(teams=tuple(t for t in TEAMS if t != team))))
+        views.append(((), Filters(teams=(team,))))
+        views.append(((), Filters(teams=tuple(t for t in TEAMS if t != team))))
     rows = []
     for by, f in views:
         out = sv.trend(con, CFG, "month", f, by=by)

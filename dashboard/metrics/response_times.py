@@ -148,16 +148,7 @@ def period_csat(
     distinct respondents (anonymity)."""
     out: dict[str, float | None] = {}
     for label, f in _periods(filters):
-        s_where, s_params = f.where(
-            {
-                "departments": "respondent_department",
-                "requester_types": "",
-                "priorities": "",
-                "categories": "",
-                "channels": "",
-            },
-            "submitted_at",
-        )
+        s_where, s_params = f.survey_where()
         out[label] = con.sql(
             f"""
             SELECT CASE WHEN count(DISTINCT respondent_id) >= {int(min_group)}

@@ -67,8 +67,8 @@ import threading
 import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
 from itertools import combinations, pairwise
 from typing import Literal
 
@@ -78,7 +78,7 @@ import polars as pl
 from scipy import stats
 
 from dashboard.config import Config
-from dashboard.filters import Filters
+from dashboard.filters import SURVEY_FILTERS, Filters
 from dashboard.metrics.stats import Z95, wilson_interval
 
 DIMENSIONS: tuple[str, ...] = ("service_team", "department", "requester_type")
@@ -116,39 +116,17 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class SurveyFilters:
-    """What slice of the survey data a view looks at.
-
-    Frozen (hashable) so the app can use it as a cache key. `date_to` is
-    inclusive: a user picking "to 31 March" expects responses of 31 March.
-    Empty tuples mean "no filter on that dimension".
-    """
-
-    date_from: date | None = None
-    date_to: date | None = None
-    teams: tuple[str, ...] = ()
-    departments: tuple[str, ...] = ()
-    requester_types: tuple[str, ...] = ()
-
-    def selection(self) -> dict[str, frozenset[str]]:
-        """Dimension -> allowed values, only for dimensions that are filtered."""
-        raw = {"service_team": self.teams, "department": self.departments,
-               "requester_type": self.requester_types}
-        return {d: frozenset(v) for d, v in raw.items() if v}
-
-
-def whole_months(filters: Filters) -> SurveyFilters:
-    """The survey slice of a page's ticket filters, dates widened to whole months:
-    comparing windows a day apart could otherwise isolate a few answers. The Voice
-    page and the report both read surveys through this, so they show the same rows."""
+def whole_months(filters: Filters) -> Filters:
+    """The survey slice of a page's filters, dates widened to whole months: comparing
+    windows a day apart could otherwise isolate a few answers. Ticket-only filters
+    (priority, category, channel) are cleared, so they neither key caches nor look
+    applied. The Voice page and the report both read surveys through this, so they
+    show the same rows."""
     lo, hi = filters.date_from, filters.date_to
-    return SurveyFilters(
+    return replace(
+        filters.only(SURVEY_FILTERS),
         date_from=lo.replace(day=1) if lo else None,
         date_to=hi.replace(day=calendar.monthrange(hi.year, hi.month)[1]) if hi else None,
-        teams=filters.teams,
-        departments=filters.departments,
-        requester_types=filters.requester_types,
     )
 
 
@@ -173,7 +151,7 @@ def parse_by(text: str | Sequence[str] | None) -> tuple[str, ...]:
 
 # --------------------------------------------------------------------------- loading
 
-def _bounds(filters: SurveyFilters) -> tuple[datetime, datetime]:
+def _bounds(filters: Filters) -> tuple[datetime, datetime]:
     lo = datetime.combine(filters.date_from, time(0), UTC) if filters.date_from \
         else datetime(1900, 1, 1, tzinfo=UTC)
     hi = (datetime.combine(filters.date_to + timedelta(days=1), time(0), UTC)
@@ -188,7 +166,7 @@ _TICKETS_ONE = """
 """
 
 
-def _load_rows(con: duckdb.DuckDBPyConnection, filters: SurveyFilters,
+def _load_rows(con: duckdb.DuckDBPyConnection, filters: Filters,
                period: str | None = None) -> pl.DataFrame:
     """One row per (response, metric), date-filtered only, with normalised scores.
 
@@ -659,7 +637,7 @@ def _finish(out: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
 
 # --------------------------------------------------------------------------- public API
 
-def _resolved_tickets(con: duckdb.DuckDBPyConnection, filters: SurveyFilters,
+def _resolved_tickets(con: duckdb.DuckDBPyConnection, filters: Filters,
                       by: Sequence[str], period: str | None = None) -> pl.DataFrame:
     """Resolved tickets per group (denominator of the response rate), same dimensions."""
     lo, hi = _bounds(filters)
@@ -674,16 +652,16 @@ def _resolved_tickets(con: duckdb.DuckDBPyConnection, filters: SurveyFilters,
     FROM ({_TICKETS_ONE}) t LEFT JOIN people p ON p.person_id = t.requester_id
     WHERE t.resolved_at >= $lo AND t.resolved_at < $hi
     """
-    t = _select(con.sql(q, params={"lo": lo, "hi": hi}).pl(), filters.selection())
+    t = _select(con.sql(q, params={"lo": lo, "hi": hi}).pl(), filters.survey_selection())
     if not by:
         return pl.DataFrame({"resolved_tickets": [t.height]})
     return t.group_by(list(by)).agg(pl.len().alias("resolved_tickets"))
 
 
 def _summary_frame(rows: pl.DataFrame, tickets: pl.DataFrame, by: Sequence[str],
-                   filters: SurveyFilters, k: int,
+                   filters: Filters, k: int,
                    dims: Sequence[str] = DIMENSIONS) -> pl.DataFrame:
-    out = _protected_table(rows, by, filters.selection(), k, dims)
+    out = _protected_table(rows, by, filters.survey_selection(), k, dims)
     if by:
         out = out.join(tickets, on=list(by), how="left")
     else:
@@ -695,7 +673,7 @@ def _summary_frame(rows: pl.DataFrame, tickets: pl.DataFrame, by: Sequence[str],
 
 
 def survey_summary(con: duckdb.DuckDBPyConnection, config: Config,
-                   by: tuple[str, ...] = (), filters: SurveyFilters | None = None
+                   by: tuple[str, ...] = (), filters: Filters | None = None
                    ) -> pl.DataFrame:
     """The `inward surveys` table: one row per group, anonymity applied.
 
@@ -705,7 +683,7 @@ def survey_summary(con: duckdb.DuckDBPyConnection, config: Config,
     per-metric response counts, Wilson CI of the top-2 share, bootstrap CI of
     NPS, resolved_tickets and response_rate (responses per resolved ticket).
     """
-    filters = filters or SurveyFilters()
+    filters = filters or Filters()
     by = parse_by(by)
     rows = _load_rows(con, filters)
     tickets = _resolved_tickets(con, filters, by)
@@ -713,7 +691,7 @@ def survey_summary(con: duckdb.DuckDBPyConnection, config: Config,
 
 
 def trend(con: duckdb.DuckDBPyConnection, config: Config, period: str = "month",
-          filters: SurveyFilters | None = None, by: tuple[str, ...] = ()) -> pl.DataFrame:
+          filters: Filters | None = None, by: tuple[str, ...] = ()) -> pl.DataFrame:
     """CSAT/NPS/CES per week, month or quarter (by submission date), with suppression.
 
     The period is a group column like any other, so the overall total minus the
@@ -721,13 +699,13 @@ def trend(con: duckdb.DuckDBPyConnection, config: Config, period: str = "month",
     """
     if period not in PERIODS:
         raise ValueError(f"unknown period {period!r} (use week, month or quarter)")
-    filters = filters or SurveyFilters()
+    filters = filters or Filters()
     by_all = ("period_start", *parse_by(by))
     rows = _load_rows(con, filters, period)
     tickets = _resolved_tickets(con, filters, by_all, period)
     # the lattice spans the period and only the dimensions this trend groups or
     # filters by: periods × the whole cube is too large to audit (see module docs)
-    dims = _ordered(["period_start", *by_all, *filters.selection()])
+    dims = _ordered(["period_start", *by_all, *filters.survey_selection()])
     return _summary_frame(rows, tickets, by_all, filters, config.anonymity_min_group, dims)
 
 
@@ -758,7 +736,7 @@ def _driver_label(factor: str, level: str, effect: float, lo: float, hi: float, 
 
 
 def survey_drivers(con: duckdb.DuckDBPyConnection, config: Config,
-                   filters: SurveyFilters | None = None) -> pl.DataFrame:
+                   filters: Filters | None = None) -> pl.DataFrame:
     """What goes with low CSAT: each ticket factor level vs the rest, Welch 95 % CI.
 
     CSAT responses are linked to their ticket by ticket_id. Factors: reopened,
@@ -773,7 +751,7 @@ def survey_drivers(con: duckdb.DuckDBPyConnection, config: Config,
     answered often weighs more. For the yes/no factors `effect_adjusted` (with
     its CI) is the same difference with all other factors held fixed (OLS).
     """
-    filters = filters or SurveyFilters()
+    filters = filters or Filters()
     k = config.anonymity_min_group
     empty = pl.DataFrame(schema={
         "factor": pl.String, "level": pl.String, "effect": pl.Float64, "ci_low": pl.Float64,
@@ -784,7 +762,7 @@ def survey_drivers(con: duckdb.DuckDBPyConnection, config: Config,
     overall = _summary_frame(rows, pl.DataFrame({"resolved_tickets": [0]}), (), filters, k)
     if overall.is_empty() or overall["suppressed"][0] or overall["csat_mean"][0] is None:
         return empty
-    sel = _select(rows, filters.selection()).filter(
+    sel = _select(rows, filters.survey_selection()).filter(
         pl.col("s_csat").is_not_null() & pl.col("ticket_id").is_not_null())
     tickets = con.sql(f"""
         WITH t AS ({_TICKETS_ONE})
@@ -913,7 +891,7 @@ def terms(text: str) -> set[str]:
 
 
 def _comment_rows(con: duckdb.DuckDBPyConnection, config: Config,
-                  filters: SurveyFilters) -> pl.DataFrame:
+                  filters: Filters) -> pl.DataFrame:
     """One row per commented response in the selection, with its band, only from
     (team, department) groups that are visible under these filters."""
     k = config.anonymity_min_group
@@ -923,7 +901,7 @@ def _comment_rows(con: duckdb.DuckDBPyConnection, config: Config,
                                                          "resolved_tickets": pl.Int64}),
                              ("service_team", "department"), filters, k)
     visible = visible.filter(~pl.col("suppressed")).select("service_team", "department")
-    sel = _select(rows, filters.selection()).join(visible, on=["service_team", "department"],
+    sel = _select(rows, filters.survey_selection()).join(visible, on=["service_team", "department"],
                                                   how="semi")
     raw_low = pl.col("score") <= pl.col("scale_min") + 1
     raw_high = pl.col("score") >= pl.col("scale_max") - 1
@@ -949,7 +927,7 @@ def _comment_rows(con: duckdb.DuckDBPyConnection, config: Config,
 
 
 def comment_excerpts(con: duckdb.DuckDBPyConnection, config: Config,
-                     filters: SurveyFilters | None = None,
+                     filters: Filters | None = None,
                      band: Literal["low", "high"] = "low", search: str | None = None,
                      limit: int = 20) -> pl.DataFrame:
     """Recent comments of one score band, newest first, for reading in context.
@@ -960,7 +938,7 @@ def comment_excerpts(con: duckdb.DuckDBPyConnection, config: Config,
     """
     if band not in ("low", "high"):
         raise ValueError("band must be 'low' or 'high'")
-    filters = filters or SurveyFilters()
+    filters = filters or Filters()
     c = _comment_rows(con, config, filters).filter(pl.col("band") == band)
     if search:
         c = c.filter(pl.col("comment").str.to_lowercase().str.contains(search.lower(),
@@ -976,7 +954,7 @@ def comment_excerpts(con: duckdb.DuckDBPyConnection, config: Config,
 
 
 def comment_keywords(con: duckdb.DuckDBPyConnection, config: Config,
-                     filters: SurveyFilters | None = None, top: int = 20,
+                     filters: Filters | None = None, top: int = 20,
                      min_comments: int = 3) -> pl.DataFrame:
     """Words and two-word phrases that set low-score comments apart from high ones.
 
@@ -989,7 +967,7 @@ def comment_keywords(con: duckdb.DuckDBPyConnection, config: Config,
     listed when at least anonymity_min_group distinct respondents used it, since
     a rare phrasing can identify its author.
     """
-    filters = filters or SurveyFilters()
+    filters = filters or Filters()
     k = config.anonymity_min_group
     schema = {"band": pl.String, "term": pl.String, "ngram": pl.Int64, "comments": pl.Int64,
               "other_band_comments": pl.Int64, "respondents": pl.Int64,
