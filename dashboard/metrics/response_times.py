@@ -9,6 +9,7 @@ timestamp; tickets belong to periods by `created_at` (CONTRACT). One
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import duckdb
 import polars as pl
@@ -231,6 +232,12 @@ def date_span(con: duckdb.DuckDBPyConnection) -> tuple[object, object]:
         "SELECT CAST(min(utc(created_at)) AS DATE), CAST(max(utc(created_at)) AS DATE) FROM tickets"
     ).fetchall()[0]
     return row[0], row[1]
+
+
+def data_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The moment the data describes: the newest ticket update (or creation), None when
+    empty. Reports and default periods are judged against it, never the wall clock."""
+    return con.sql("SELECT max(coalesce(updated_at, created_at)) FROM tickets").fetchall()[0][0]
 
 
 PSEUDONYM_PREFIX = "R-"
