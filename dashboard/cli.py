@@ -130,6 +130,33 @@ def parser() -> argparse.ArgumentParser:
     )
     _add_format(p)
 
+    p = sub.add_parser(
+        "report",
+        help="the executive report (PDF or standalone HTML), optionally e-mailed",
+        description="Headline, KPIs with deltas, weekly trends, teams, who went quiet, voice "
+        "and alignment for a period (default: the last full month of the data's as-of), "
+        "with the same numbers as `inward metrics` for the same filters.",
+    )
+    _add_db(p)
+    p.add_argument("--from", dest="date_from", type=_date, help="first day (created_at)")
+    p.add_argument("--to", dest="date_to", type=_date, help="last day (created_at)")
+    p.add_argument("--team", action="append", default=[], help="service team (repeatable)")
+    p.add_argument(
+        "--department", action="append", default=[], help="requester department (repeatable)"
+    )
+    p.add_argument("--out", required=True, metavar="FILE", help="report.pdf or report.html")
+    p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="PDF paper size")
+    p.add_argument(
+        "--no-charts", action="store_true", help="leave the charts out (no Chromium needed)"
+    )
+    p.add_argument(
+        "--email", action="append", default=[], metavar="TO", help="also send it (repeatable)"
+    )
+    p.add_argument("--smtp", metavar="HOST[:PORT]", help="mail server for --email (port 25)")
+    p.add_argument(
+        "--sender", help="From address (default: $INWARD_SMTP_FROM, else inward@this host)"
+    )
+
     p = sub.add_parser("query", help="run an analyst query from queries/ in the sandbox")
     p.add_argument("name", metavar="NAME", help="query name, e.g. slowest_categories")
     p.add_argument(
@@ -332,6 +359,65 @@ def cmd_surveys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from dashboard import report
+    from dashboard.report import mail
+    from dashboard.report.browser import BrowserError
+
+    out = Path(args.out)
+    fmt = report.FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        raise UsageError(f"--out must end in .pdf or .html, got {args.out!r}")
+    if args.date_from and args.date_to and args.date_from > args.date_to:
+        raise UsageError("--from is after --to")
+    if args.email and not args.smtp:
+        raise UsageError("--email needs --smtp HOST[:PORT]")
+    if args.smtp:
+        try:
+            mail.parse_server(args.smtp)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+    if fmt == "pdf" and args.no_charts:
+        raise UsageError("--no-charts makes an HTML report only (a PDF is printed by Chromium)")
+    config = load_config(args.config)
+    db = _open_existing(args.db)
+    filters = Filters(
+        date_from=args.date_from,
+        date_to=args.date_to,
+        teams=tuple(args.team),
+        departments=tuple(args.department),
+    )
+    t0 = time.perf_counter()
+    with warehouse.reader(db) as con:
+        _require_rows(con, db)
+        try:
+            result = report.generate(
+                con, config, filters, fmt, paper=args.paper, charts=not args.no_charts
+            )
+        except BrowserError as exc:
+            raise Failure(str(exc)) from exc
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(result.data)
+    _err(f"report for {result.period} written to {out} ({time.perf_counter() - t0:.1f} s)")
+    _err(result.headline)
+    if args.email:
+        msg = mail.message(
+            args.email,
+            args.sender or mail.default_sender(),
+            f"Inward report {result.period}: {result.headline}",
+            f"{result.headline}\n\nThe report for {result.period} is attached.\n",
+            result.data,
+            out.name,
+            result.mime,
+        )
+        try:
+            mail.send(msg, args.smtp)
+        except mail.MailError as exc:
+            raise Failure(f"{exc} (the report was written to {out})") from exc
+        _err(f"sent to {', '.join(args.email)} via {args.smtp}")
+    return 0
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     from dashboard import queries
 
@@ -389,6 +475,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "engagement": cmd_engagement,
     "alignment": cmd_alignment,
     "surveys": cmd_surveys,
+    "report": cmd_report,
     "query": cmd_query,
     "queries": cmd_queries,
 }

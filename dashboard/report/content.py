@@ -109,6 +109,8 @@ def headline(kpis: list[rt.Kpi], teams: pl.DataFrame) -> str:
     moved on) and the team whose resolution SLA fell most, when one did."""
     by = {k.label: k for k in kpis}
     volume = by["Tickets"]
+    if not volume.value:
+        return "No tickets match these filters in this period."
     parts: list[str] = []
     moves = [
         (abs(r), k, r)
@@ -127,7 +129,7 @@ def headline(kpis: list[rt.Kpi], teams: pl.DataFrame) -> str:
             f"{_duration(k.value)}){on}"
         )
     else:
-        parts.append(f"{fmt(volume.value, '')} tickets; no earlier period to compare with")
+        parts.append(f"{fmt(volume.value, '')} tickets, no earlier period to compare with")
     drops = teams.filter(
         pl.col("sla_resolution_met_rate").is_not_null()
         & pl.col("previous_sla_resolution_met_rate").is_not_null()
