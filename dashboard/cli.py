@@ -419,8 +419,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from dashboard import queries
+    from dashboard import queries, sandbox
 
+    sandbox.prestart_worker()  # its imports run while this process parses the query
     config = load_config(args.config)
     db = _open_existing(args.db)
     try:
@@ -432,7 +433,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         raise Failure(str(exc)) from exc
     print(render(result.frame, args.format))
     if result.truncated:
-        _err(f"note: only the first {config.queries.row_cap:,} rows are shown (row cap)")
+        _err(f"note: only the first {result.frame.height:,} rows are shown ({result.cut_by})")
     return 0
 
 

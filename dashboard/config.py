@@ -11,6 +11,7 @@ Resolution order for the file (CONTRACT): `--config PATH`, env `INWARD_CONFIG`,
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -73,10 +74,13 @@ class EngagementSettings:
 
 @dataclass(frozen=True)
 class QuerySettings:
-    """Guard rails for analyst SQL in queries/."""
+    """Guard rails for analyst SQL in queries/ (enforced by dashboard/sandbox.py)."""
 
     time_limit_seconds: float = 10.0
     row_cap: int = 10_000
+    memory_limit_mb: int = 1024  # per running query: DuckDB's limit and the worker's cap
+    result_limit_mb: int = 50  # a result is cut (like the row cap) to fit in this
+    max_concurrent: int = 2  # queries running at once; others wait within their time limit
 
 
 @dataclass(frozen=True)
@@ -130,9 +134,19 @@ def _int(key: str, value: Any, minimum: int = 0) -> int:
     return value
 
 
-def _float(key: str, value: Any, minimum: float = 0.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-        raise ConfigError(f"{key}: expected a number >= {minimum}, got {value!r}")
+def _float(key: str, value: Any, minimum: float = 0.0, maximum: float | None = None) -> float:
+    """A finite number in range: TOML allows `nan` and `inf`, and either would switch
+    off the guard it configures (a time limit of inf, a multiplier no gap reaches)."""
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and value >= minimum
+        and (maximum is None or value <= maximum)
+    )
+    if not ok:
+        span = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise ConfigError(f"{key}: expected a finite number {span}, got {value!r}")
     return float(value)
 
 
@@ -178,9 +192,14 @@ def _calendar(key: str, raw: dict[str, Any], base: Calendar) -> Calendar:
         )
     if "workdays" in raw:
         days = raw["workdays"]
-        if not isinstance(days, list) or any(str(d).lower() not in WEEKDAYS for d in days):
+        if (
+            not isinstance(days, list)
+            or not days  # no workday: every business duration would be zero or undefined
+            or any(str(d).lower() not in WEEKDAYS for d in days)
+        ):
             raise ConfigError(
-                f"{key}.workdays: expected a list of {', '.join(WEEKDAYS)}, got {days!r}"
+                f"{key}.workdays: expected a non-empty list of {', '.join(WEEKDAYS)}, "
+                f"got {days!r}"
             )
         cal = Calendar(
             cal.timezone, tuple(str(d).lower() for d in days), cal.start, cal.end, cal.holidays
@@ -307,14 +326,22 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
         ),
         min_tickets=_int("engagement.min_tickets", eng_raw.get("min_tickets", ed.min_tickets), 2),
         at_risk_p_alive=_float(
-            "engagement.at_risk_p_alive", eng_raw.get("at_risk_p_alive", ed.at_risk_p_alive)
+            "engagement.at_risk_p_alive", eng_raw.get("at_risk_p_alive", ed.at_risk_p_alive),
+            0.0, 1.0,
         ),
         gone_quiet_p_alive=_float(
             "engagement.gone_quiet_p_alive",
             eng_raw.get("gone_quiet_p_alive", ed.gone_quiet_p_alive),
+            0.0, 1.0,
         ),
         show_names=_bool("engagement.show_names", eng_raw.get("show_names", ed.show_names)),
     )
+    if engagement.gone_quiet_p_alive > engagement.at_risk_p_alive:
+        raise ConfigError(
+            f"engagement.gone_quiet_p_alive ({engagement.gone_quiet_p_alive}) must not be above "
+            f"engagement.at_risk_p_alive ({engagement.at_risk_p_alive}): gone quiet is the "
+            "stronger signal"
+        )
     q_raw = _table("queries", raw.get("queries", {}))
     _check_keys("queries", q_raw, set(QuerySettings.__dataclass_fields__))
     qd = QuerySettings()
@@ -323,14 +350,25 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
             "queries.time_limit_seconds",
             q_raw.get("time_limit_seconds", qd.time_limit_seconds),
             0.1,
+            3600.0,
         ),
         row_cap=_int("queries.row_cap", q_raw.get("row_cap", qd.row_cap), 1),
+        memory_limit_mb=_int(
+            "queries.memory_limit_mb", q_raw.get("memory_limit_mb", qd.memory_limit_mb), 64
+        ),
+        result_limit_mb=_int(
+            "queries.result_limit_mb", q_raw.get("result_limit_mb", qd.result_limit_mb), 1
+        ),
+        max_concurrent=_int(
+            "queries.max_concurrent", q_raw.get("max_concurrent", qd.max_concurrent), 1
+        ),
     )
     mapping_raw = _table("mapping", raw.get("mapping", {}))
     return Config(
         timezone=_zone("timezone", raw.get("timezone", d.timezone)),
+        # 1 would show every single respondent's score: no anonymity at all
         anonymity_min_group=_int(
-            "anonymity_min_group", raw.get("anonymity_min_group", d.anonymity_min_group), 1
+            "anonymity_min_group", raw.get("anonymity_min_group", d.anonymity_min_group), 2
         ),
         alignment_min_periods=_int(
             "alignment_min_periods", raw.get("alignment_min_periods", d.alignment_min_periods), 3

@@ -14,17 +14,11 @@ Why the pieces look the way they do:
 - Values are always bound as DuckDB named parameters, never formatted into the
   SQL, so a value such as `x'; DROP TABLE tickets; --` is just a string.
 - The sandbox is layered, so no single check has to be perfect: DuckDB's parser
-  must see exactly one SELECT; the connection is read-only with external access
-  off (no files, no ATTACH, no INSTALL); the configuration is locked (no SET);
-  a timer calls `interrupt()` at the time limit; at most `row_cap + 1` rows are
-  fetched, so `truncated` is exact without reading everything.
-- `SET lock_configuration = true` is *global* to the DuckDB instance, and DuckDB
-  shares one instance between all connections of a process to the same file.
-  It cannot go into `connect(config=...)` (a different configuration for the
-  same file is refused), so the sandbox sets it after connecting. Consequence,
-  measured on 2.0.1: while any connection to the file stays open in this
-  process, no connection to it can `SET` anything. App code must not rely on
-  `SET` on read-only warehouse connections (it needs none).
+  must see exactly one SELECT; the SQL runs in a worker process (dashboard/
+  sandbox.py) on a read-only connection with external access and the local file
+  system off (no files, not even the warehouse's own; no ATTACH, no INSTALL), the
+  configuration locked (no SET), bounded memory, a time limit that kills the
+  worker when DuckDB does not stop, and results cut at a row cap and a byte cap.
 - Parsed files are cached by (mtime, size), and the folder is re-listed on every
   call, so a new or edited file shows up without restarting the app.
 """
@@ -37,18 +31,17 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import polars as pl
 import yaml
 
 from dashboard.config import QuerySettings
+from dashboard.sandbox import QueryError, QueryUsageError, run_sql, single_select
 
 if TYPE_CHECKING:  # plotly is imported lazily: the CLI never draws
     import plotly.graph_objects as go
@@ -58,6 +51,8 @@ CHART_TYPES = ("line", "bar", "area", "scatter", "table")
 HEADER_KEYS = ("title", "description", "params", "chart")
 PARAM_KEYS = ("type", "default", "label", "help", "min", "max", "options", "options_sql")
 CHART_KEYS = ("type", "x", "y", "color", "title")
+HEADER_MAX_BYTES = 64 * 1024
+FILE_MAX_BYTES = 1024 * 1024  # a query is read whole on every change
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # validates a declared name, not SQL text
 _TRUE = {"true", "t", "yes", "y", "on", "1"}
 _FALSE = {"false", "f", "no", "n", "off", "0"}
@@ -66,10 +61,6 @@ _FALSE = {"false", "f", "no", "n", "off", "0"}
 # ---------------------------------------------------------------------------
 # Errors and value types
 # ---------------------------------------------------------------------------
-
-
-class QueryError(RuntimeError):
-    """A query that could not be run (or was refused); the message is one readable line."""
 
 
 class QuerySpecError(QueryError):
@@ -81,11 +72,6 @@ class QuerySpecError(QueryError):
         self.message = message
         where = f"{self.path}:{line}" if line else f"{self.path}"
         super().__init__(f"{where}: {message}")
-
-
-class QueryUsageError(QueryError):
-    """The caller asked for something wrong (unknown query or parameter, bad value, bad
-    format): the CLI maps it to exit code 2 (bad usage) instead of 1."""
 
 
 class ChartError(QueryError):
@@ -148,11 +134,13 @@ class QuerySpec:
 
 @dataclass(frozen=True)
 class QueryResult:
-    """Rows of a sandboxed run. `truncated` is true when the row cap cut the result."""
+    """Rows of a sandboxed run. `truncated` is true when the row cap or the byte cap cut
+    the result."""
 
     frame: pl.DataFrame
     truncated: bool
     elapsed_s: float
+    cut_by: str | None = None  # which limit cut it: "row cap of 10,000", "result limit of 50 MB"
 
 
 @dataclass(frozen=True)
@@ -238,9 +226,27 @@ def _key_lines(node: yaml.Node | None, first_line: int) -> dict[tuple[str, ...],
     return lines
 
 
+def _refuse_expensive_yaml(yaml_text: str, first_line: int, path: Path) -> None:
+    """Size and alias limits, checked on the event stream before anything is built.
+
+    A few hundred bytes of nested aliases ("billion laughs") expand to millions of
+    items as soon as a value is turned into text (5.8 MB and 5.8 s for six levels,
+    850 MB for more); a header never needs an alias, so none is accepted.
+    """
+    if len(yaml_text.encode()) > HEADER_MAX_BYTES:
+        raise QuerySpecError(path, first_line, f"the header is larger than "
+                                               f"{HEADER_MAX_BYTES // 1024} KB")
+    for event in yaml.parse(yaml_text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise QuerySpecError(path, first_line + event.start_mark.line,
+                                 f"YAML aliases (*{event.anchor}) are not allowed in a "
+                                 "query header")
+
+
 def _load_header(yaml_text: str, first_line: int, path: Path
                  ) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
     try:
+        _refuse_expensive_yaml(yaml_text, first_line, path)
         node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(yaml_text)
     except yaml.MarkedYAMLError as exc:
@@ -302,7 +308,7 @@ def _param_from_yaml(name: str, raw: Any, path: Path, lines: dict[tuple[str, ...
                 raise QuerySpecError(path, at("options_sql"),
                                      f"parameter ${name}: options_sql must be a SELECT")
             try:
-                stmt = _single_select(options_sql, f"options_sql of ${name}")
+                stmt = single_select(options_sql, f"options_sql of ${name}")
             except QueryError as exc:
                 raise QuerySpecError(path, at("options_sql"), str(exc)) from exc
             if stmt.named_parameters:
@@ -378,53 +384,6 @@ def _chart_from_yaml(raw: Any, path: Path, lines: dict[tuple[str, ...], int]) ->
     return ChartSpec(type=ctype, x=x, y=ys, color=color, title=str(title) if title else None)
 
 
-_parsers = threading.local()
-
-
-def _parser_connection() -> duckdb.DuckDBPyConnection:
-    """An in-memory connection for parsing only, one per thread.
-
-    Module-level `duckdb.extract_statements` shares one default connection,
-    which is not thread-safe under Streamlit; opening one per parse costs
-    ~20 ms, so each thread keeps its own.
-    """
-    con = getattr(_parsers, "con", None)
-    if con is None:
-        con = _parsers.con = duckdb.connect(":memory:")
-    return con
-
-
-def _one_line(exc: BaseException) -> str:
-    """DuckDB errors span lines (caret, candidates); keep the first plus its LINE n."""
-    text = str(exc).strip()
-    first = text.splitlines()[0] if text else type(exc).__name__
-    m = re.search(r"^LINE (\d+):", text, flags=re.MULTILINE)
-    return f"{first} (line {m.group(1)})" if m and "line" not in first.lower() else first
-
-
-def _single_select(sql: str, what: str, con: duckdb.DuckDBPyConnection | None = None
-                   ) -> Any:
-    """DuckDB's parser must see exactly one SELECT (WITH … SELECT, FROM-first count too)."""
-    con = con or _parser_connection()
-    try:
-        statements = con.extract_statements(sql)
-    except duckdb.Error as exc:
-        raise QueryError(f"{what}: {_one_line(exc)}") from exc
-    if not statements:
-        raise QueryError(f"{what}: there is no SQL statement")
-    if len(statements) > 1:
-        nxt = re.compile(r"\S").search(sql, len(statements[0].query))
-        line = sql.count("\n", 0, nxt.start() if nxt else len(sql)) + 1
-        raise QueryError(f"{what}: only one statement is allowed, found {len(statements)} "
-                         f"(the second starts at line {line})")
-    stmt = statements[0]
-    if stmt.type != duckdb.StatementType.SELECT:
-        kind = str(stmt.type).rsplit(".", 1)[-1]
-        raise QueryError(f"{what}: only a read-only SELECT (or WITH … SELECT) is allowed, "
-                         f"not {kind}")
-    return stmt
-
-
 def _param_lines(sql: str) -> dict[str, int]:
     """Line of the first `$name` token per name.
 
@@ -466,7 +425,7 @@ def parse_query_text(text: str, path: Path | str, root: Path | str | None = None
     params = tuple(_param_from_yaml(n, raw, path, lines) for n, raw in raw_params.items())
     chart = _chart_from_yaml(header.get("chart"), path, lines)
     try:
-        stmt = _single_select(sql, "SQL")
+        stmt = single_select(sql, "SQL")
     except QueryError as exc:
         m = re.search(r"\(line (\d+)\)|starts at line (\d+)", str(exc))
         line = int(m.group(1) or m.group(2)) if m else sql_line
@@ -512,6 +471,8 @@ def load_query(path: Path | str, root: Path | str | None = None) -> QuerySpec:
         st = path.stat()
     except FileNotFoundError as exc:
         raise QueryError(f"query file {path} does not exist") from exc
+    if st.st_size > FILE_MAX_BYTES:
+        raise QuerySpecError(path, None, f"the file is larger than {FILE_MAX_BYTES // 2**20} MB")
     key = (path.resolve(), Path(root).resolve() if root is not None else None)
     with _cache_lock:
         hit = _cache.get(key)
@@ -675,143 +636,8 @@ def parse_param_args(items: Iterable[str]) -> dict[str, str]:
 # ---------------------------------------------------------------------------
 
 
-@contextmanager
-def _sandbox(db_path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A fresh read-only, no-external-access, configuration-locked connection."""
-    from dashboard.warehouse import WarehouseBusy, connect
-
-    path = Path(db_path)
-    if not path.is_file():
-        raise QueryError(f"the warehouse {path} does not exist; run `inward demo` or "
-                         "`inward ingest` first")
-    try:
-        con = connect(path, read_only=True, wait_seconds=5.0)
-    except WarehouseBusy as exc:
-        raise QueryError(str(exc)) from exc
-    except duckdb.ConnectionException as exc:
-        raise QueryError(f"cannot open {path} read-only in this process (a connection with a "
-                         f"different configuration is open): {_one_line(exc)}") from exc
-    except duckdb.Error as exc:
-        raise QueryError(f"cannot open the warehouse {path}: {_one_line(exc)}") from exc
-    try:
-        _lock_configuration(con)
-        yield con
-    finally:
-        con.close()
-
-
-def _lock_configuration(con: duckdb.DuckDBPyConnection) -> None:
-    """Lock the (instance-wide) configuration unless another sandbox already did.
-
-    The session time zone is deliberately left alone: setting it would only work
-    before the first lock, so results would depend on run order. Queries that
-    extract hours or truncate dates use `timezone('UTC', ts)` explicitly.
-    """
-    def locked() -> bool:
-        return bool(con.sql("SELECT current_setting('lock_configuration')").fetchall()[0][0])
-
-    if locked():
-        return
-    try:
-        # Connection-local; keeps DuckDB's terminal progress bar out of CLI output.
-        con.execute("SET enable_progress_bar = false")
-        con.execute("SET lock_configuration = true")
-    except duckdb.Error as exc:  # a concurrent sandbox won the race: fine if it is locked
-        if not locked():
-            raise QueryError(f"could not lock the sandbox configuration: {_one_line(exc)}") from exc
-
-
-def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any], cap: int
-           ) -> pl.DataFrame:
-    rel = con.sql(_without_terminator(sql), params=dict(params))
-    if rel is None:  # not a SELECT after all; the statement check should have refused it
-        raise QueryError("the statement returned no rows")
-    # Polars cannot import DuckDB INTERVAL; show it as DuckDB's own text ("3 days").
-    types = [str(t) for t in rel.dtypes]
-    if "INTERVAL" in types:
-        cols = ", ".join(
-            f'CAST({_quote(c)} AS VARCHAR) AS {_quote(c)}' if t == "INTERVAL" else _quote(c)
-            for c, t in zip(rel.columns, types, strict=True)
-        )
-        rel = rel.project(cols)
-    frame = rel.limit(cap + 1).pl()
-    tz_cols = [c for c, d in frame.schema.items()
-               if isinstance(d, pl.Datetime) and d.time_zone not in (None, "UTC")]
-    if tz_cols:
-        frame = frame.with_columns(pl.col(tz_cols).dt.convert_time_zone("UTC"))
-    return frame
-
-
-def _without_terminator(sql: str) -> str:
-    """Drop a final `;` (and comments after it), found with DuckDB's own tokenizer.
-
-    The relation API wraps the statement (for the row cap), and a `;` followed by
-    a comment inside that wrapper is a syntax error.
-    """
-    tokens = [t for t in duckdb.tokenize(sql) if t[1] != duckdb.token_type.comment]
-    if tokens and sql[tokens[-1][0]] == ";":
-        return sql[: tokens[-1][0]]
-    return sql
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _timed(con: duckdb.DuckDBPyConnection, deadline: float, limit_s: float, fn: Any,
-           what: str) -> Any:
-    """Run `fn()` with a timer that interrupts the connection at `deadline` (monotonic).
-
-    One deadline covers everything a run does (options_sql checks and the query),
-    so the configured limit is the limit the user waits, not a per-step budget.
-    """
-    lock = threading.Lock()
-    finished = False
-    fired = False
-
-    def stop() -> None:
-        nonlocal fired
-        with lock:
-            if not finished:
-                fired = True
-                con.interrupt()
-
-    timer = threading.Timer(max(deadline - time.monotonic(), 0.001), stop)
-    timer.daemon = True
-    timer.start()
-    try:
-        return fn()
-    except duckdb.InterruptException as exc:
-        if not fired:
-            raise QueryError(f"{what}: interrupted") from exc
-        raise QueryError(f"{what}: stopped at the time limit of {limit_s:g} s "
-                         "(narrow the filters or aggregate more)") from exc
-    except duckdb.PermissionException as exc:
-        raise QueryError(f"{what}: refused, queries cannot read or write files: "
-                         f"{_one_line(exc)}") from exc
-    except duckdb.Error as exc:
-        if fired:
-            raise QueryError(f"{what}: stopped at the time limit of {limit_s:g} s") from exc
-        raise QueryError(f"{what}: {_one_line(exc)}") from exc
-    finally:
-        with lock:
-            finished = True
-        timer.cancel()
-
-
 def _settings(settings: QuerySettings | None) -> QuerySettings:
     return settings if settings is not None else QuerySettings()
-
-
-def _options_from(con: duckdb.DuckDBPyConnection, spec: QuerySpec, param: Param,
-                  st: QuerySettings, deadline: float) -> list[Any]:
-    what = f"{spec.name}: options_sql of ${param.name}"
-    stmt = _single_select(param.options_sql or "", what, con)
-    frame = _timed(con, deadline, st.time_limit_seconds,
-                   lambda: _fetch(con, stmt.query, {}, st.row_cap), what)
-    if frame.width == 0:
-        return []
-    return [v for v in frame.to_series(0).to_list() if v is not None][: st.row_cap]
 
 
 def choice_options(spec: QuerySpec, name: str, db_path: Path | str,
@@ -823,9 +649,11 @@ def choice_options(spec: QuerySpec, name: str, db_path: Path | str,
         raise QueryUsageError(f"parameter ${name} of {spec.name} is not a choice")
     if param.options is not None:
         return list(param.options)
-    st = _settings(settings)
-    with _sandbox(db_path) as con:
-        return _options_from(con, spec, param, st, time.monotonic() + st.time_limit_seconds)
+    frame, _ = run_sql(db_path, param.options_sql or "", {}, _settings(settings),
+                       f"{spec.name}: options_sql of ${name}")
+    if frame.width == 0:
+        return []
+    return [v for v in frame.to_series(0).to_list() if v is not None]
 
 
 def run_query(spec: QuerySpec, values: Mapping[str, Any] | None, db_path: Path | str,
@@ -833,31 +661,17 @@ def run_query(spec: QuerySpec, values: Mapping[str, Any] | None, db_path: Path |
     """Run `spec` with `values` (strings or typed; missing = default) in the sandbox.
 
     Raises QueryError (one line) for bad values, refused statements, SQL errors
-    and the time limit. The elapsed time covers the query and the fetch.
+    and every limit. The elapsed time covers the query and the fetch. Choice values
+    backed by options_sql are checked against the options in the same run.
     """
-    st = _settings(settings)
     bound = coerce_values(spec, values)
+    checks = [(p.name, p.options_sql, f"{spec.name}: options_sql of ${p.name}")
+              for p in spec.params
+              if p.type == "choice" and p.options_sql and bound[p.name] is not None]
     started = time.perf_counter()
-    with _sandbox(db_path) as con:
-        # Re-check on the connection that will run it (this is the check that guards
-        # execution), and run exactly the statement DuckDB's parser found, so text
-        # after a final `;` (comments) cannot confuse the relation API.
-        stmt = _single_select(spec.sql, spec.name, con)
-        deadline = time.monotonic() + st.time_limit_seconds
-        for p in spec.params:
-            if p.type == "choice" and p.options_sql and bound[p.name] is not None:
-                allowed = _options_from(con, spec, p, st, deadline)
-                match = [o for o in allowed if o == bound[p.name] or str(o) == str(bound[p.name])]
-                if not match:
-                    raise QueryUsageError(f"parameter ${p.name}: {bound[p.name]!r} is not one "
-                                          f"of the {len(allowed)} allowed values")
-                bound[p.name] = match[0]
-        frame = _timed(con, deadline, st.time_limit_seconds,
-                       lambda: _fetch(con, stmt.query, bound, st.row_cap), spec.name)
-    truncated = frame.height > st.row_cap
-    if truncated:
-        frame = frame.head(st.row_cap)
-    return QueryResult(frame=frame, truncated=truncated, elapsed_s=time.perf_counter() - started)
+    frame, cut = run_sql(db_path, spec.sql, bound, _settings(settings), spec.name, checks)
+    return QueryResult(frame=frame, truncated=cut is not None,
+                       elapsed_s=time.perf_counter() - started, cut_by=cut)
 
 
 # ---------------------------------------------------------------------------

@@ -139,18 +139,22 @@ def _is_lock_error(exc: Exception) -> bool:
 
 
 def connect(
-    path: str | os.PathLike[str], read_only: bool = False, wait_seconds: float = 30.0
+    path: str | os.PathLike[str],
+    read_only: bool = False,
+    wait_seconds: float = 30.0,
+    config: dict[str, str] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, waiting up to `wait_seconds` while another process holds the lock.
 
     Read-only connections are opened with external access disabled so that every
     app connection in a process shares one configuration (DuckDB refuses mixed
-    configurations for the same file in one process).
+    configurations for the same file in one process). `config` adds settings; only
+    the analyst-SQL worker uses it, in a process of its own.
     """
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    config = {"enable_external_access": "false"} if read_only else {}
+    config = {**({"enable_external_access": "false"} if read_only else {}), **(config or {})}
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
     while True:

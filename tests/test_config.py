@@ -52,3 +52,30 @@ def test_file_from_env(tmp_path, monkeypatch) -> None:
     f.write_text("anonymity_min_group = 8\n")
     monkeypatch.setenv("INWARD_CONFIG", str(f))
     assert load_config().anonymity_min_group == 8
+
+
+@pytest.mark.parametrize(
+    "raw, needle",
+    [
+        ({"queries": {"time_limit_seconds": float("nan")}}, "queries.time_limit_seconds"),
+        ({"queries": {"time_limit_seconds": float("inf")}}, "queries.time_limit_seconds"),
+        ({"queries": {"time_limit_seconds": 100_000}}, "queries.time_limit_seconds"),
+        ({"engagement": {"gap_multiplier": float("inf")}}, "engagement.gap_multiplier"),
+        ({"engagement": {"at_risk_p_alive": 5.0}}, "engagement.at_risk_p_alive"),
+        ({"engagement": {"gone_quiet_p_alive": 0.7}}, "gone_quiet_p_alive.*at_risk_p_alive"),
+        ({"anonymity_min_group": 1}, "anonymity_min_group"),
+        ({"calendar": {"default": {"workdays": []}}}, "calendar.default.workdays"),
+        ({"goals": [{"metric": "x", "target": float("nan")}]}, r"goals\[0\].target"),
+    ],
+)
+def test_values_that_disable_a_guard_are_refused(raw, needle) -> None:
+    """Each of these was accepted and silently turned a limit or a rule off (issue 17)."""
+    with pytest.raises(ConfigError, match=needle):
+        parse_config(raw)
+
+
+def test_nan_from_a_toml_file_is_refused(tmp_path) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text("[queries]\ntime_limit_seconds = nan\n")
+    with pytest.raises(ConfigError, match="time_limit_seconds.*nan"):
+        load_config(f)

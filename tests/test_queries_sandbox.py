@@ -9,6 +9,7 @@ compared with a fingerprint taken before.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,10 +22,10 @@ from dashboard.queries import (
     QueryError,
     QuerySpec,
     QuerySpecError,
-    _sandbox,
     parse_query_text,
     run_query,
 )
+from dashboard.sandbox import open_sandbox
 from dashboard.warehouse import connect, migrate
 
 HEADER = "/*\ntitle: attack\n*/\n"
@@ -122,7 +123,7 @@ def test_non_select_refused_again_at_run_time(sql: str, kind: str, unchanged: Pa
 def test_duckdb_itself_refuses_even_without_the_statement_check(sql: str, unchanged: Path
                                                                 ) -> None:
     """Defence in depth: read-only + no external access + locked config stop these in DuckDB."""
-    with _sandbox(unchanged) as con, pytest.raises(duckdb.Error):
+    with open_sandbox(unchanged) as con, pytest.raises(duckdb.Error):
         con.sql(sql)
 
 
@@ -203,13 +204,14 @@ def test_missing_warehouse_is_a_clear_error(tmp_path: Path) -> None:
         run_query(spec, {}, tmp_path / "nope.duckdb")
 
 
-def test_writer_open_in_same_process_is_a_clear_error(tmp_path: Path) -> None:
+def test_writer_holding_the_file_is_a_clear_busy_error(tmp_path: Path) -> None:
+    """Queries run in a worker process, so a writer here is "another process" to it."""
     path = tmp_path / "w.duckdb"
     _build(path)
     writer = connect(path)
     try:
         spec = parse_query_text(HEADER + "SELECT 1", "x.sql")
-        with pytest.raises(QueryError, match=r"cannot open .* read-only in this process"):
+        with pytest.raises(QueryError, match=r"is busy: another process is writing it"):
             run_query(spec, {}, path)
     finally:
         writer.close()
@@ -223,3 +225,98 @@ def test_concurrent_runs_share_the_instance_safely(unchanged: Path) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         counts = list(pool.map(lambda _: run_query(spec, {}, unchanged).frame["n"][0], range(12)))
     assert counts == [5] * 12
+
+
+# ---------------------------------------------------------------------------
+# Limits that hold (issue 17): work DuckDB cannot interrupt, memory it does not
+# track, results too large to ship, and the warehouse's own files.
+# ---------------------------------------------------------------------------
+
+
+def test_uninterruptible_work_is_stopped_at_the_time_limit_even_under_load(
+    unchanged: Path,
+) -> None:
+    """`repeat('x', 1e9)` runs inside one function call (23 s, 2 GB, measured) where
+    `interrupt()` is never checked: three at once must each stop near the limit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    spec = parse_query_text(HEADER + "SELECT repeat('x', 1000000000) AS s", "x.sql")
+    settings = QuerySettings(time_limit_seconds=2.0)
+
+    def attack(_: int) -> tuple[float, str]:
+        started = time.monotonic()
+        with pytest.raises(QueryError) as info:
+            run_query(spec, {}, unchanged, settings)
+        return time.monotonic() - started, str(info.value)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        outcomes = list(pool.map(attack, range(3)))
+    for elapsed, message in outcomes:
+        assert re.search(r"time limit of 2 s|memory", message), message
+        # queueing behind the other two counts against the same limit
+        assert elapsed < 2.0 + 2.5, outcomes
+    ok = parse_query_text(HEADER + "SELECT count(*) AS n FROM tickets", "y.sql")
+    assert run_query(ok, {}, unchanged).frame["n"].to_list() == [5]
+
+
+def test_memory_the_engine_does_not_track_is_capped(unchanged: Path) -> None:
+    """A string built in one call bypasses DuckDB's memory_limit; the worker's address
+    space is capped, so the query fails with a memory message instead of growing."""
+    spec = parse_query_text(HEADER + "SELECT length(repeat('x', 3000000000)) AS n", "x.sql")
+    settings = QuerySettings(time_limit_seconds=60.0, memory_limit_mb=256)
+    started = time.monotonic()
+    with pytest.raises(QueryError, match="memory"):
+        run_query(spec, {}, unchanged, settings)
+    assert time.monotonic() - started < 30
+
+
+def test_result_is_capped_in_bytes_as_well_as_rows(unchanged: Path) -> None:
+    spec = parse_query_text(
+        HEADER + "SELECT range AS i, repeat('x', 1000000) AS s FROM range(100)", "x.sql")
+    capped = run_query(spec, {}, unchanged, QuerySettings(result_limit_mb=10))
+    assert capped.truncated and 0 < capped.frame.height < 100
+    assert capped.frame.estimated_size() <= 10 * 2**20
+    assert capped.frame["i"].to_list() == list(range(capped.frame.height))  # a prefix, in order
+    one_huge_row = parse_query_text(HEADER + "SELECT repeat('x', 20000000) AS s", "y.sql")
+    with pytest.raises(QueryError, match=r"one row .* larger than the result limit of 10 MB"):
+        run_query(one_huge_row, {}, unchanged, QuerySettings(result_limit_mb=10))
+
+
+@pytest.mark.parametrize("template", [
+    "SELECT content FROM read_blob('{p}')",
+    "SELECT content FROM read_text('{p}')",
+    "SELECT size FROM read_blob('{p}.wal')",
+    "SELECT * FROM glob('{p}')",
+    "SELECT count(*) FROM read_csv('{p}', all_varchar = true)",
+])
+def test_the_warehouse_own_files_cannot_be_read(template: str, unchanged: Path) -> None:
+    """DuckDB lets a database read its own files even with external access off."""
+    spec = parse_query_text(HEADER + template.format(p=unchanged), "x.sql")
+    with pytest.raises(QueryError, match="refused, queries cannot read or write files"):
+        run_query(spec, {}, unchanged)
+
+
+def test_a_query_that_needs_more_memory_says_so(unchanged: Path) -> None:
+    spec = parse_query_text(
+        HEADER + "SELECT count(*) FROM (SELECT md5(range::VARCHAR) AS k FROM range(3000000) "
+                 "GROUP BY k)", "x.sql")
+    with pytest.raises(QueryError, match=r"more memory than the sandbox allows \(64 MB"):
+        run_query(spec, {}, unchanged, QuerySettings(memory_limit_mb=64))
+
+
+def test_yaml_alias_bomb_in_a_header_is_refused_cheaply() -> None:
+    """Six levels of ten aliases: 300 bytes that `str(title)` expands to 5.8 MB in 5.8 s
+    (measured before the fix; nine levels would be 10^9 items)."""
+    levels = ['&a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    levels += [f"&a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 6)]
+    text = "/*\ntitle: [" + ", ".join(levels) + "]\n*/\nSELECT 1"
+    started = time.monotonic()
+    with pytest.raises(QuerySpecError, match=r"x\.sql:2: .*aliases"):
+        parse_query_text(text, "x.sql")
+    assert time.monotonic() - started < 1
+
+
+def test_oversized_header_is_refused() -> None:
+    text = "/*\ntitle: big\ndescription: " + "x" * 70_000 + "\n*/\nSELECT 1"
+    with pytest.raises(QuerySpecError, match="header is larger than 64 KB"):
+        parse_query_text(text, "x.sql")

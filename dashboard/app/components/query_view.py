@@ -109,7 +109,7 @@ def render(name: str) -> None:
         st.error(str(exc), icon=":material/error:")
         return
     if result.truncated:
-        st.warning(f"Only the first {data.config().queries.row_cap:,} rows are shown.")
+        st.warning(f"Only the first {result.frame.height:,} rows are shown ({result.cut_by}).")
     if fig is not None:
         with st.container(border=True):
             st.plotly_chart(fig, key=f"chart_{name}")
