@@ -77,5 +77,5 @@ def test_values_that_disable_a_guard_are_refused(raw, needle) -> None:
 def test_nan_from_a_toml_file_is_refused(tmp_path) -> None:
     f = tmp_path / "c.toml"
     f.write_text("[queries]\ntime_limit_seconds = nan\n")
-    with pytest.raises(ConfigError, match="time_limit_seconds.*nan"):
+    with pytest.raises(ConfigError, match=r"time_limit_seconds.*nan"):
         load_config(f)
