@@ -13,6 +13,7 @@ from dashboard import warehouse
 from dashboard.config import Config
 from dashboard.metrics.business_time import refresh_business_minutes, refresh_sla_targets
 from dashboard.metrics.engagement import refresh_engagement
+from dashboard.metrics.history import refresh_history
 
 
 def fill_from_people(con: duckdb.DuckDBPyConnection) -> None:
@@ -42,7 +43,8 @@ def refresh(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     """Recompute every derived table from the canonical ones.
 
     Two transactions: first the per-ticket derivations (people fill, SLA targets,
-    business minutes and SLA due times from the team calendars), then the engagement model
+    business minutes and SLA due times from the team calendars, time in status from
+    ticket history), then the engagement model
     (which replaces its table atomically itself). A failure in either leaves the
     previous derived data in place, never a half-written table.
     """
@@ -51,6 +53,7 @@ def refresh(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         fill_from_people(con)
         refresh_sla_targets(con, config, own_transaction=False)
         refresh_business_minutes(con, config, own_transaction=False)
+        refresh_history(con, config)
         warehouse.bump_version(con)
         con.execute("COMMIT")
     except BaseException:

@@ -20,7 +20,7 @@ import duckdb
 
 from dashboard import models
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_DB = Path("data") / "inward.duckdb"
 
 # Each migration is applied once, in order, inside one transaction with the
@@ -107,6 +107,40 @@ MIGRATIONS: tuple[str, ...] = (
     FROM ticket_business_minutes b
     WHERE b.source = tickets.source AND b.ticket_id = tickets.ticket_id;
     DROP TABLE ticket_business_minutes;
+    """,
+    # 4: ticket history (CONTRACT ticket_events / ticket_status_time) and what the
+    # flow refresh derives from it. `ticket_status_spans` holds the runs of constant
+    # status, team and assignee the per-status totals are summed from, so pages can
+    # ask "where and with whom" without re-walking the events. The per-ticket flow
+    # numbers live on `tickets` for the same reason as business minutes (no join in
+    # ticket_times); `flow_refresh` remembers per source what they were computed from.
+    """
+    CREATE TABLE IF NOT EXISTS ticket_events (
+        source VARCHAR NOT NULL, ticket_id VARCHAR NOT NULL, "at" TIMESTAMPTZ NOT NULL,
+        status VARCHAR, service_team VARCHAR, assignee VARCHAR, kind VARCHAR NOT NULL,
+        actor VARCHAR, vendor_status VARCHAR, event_key VARCHAR NOT NULL, seq BIGINT,
+        ingest_id BIGINT
+    );
+    CREATE TABLE IF NOT EXISTS ticket_status_spans (
+        source VARCHAR, ticket_id VARCHAR, span INTEGER, status_run INTEGER, status VARCHAR,
+        vendor_status VARCHAR, service_team VARCHAR, assignee VARCHAR,
+        started_at TIMESTAMPTZ, ended_at TIMESTAMPTZ, minutes DOUBLE, business_minutes DOUBLE,
+        team_hop BOOLEAN, from_team VARCHAR
+    );
+    CREATE TABLE IF NOT EXISTS ticket_status_time (
+        source VARCHAR, ticket_id VARCHAR, status VARCHAR, minutes DOUBLE,
+        business_minutes DOUBLE, entries BIGINT
+    );
+    CREATE TABLE IF NOT EXISTS flow_refresh (source VARCHAR PRIMARY KEY, signature VARCHAR);
+    CREATE TABLE IF NOT EXISTS ticket_keys (
+        source VARCHAR NOT NULL, key VARCHAR NOT NULL, ticket_id VARCHAR NOT NULL,
+        PRIMARY KEY (source, key)
+    );
+    ALTER TABLE tickets ADD COLUMN replies INTEGER;
+    ALTER TABLE tickets ADD COLUMN waiting_minutes DOUBLE;
+    ALTER TABLE tickets ADD COLUMN waiting_business_minutes DOUBLE;
+    ALTER TABLE tickets ADD COLUMN reassignments INTEGER;
+    ALTER TABLE tickets ADD COLUMN team_hops INTEGER;
     """,
 )
 
@@ -300,5 +334,7 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         "ingests",
         "rejected_rows",
         "requester_engagement",
+        "ticket_events",
+        "ticket_status_time",
     )
     return {n: con.sql(f"SELECT count(*) FROM {n}").fetchall()[0][0] for n in names}

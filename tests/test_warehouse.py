@@ -64,7 +64,7 @@ def test_a_version_2_warehouse_keeps_its_business_minutes_through_migration() ->
                 "VALUES ('1', 'generic', TIMESTAMPTZ '2024-03-05 08:00:00+00')")
     con.execute("INSERT INTO ticket_business_minutes VALUES ('generic', '1', 42, 99, NULL, NULL)")
     warehouse.migrate(con)
-    assert warehouse.schema_version(con) == 3
+    assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION
     assert con.sql("SELECT first_response_business_minutes, resolution_business_minutes, "
                    "derived_key FROM tickets").fetchall() == [(42.0, 99.0, None)]
     assert con.sql("SELECT resolution_business_minutes FROM ticket_times").fetchall() == [(99.0,)]

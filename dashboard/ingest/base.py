@@ -17,7 +17,9 @@ import duckdb
 
 from dashboard.ingest.read import Staged
 
-KINDS = ("tickets", "surveys", "outcomes", "people", "org")
+# `events`: history-only files (ticket audits, metric events, sys_audit) whose rows are
+# changes to tickets loaded from another export of the same tool.
+KINDS = ("tickets", "surveys", "outcomes", "people", "org", "events")
 
 # Canonical value sets of the contract; adapters map onto these.
 ENUMS: dict[str, tuple[str, ...]] = {
@@ -28,6 +30,8 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "requester_type": ("employee", "contractor", "vendor", "unknown"),
     "person_type": ("employee", "contractor", "vendor"),
     "metric": ("csat", "nps", "ces", "other"),
+    "event_kind": ("status", "assignment", "reply", "other"),
+    "actor": ("agent", "requester", "system"),
 }
 
 # Common spellings across tools, lower-cased; vendor adapters add their own.
@@ -120,6 +124,26 @@ COMMON_VALUES: dict[str, dict[str, str]] = {
     },
 }
 COMMON_VALUES["person_type"] = COMMON_VALUES["requester_type"]
+COMMON_VALUES["event_kind"] = {
+    "status_change": "status",
+    "state": "status",
+    "assign": "assignment",
+    "reassignment": "assignment",
+    "comment": "reply",
+    "public_reply": "reply",
+}
+COMMON_VALUES["actor"] = {
+    "end-user": "requester",
+    "end_user": "requester",
+    "customer": "requester",
+    "user": "requester",
+    "caller": "requester",
+    "reporter": "requester",
+    "admin": "agent",
+    "staff": "agent",
+    "automation": "system",
+    "trigger": "system",
+}
 
 # What each enum becomes when the export's value is not recognised (kept visible
 # in the mapping report rather than guessed).
@@ -130,6 +154,8 @@ ENUM_FALLBACK: dict[str, str | None] = {
     "channel": "other",
     "requester_type": "unknown",
     "person_type": None,
+    "event_kind": "other",
+    "actor": None,
 }
 
 

@@ -73,6 +73,7 @@ COLUMNS: dict[str, list[tuple[str, str, bool]]] = {
         ("first_response_minutes", "double", False),
         ("resolved_at", "ts", False),
         ("reopen_count", "int", False),
+        ("replies", "int", False),
         ("subject", "text", False),
     ],
     "surveys": [
@@ -97,6 +98,19 @@ COLUMNS: dict[str, list[tuple[str, str, bool]]] = {
         ("active_to", "date", False),
     ],
     "org": [("department", "text", True), ("business_unit", "text", True)],
+    # One row per recorded change; `status` is the status after it (vendor text
+    # mapped like the tickets' status, the text itself kept in vendor_status).
+    "events": [
+        ("ticket_id", "text", True),
+        ("event_at", "ts", True),  # stored as `at` (a keyword in SQL: quote it)
+        ("status", "enum:status", False),
+        ("vendor_status", "text", False),
+        ("service_team", "text", False),
+        ("assignee", "text", False),
+        ("kind", "enum:event_kind", False),
+        ("actor", "enum:actor", False),
+        ("event_key", "text", False),
+    ],
 }
 
 SURVEY_SCALES = {"csat": (1.0, 5.0), "nps": (0.0, 10.0), "ces": (1.0, 7.0), "other": (None, None)}
@@ -314,7 +328,7 @@ _NOW_SLACK = "now() + INTERVAL 1 DAY"  # a day: naive times in a zone ahead of U
 # The time that places a row in time: in the future, the row is a data error.
 # Later times of a ticket (updated, resolved) are bounded by the order checks
 # instead, so an export with a scheduled follow-up date still loads.
-_EVENT_TIMES = ("created_at", "submitted_at")
+_EVENT_TIMES = ("created_at", "submitted_at", "event_at")
 
 
 def _implausible(name: str) -> str:
@@ -345,6 +359,7 @@ KIND_CHECKS: dict[str, list[str]] = {
         "c_first_response_minutes || ''' is negative' "
         f"WHEN first_response_minutes > {_MAX_MINUTES} THEN 'first_response_minutes: ''' || "
         "c_first_response_minutes || ''' is more than ten years' END",
+        "CASE WHEN replies < 0 THEN 'replies: ''' || c_replies || ''' is negative' END",
         "CASE WHEN reopen_count < 0 THEN 'reopen_count: ''' || c_reopen_count || "
         "''' is negative' END",
     ],

@@ -23,6 +23,7 @@ REQUIRED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "surveys": ((), ("csat", "nps", "ces", "score")),
     "people": (("person_id",), ("person_type", "active_from", "active_to")),
     "org": (("department", "business_unit"), ()),
+    "events": (("ticket_id", "event_at"), ("status", "service_team", "assignee", "kind")),
 }
 
 

@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from dashboard.ingest import canonical, detect, shape
+from dashboard.ingest.base import Adapter
 from dashboard.ingest.mapping_report import record_value_mappings
 from dashboard.ingest.read import (
     SUPPORTED,
@@ -140,6 +141,8 @@ def _shape(
         return shape.surveys(con, canon, source, path.stem)
     if kind == "outcomes":
         return shape.outcomes(con, canon, path.name, staged.columns)
+    if kind == "events":
+        return shape.events(con, canon, source)
     if kind == "people":
         return shape.simple(
             con, canon, "person_id", "person_id, department, person_type, active_from, active_to"
@@ -154,6 +157,9 @@ def _write(con: duckdb.DuckDBPyConnection, kind: str, select: str, ingest_id: in
     Into an empty table (a first load, the big one) a plain INSERT does the same
     as the upsert — shaping already left one row per key — at 60 % of the cost:
     ON CONFLICT probes the index for every row."""
+    if kind == "events":
+        _write_events(con, select, ingest_id)
+        return
     table, conflict = UPSERT[kind]
     cols = [r[0] for r in con.sql(f"DESCRIBE {select}").fetchall()]
     sets = ", ".join(f"{c} = excluded.{c}" for c in [*cols, "ingest_id"] if c not in KEYS[kind])
@@ -162,6 +168,72 @@ def _write(con: duckdb.DuckDBPyConnection, kind: str, select: str, ingest_id: in
         f"INSERT INTO {table} ({', '.join(cols)}, ingest_id) "
         f"SELECT *, {ingest_id} FROM ({select}) " + ("" if empty else conflict.format(sets=sets))
     )
+
+
+EVENT_COLUMNS = (
+    'source, ticket_id, "at", status, service_team, assignee, kind, actor, vendor_status, '
+    "event_key, seq"
+)
+
+
+def _write_events(con: duckdb.DuckDBPyConnection, select: str, ingest_id: int,
+                  only_tickets_of: int | None = None) -> int:
+    """Add events to ticket_events; an event already stored under the same key
+    (source, ticket, event key) is replaced, so overlapping exports add nothing twice.
+
+    `only_tickets_of`: history carried by a tickets file. The ticket rows this
+    ingest won (newer than what was stored) get exactly the file's history, every
+    older event of theirs replaced; events of tickets it did not win are left out,
+    so a ticket's history always comes from the export its row came from."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE ev_new AS SELECT {EVENT_COLUMNS}, "
+                f"{ingest_id} AS ingest_id FROM ({select})")
+    if only_tickets_of is not None:
+        won = (f"SELECT source, ticket_id FROM tickets WHERE ingest_id = {only_tickets_of}")
+        con.execute(f"DELETE FROM ev_new WHERE (source, ticket_id) NOT IN ({won})")
+        con.execute(f"DELETE FROM ticket_events WHERE (source, ticket_id) IN ({won})")
+    else:
+        con.execute("""DELETE FROM ticket_events t USING ev_new n
+            WHERE t.source = n.source AND t.ticket_id = n.ticket_id
+              AND t.event_key = n.event_key""")
+    con.execute(f"INSERT INTO ticket_events ({EVENT_COLUMNS}, ingest_id) SELECT * FROM ev_new")
+    n = con.sql("SELECT count(*) FROM ev_new").fetchall()[0][0]
+    con.execute("DROP TABLE ev_new")
+    return n
+
+
+def _write_history(con: duckdb.DuckDBPyConnection, staged: Staged, adapter: Adapter,
+                   timezone: str, ingest_id: int) -> str:
+    """Load the history a tickets file carried (`staged.events`) through the same
+    typed checks as an events file, for the tickets this ingest loaded; returns the
+    sentence the ingest message gets about it."""
+    assert staged.events is not None
+    cols = [r[0] for r in con.sql(f"DESCRIBE {staged.events}").fetchall() if r[0] != "__row"]
+    rows = con.sql(f"SELECT count(*) FROM {staged.events}").fetchall()[0][0]
+    events_adapter = Adapter(
+        name=adapter.name, kind="events", source=adapter.source,
+        aliases={c: (c,) for c in cols} | {"event_at": ("at",), "vendor_status": ("status",)},
+        value_maps=adapter.value_maps,
+    )
+    ev_staged = Staged(staged.events, cols, cols, rows)
+    canon = canonical.build(con, ev_staged, events_adapter, "events", timezone, "canon_events")
+    bad = con.sql("SELECT count(*) FROM canon_events WHERE __reason IS NOT NULL").fetchall()[0][0]
+    kept = _write_events(con, shape.events(con, canon, adapter.source, "ev_shaped"), ingest_id,
+                         only_tickets_of=ingest_id)
+    note = f"history: {kept:,} events kept in ticket_events for the tickets loaded"
+    if bad:
+        note += f" ({bad:,} event rows without a readable time or ticket left out)"
+    return note
+
+
+def _write_keys(con: duckdb.DuckDBPyConnection, canon: canonical.Canonical, source: str) -> None:
+    """Remember the vendor's record key of each loaded ticket (ServiceNow `sys_id`),
+    so history exports that name records by that key (sys_audit `documentkey`)
+    find their ticket."""
+    if "external_key" not in canon.mapped:
+        return
+    con.execute(f"""INSERT OR REPLACE INTO ticket_keys
+        SELECT DISTINCT ON (x_external_key) {canonical._lit(source)}, x_external_key, ticket_id
+        FROM shaped WHERE __final_reason IS NULL AND x_external_key IS NOT NULL""")
 
 
 def _json_keys(headers: list[str]) -> list[str]:
@@ -347,6 +419,11 @@ def _ingest_file(
             record_value_mappings(con, staged, canon, adapter, result.ingest_id)
             result.rows_loaded = result.rows_read - result.rows_rejected
             _write(con, adapter.kind, select, result.ingest_id)
+            if adapter.kind == "tickets":
+                _write_keys(con, canon, adapter.source)
+            if staged.events is not None:
+                staged.notes.append(
+                    _write_history(con, staged, adapter, timezone, result.ingest_id))
             if fail_after_write:
                 raise RuntimeError("injected failure after write (test)")
             result.status = "loaded"

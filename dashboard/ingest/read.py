@@ -65,6 +65,10 @@ class Staged:
     # What an adapter's `prepare` decided (e.g. which survey question became csat),
     # appended to the ingest message so the choice is visible, not silent.
     notes: list[str] = field(default_factory=list)
+    # Ticket history a ticket adapter's `prepare` kept aside (event logs, issue JSON
+    # with a changelog): a temp table with the `events` kind's columns, loaded into
+    # ticket_events for the tickets this file loads (see load._write_history).
+    events: str | None = None
 
 
 def normalise(name: str) -> str:

@@ -49,7 +49,7 @@ def tickets(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str) -> st
             coalesce(first_response_at,
                      created_at + to_microseconds(CAST(first_response_minutes * 60e6 AS BIGINT)))
                 AS first_response_at,
-            resolved_at, coalesce(reopen_count, 0) AS reopen_count, subject
+            resolved_at, coalesce(reopen_count, 0) AS reopen_count, replies, subject
         FROM shaped WHERE __final_reason IS NULL"""
 
 
@@ -188,3 +188,51 @@ def simple(con: duckdb.DuckDBPyConnection, canon: Canonical, key: str, select: s
         WINDOW w AS (PARTITION BY CASE WHEN __reason IS NULL THEN {key} END,
                      __reason IS NULL ORDER BY __row DESC)""")
     return f"SELECT {select} FROM shaped WHERE __final_reason IS NULL"
+
+
+def events(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str,
+           name: str = "shaped") -> str:
+    """Good event rows, one per event key, each a snapshot of the ticket after it.
+
+    Vendors record either snapshots (an event log row carries every field) or
+    deltas (an audit row names the one field that changed): filling status, team
+    and assignee forward within each ticket turns both into snapshots, so a later
+    reader never has to know which the file was. An event without a kind is a
+    status change when it carries a status, an assignment when it carries a team
+    or assignee, else `other`. The key is the vendor's event id, else a hash of the
+    event's content, so a newer export that overlaps an older one adds nothing
+    twice; the same key twice in one file keeps the later row and rejects the
+    earlier with a reason (a row is counted, never dropped silently)."""
+    content = (
+        "md5(concat_ws('|', ticket_id, CAST(epoch_us(event_at) AS VARCHAR), vendor_status, "
+        "service_team, assignee, kind, actor))"
+    )
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE ev_keyed AS
+        SELECT *, coalesce(event_key, {content}) AS __key FROM {canon.table}""")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE ev_dups AS
+        SELECT __row, 'event_key: duplicate ''' || __key || ''' for ticket ''' || ticket_id
+            || ''' in this file; a later row replaces it' AS __dup_reason
+        FROM (SELECT __row, ticket_id, __key, row_number() OVER (
+                  PARTITION BY ticket_id, __key ORDER BY __row DESC) AS n
+              FROM ev_keyed WHERE __reason IS NULL)
+        WHERE n > 1""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW {name} AS
+        SELECT c.*, coalesce(c.__reason, d.__dup_reason) AS __final_reason
+        FROM ev_keyed c LEFT JOIN ev_dups d USING (__row)""")
+    filled = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    return f"""
+        SELECT {_lit(source)} AS source, ticket_id, event_at AS "at",
+            last_value(status IGNORE NULLS) OVER (w {filled}) AS status,
+            last_value(service_team IGNORE NULLS) OVER (w {filled}) AS service_team,
+            last_value(assignee IGNORE NULLS) OVER (w {filled}) AS assignee,
+            coalesce(kind, CASE WHEN status IS NOT NULL THEN 'status'
+                WHEN service_team IS NOT NULL OR assignee IS NOT NULL THEN 'assignment'
+                ELSE 'other' END) AS kind,
+            actor,
+            last_value(vendor_status IGNORE NULLS) OVER (w {filled}) AS vendor_status,
+            __key AS event_key, row_number() OVER w AS seq
+        FROM {name} WHERE __final_reason IS NULL
+        WINDOW w AS (PARTITION BY ticket_id ORDER BY event_at, __row)"""

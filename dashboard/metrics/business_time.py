@@ -300,6 +300,33 @@ class _Registered:
             self.con.unregister(name)
 
 
+@contextmanager
+def calendars_registered(con: duckdb.DuckDBPyConnection, config: Config, teams: list[str],
+                         lo: datetime, hi: datetime) -> Iterator[CalendarTable]:
+    """The day table of `teams`' calendars over [lo, hi], registered as
+    `_inward_bt_days` / `_inward_bt_teams` for `between_sql`, for one block."""
+    table = build_calendar_table(config, teams, lo, hi)
+    with _Registered(con, _inward_bt_days=table.days, _inward_bt_teams=table.teams):
+        yield table
+
+
+def between_sql(table: CalendarTable, relation: str, start_us: str, end_us: str,
+                team: str) -> str:
+    """SELECT every column of `relation` plus `business_minutes`: the business time
+    of column `team`'s calendar in [start_us, end_us) (epoch-µs columns, end ≥ start;
+    NULL otherwise), as F(end) − F(start) with the same day table as the tickets'
+    business minutes. Needs `calendars_registered` around it."""
+    k = table.pieces
+    fa, fb = _f_expr("da", f"r.{start_us}", k), _f_expr("db", f"r.{end_us}", k)
+    return f"""
+        SELECT r.* EXCLUDE (_cal), CASE WHEN r.{end_us} >= r.{start_us}
+                         THEN ({fb} - {fa}) / {float(MINUTE_US)} END AS business_minutes
+        FROM (SELECT x.*, coalesce(tm.cal, 0) AS _cal FROM {relation} x
+              LEFT JOIN _inward_bt_teams tm ON tm.service_team = x.{team}) r
+        JOIN _inward_bt_days da ON da.cal = r._cal AND da.day = {_day_of(f"r.{start_us}")}
+        JOIN _inward_bt_days db ON db.cal = r._cal AND db.day = {_day_of(f"r.{end_us}")}"""
+
+
 DUE_HORIZON_DAYS = 730  # due times further than this past the data are left NULL
 DUE_COLUMNS = ("first_response_due_at", "resolution_due_at")
 

@@ -11,6 +11,12 @@ WITH base AS (
         (unix_micros(t.first_response_at) - unix_micros(t.created_at)) / 60e6
             AS first_response_minutes,
         (unix_micros(t.resolved_at) - unix_micros(t.created_at)) / 60e6 AS resolution_minutes,
+        -- time waiting on the requester or a third party (pending, on_hold) taken out;
+        -- NULL where the source has no history (waiting_minutes is NULL there)
+        (unix_micros(t.resolved_at) - unix_micros(t.created_at)) / 60e6 - t.waiting_minutes
+            AS resolution_excluding_waiting_minutes,
+        t.resolution_business_minutes - t.waiting_business_minutes
+            AS resolution_excluding_waiting_business_minutes,
         coalesce(t.status, '') IN ('solved', 'closed', 'cancelled') AS sla_finished,
         coalesce(st.first_response_minutes, sd.first_response_minutes)
             AS sla_first_response_target,

@@ -82,6 +82,32 @@ def collapse(con: duckdb.DuckDBPyConnection, staged: Staged, select: str, unit: 
     return out
 
 
+def change_kind(status: str, assignment: tuple[str, ...], window: str = "w") -> str:
+    """SQL: the `kind` of an event-log row from what changed since the ticket's
+    previous row (`window` orders a ticket's rows): its first row and any row whose
+    status differs are status changes, else a change of team or assignee is an
+    assignment, else `other` (an update of some other field)."""
+    moved = " OR ".join(f"{c} IS DISTINCT FROM lag({c}) OVER {window}" for c in assignment)
+    return (
+        f"CASE WHEN row_number() OVER {window} = 1 "
+        f"OR {status} IS DISTINCT FROM lag({status}) OVER {window} THEN 'status' "
+        + (f"WHEN {moved} THEN 'assignment' " if assignment else "")
+        + "ELSE 'other' END"
+    )
+
+
+def keep_history(con: duckdb.DuckDBPyConnection, staged: Staged, select: str) -> Staged:
+    """Keep an event log's rows as ticket history next to the collapsed tickets.
+
+    `select` yields the events kind's columns (ticket_id, at, status, service_team,
+    assignee, kind, actor, event_key, as text) plus `__row` in the log's order;
+    the loader types and checks them like an events file and stores them for the
+    tickets this file loads (load._write_history)."""
+    table = f"{staged.table}_history"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select}")
+    return dataclasses.replace(staged, events=table)
+
+
 def parse_ts(expr: str, dayfirst: bool) -> str:
     """SQL: naive TIMESTAMP from the date layouts event logs use (ISO, d/m/y or m/d/y)."""
     dmy = ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M"]

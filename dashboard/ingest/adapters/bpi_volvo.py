@@ -30,7 +30,13 @@ from __future__ import annotations
 
 import duckdb
 
-from dashboard.ingest.adapters._derive import collapse, event_bookkeeping, txt
+from dashboard.ingest.adapters._derive import (
+    change_kind,
+    collapse,
+    event_bookkeeping,
+    keep_history,
+    txt,
+)
 from dashboard.ingest.base import Adapter
 from dashboard.ingest.read import Staged
 
@@ -64,7 +70,8 @@ def prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
             concat_ws('-', {txt(staged, "status")}, {txt(staged, "sub_status")}) AS activity,
             {txt(staged, "involved_st")} AS team,
             {txt(staged, "sr_latest_impact")} AS impact,
-            {txt(staged, "product")} AS product
+            {txt(staged, "product")} AS product,
+            {txt(staged, "resource")} AS resource
         FROM {staged.table}"""
     ordered = f"""
         SELECT *,
@@ -101,7 +108,14 @@ def prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
         FROM e JOIN k USING (__key)
         GROUP BY __key
         ORDER BY 1"""
-    return collapse(con, staged, select, "incidents")
+    history = f"""
+        SELECT __row, sr AS ticket_id, at_text AS at, activity AS status,
+            team AS service_team, resource AS assignee,
+            {change_kind("activity", ("team", "resource"))} AS kind,
+            'row ' || CAST(__row AS VARCHAR) AS event_key
+        FROM ({events})
+        WINDOW w AS (PARTITION BY __key ORDER BY ev_ts NULLS FIRST, __row)"""
+    return keep_history(con, collapse(con, staged, select, "incidents"), history)
 
 
 ADAPTER = Adapter(

@@ -68,6 +68,7 @@ TICKETS = Adapter(
         "first_response_minutes": ("first_response_minutes", "first_reply_time_in_minutes"),
         "resolved_at": ("resolved_at", "resolved", "solved_at", "resolution_date", "closed_at"),
         "reopen_count": ("reopen_count", "reopens", "reopened"),
+        "replies": ("replies", "reply_count", "agent_replies"),
         "subject": ("subject", "summary", "title", "short_description"),
     },
 )
@@ -146,4 +147,24 @@ ORG = Adapter(
     },
 )
 
-BY_KIND = {a.kind: a for a in (TICKETS, SURVEYS, OUTCOMES, PEOPLE, ORG)}
+# Ticket history as plain rows: one change per row (`inward ingest --kind events`, or
+# detected from ticket id + event time + a status/team/assignee column). The rows
+# belong to the tickets of the same source (`generic`).
+EVENTS = Adapter(
+    name="generic",
+    kind="events",
+    source="generic",
+    aliases={
+        "ticket_id": ("ticket_id", "ticket", "ticket_number", "case_id", "issue_key", "number"),
+        "event_at": ("at", "event_at", "changed_at", "event_time", "timestamp", "occurred_at"),
+        "status": ("status", "state", "to_status", "new_status"),
+        "vendor_status": ("status", "state", "to_status", "new_status"),
+        "service_team": ("service_team", "team", "group", "assignment_group", "queue"),
+        "assignee": ("assignee", "agent", "assigned_to", "owner"),
+        "kind": ("kind", "event_kind", "event_type"),
+        "actor": ("actor", "author_role", "actor_role"),
+        "event_key": ("event_key", "event_id"),
+    },
+)
+
+BY_KIND = {a.kind: a for a in (TICKETS, SURVEYS, OUTCOMES, PEOPLE, ORG, EVENTS)}

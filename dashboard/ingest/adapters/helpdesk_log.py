@@ -28,10 +28,12 @@ from __future__ import annotations
 import duckdb
 
 from dashboard.ingest.adapters._derive import (
+    change_kind,
     collapse,
     event_bookkeeping,
     is_day_first,
     iso,
+    keep_history,
     parse_ts,
     txt,
 )
@@ -82,7 +84,14 @@ def prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
         FROM e JOIN k USING (__key)
         GROUP BY __key
         ORDER BY 1"""
-    return collapse(con, staged, select, "cases")
+    # Every activity is an event; the status it leaves is its code's (open or closed).
+    history = f"""
+        SELECT __row, case_id AS ticket_id, coalesce({iso("ev_ts")}, at_text) AS at,
+            activity AS status, {change_kind("activity", ())} AS kind,
+            'row ' || CAST(__row AS VARCHAR) AS event_key
+        FROM ({events})
+        WINDOW w AS (PARTITION BY __key ORDER BY ev_ts NULLS FIRST, __row)"""
+    return keep_history(con, collapse(con, staged, select, "cases"), history)
 
 
 ADAPTER = Adapter(

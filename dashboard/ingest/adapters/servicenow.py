@@ -36,10 +36,12 @@ import duckdb
 
 from dashboard.ingest.adapters._derive import (
     add_derived,
+    change_kind,
     collapse,
     event_bookkeeping,
     is_day_first,
     iso,
+    keep_history,
     parse_ts,
     txt,
 )
@@ -192,7 +194,16 @@ def prepare_event_log(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
         FROM ({ordered})
         GROUP BY __key
         ORDER BY 1"""
-    return collapse(con, staged, select, "incidents")
+    history = f"""
+        SELECT __row, number AS ticket_id,
+            coalesce({iso("updated")}, updated_text) AS at,
+            CASE WHEN state <> '-100' THEN state END AS status,
+            assignment_group AS service_team, assigned_to AS assignee,
+            {change_kind("state", ("assignment_group", "assigned_to"))} AS kind,
+            'row ' || CAST(__row AS VARCHAR) AS event_key
+        FROM ({events})
+        WINDOW w AS (PARTITION BY __key ORDER BY updated NULLS FIRST, mods NULLS FIRST, __row)"""
+    return keep_history(con, collapse(con, staged, select, "incidents"), history)
 
 
 _COMMON_ALIASES = {
