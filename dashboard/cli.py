@@ -157,6 +157,34 @@ def parser() -> argparse.ArgumentParser:
         "--sender", help="From address (default: $INWARD_SMTP_FROM, else inward@this host)"
     )
 
+    from dashboard.metrics.flow import SECTIONS
+
+    p = sub.add_parser(
+        "flow",
+        help="where the time goes: time in status, waits, hand-offs, "
+        "backlog over time (from ticket history)",
+    )
+    p.add_argument(
+        "section",
+        nargs="?",
+        default="summary",
+        choices=SECTIONS,
+        help="what to print (default: summary; agents needs show_agents = true)",
+    )
+    _add_db(p)
+    p.add_argument(
+        "--from",
+        dest="date_from",
+        type=_date,
+        help="first day (created_at; for backlog: first day shown)",
+    )
+    p.add_argument("--to", dest="date_to", type=_date, help="last day")
+    p.add_argument("--team", action="append", default=[], help="service team (repeatable)")
+    p.add_argument(
+        "--department", action="append", default=[], help="requester department (repeatable)"
+    )
+    _add_format(p)
+
     p = sub.add_parser("query", help="run an analyst query from queries/ in the sandbox")
     p.add_argument("name", metavar="NAME", help="query name, e.g. slowest_categories")
     p.add_argument(
@@ -418,6 +446,35 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_flow(args: argparse.Namespace) -> int:
+    """`inward flow SECTION`: the Flow page's tables. Sections other than backlog and
+    summary need ticket history; per-agent rows need `show_agents = true`."""
+    from dashboard.metrics import flow
+
+    config = load_config(args.config)
+    if args.section == "agents" and not config.show_agents:
+        raise Failure(
+            "per-agent tables are off; set show_agents = true in inward.toml to show them"
+        )
+    db = _open_existing(args.db)
+    filters = Filters(
+        date_from=args.date_from,
+        date_to=args.date_to,
+        teams=tuple(args.team),
+        departments=tuple(args.department),
+    )
+    with warehouse.reader(db) as con:
+        _require_rows(con, db)
+        if args.section not in ("summary", "backlog") and not flow.has_history(con):
+            raise Failure(
+                f"the warehouse {db} has no ticket history: load an export that "
+                "carries it (event log, audits, changelog; see README)"
+            )
+        frame = flow.section(con, args.section, filters)
+    print(render(frame, args.format))
+    return 0
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     from dashboard import queries, sandbox
 
@@ -477,6 +534,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "alignment": cmd_alignment,
     "surveys": cmd_surveys,
     "report": cmd_report,
+    "flow": cmd_flow,
     "query": cmd_query,
     "queries": cmd_queries,
 }

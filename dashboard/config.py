@@ -105,6 +105,8 @@ class Config:
     mapping: dict[str, dict[str, str]] = field(default_factory=dict)
     survey_questions: dict[str, str] = field(default_factory=dict)
     goals: tuple[Goal, ...] = ()
+    # Per-agent flow tables (agents are people too): off unless asked for.
+    show_agents: bool = False
     source: Path | None = None
 
     def calendar_for(self, team: str | None) -> Calendar:
@@ -310,6 +312,7 @@ TOP_KEYS = {
     "mapping",
     "survey_questions",
     "goals",
+    "show_agents",
 }
 
 
@@ -380,6 +383,7 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
         mapping={name: _str_map(f"mapping.{name}", m) for name, m in mapping_raw.items()},
         survey_questions=parse_survey_questions(raw.get("survey_questions", {})),
         goals=_goals(raw.get("goals", [])),
+        show_agents=_bool("show_agents", raw.get("show_agents", d.show_agents)),
         source=source,
     )
 

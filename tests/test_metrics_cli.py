@@ -90,6 +90,7 @@ def test_metrics_json_has_contract_columns(demo_wh, capsys) -> None:
         "sla_first_response_met_rate",
         "sla_resolution_met_rate",
         "reopen_rate",
+        "median_resolution_excluding_waiting_minutes",
     ]
 
 

@@ -27,6 +27,8 @@ SUMMARY_AGGS = """
     percentile(resolution_minutes, $quantiles) AS _res,
     percentile(first_response_business_minutes, 0.5) AS median_first_response_business_minutes,
     percentile(resolution_business_minutes, 0.5) AS median_resolution_business_minutes,
+    percentile(resolution_excluding_waiting_minutes, 0.5)
+        AS median_resolution_excluding_waiting_minutes,
     avg(CAST(sla_first_response_met AS INTEGER)) AS sla_first_response_met_rate,
     avg(CAST(sla_resolution_met AS INTEGER)) AS sla_resolution_met_rate,
     avg(CAST(reopen_count > 0 AS INTEGER)) AS reopen_rate
@@ -43,6 +45,9 @@ SUMMARY_COLUMNS = (
     "sla_first_response_met_rate",
     "sla_resolution_met_rate",
     "reopen_rate",
+    # CONTRACT addition (history): resolution minus time in pending/on_hold; null
+    # over tickets whose source has no history
+    "median_resolution_excluding_waiting_minutes",
 )
 
 
