@@ -62,8 +62,9 @@ def uci_brute_force() -> tuple[dict[str, float], dict[str, float], dict[str, dat
             at = _uci_time(row["sys_updated_at"])
             assert at is not None
             newest = max(newest, at)
-            by_number[row["number"]].append((at, int(row["sys_mod_count"]), i,
-                                             row["incident_state"]))
+            by_number[row["number"]].append(
+                (at, int(row["sys_mod_count"]), i, row["incident_state"])
+            )
             end_of[row["number"]] = _uci_time(row["resolved_at"]) or _uci_time(row["closed_at"])
     waiting: dict[str, float] = {}
     total: dict[str, float] = {}
@@ -96,20 +97,25 @@ def test_uci_every_raw_row_is_an_event(uci_db: Path) -> None:
         raw = sum(1 for _ in fh) - 1
     assert rows(uci_db, "SELECT count(*) FROM ticket_events")[0][0] == raw == 47_493
     # the bogus state -100 is no status: those rows keep the state before them
-    assert rows(uci_db, "SELECT count(*) FROM ticket_events WHERE vendor_status = '-100'") == [
-        (0,)]
+    assert rows(uci_db, "SELECT count(*) FROM ticket_events WHERE vendor_status = '-100'") == [(0,)]
 
 
 @needs_real
 def test_uci_minutes_add_up_and_waiting_matches_a_walk_of_the_raw_rows(uci_db: Path) -> None:
     waiting, total, end_of = uci_brute_force()
-    stored = {r[0]: r[1:] for r in rows(uci_db, """
+    stored = {
+        r[0]: r[1:]
+        for r in rows(
+            uci_db,
+            """
         SELECT t.ticket_id, t.waiting_minutes, t.resolved_at,
             (SELECT sum(minutes) FROM ticket_status_time s
              WHERE s.source = t.source AND s.ticket_id = t.ticket_id),
             (SELECT min(e."at") FROM ticket_events e
              WHERE e.source = t.source AND e.ticket_id = t.ticket_id)
-        FROM tickets t""")}
+        FROM tickets t""",
+        )
+    }
     assert set(stored) == set(waiting)
     resolved = [n for n, (_, res, _, _) in stored.items() if res is not None]
     assert len(resolved) == sum(1 for e in end_of.values() if e is not None) > 7000
@@ -125,12 +131,15 @@ def test_uci_minutes_add_up_and_waiting_matches_a_walk_of_the_raw_rows(uci_db: P
 
 @needs_real
 def test_uci_excluding_waiting_metric_and_reassignments(uci_db: Path) -> None:
-    (n, med_res, med_excl, hops, bad), = rows(uci_db, """
+    ((n, med_res, med_excl, hops, bad),) = rows(
+        uci_db,
+        """
         SELECT count(*), median(resolution_minutes),
             median(resolution_excluding_waiting_minutes), sum(team_hops),
             count(*) FILTER (WHERE resolution_excluding_waiting_minutes
                              > resolution_minutes + 1e-9)
-        FROM ticket_times""")
+        FROM ticket_times""",
+    )
     assert n == 8341 and med_excl < med_res and hops > 0 and bad == 0
     # team hops: assignment group changes between consecutive rows (groups never '?'
     # in between), counted straight from the file
@@ -138,9 +147,14 @@ def test_uci_excluding_waiting_metric_and_reassignments(uci_db: Path) -> None:
     by_number: dict[str, list[tuple[datetime, int, int, str]]] = defaultdict(list)
     with UCI.open(encoding="ascii", newline="") as fh:
         for i, row in enumerate(csv.DictReader(fh)):
-            by_number[row["number"]].append((_uci_time(row["sys_updated_at"]),
-                                             int(row["sys_mod_count"]), i,
-                                             row["assignment_group"]))
+            by_number[row["number"]].append(
+                (
+                    _uci_time(row["sys_updated_at"]),
+                    int(row["sys_mod_count"]),
+                    i,
+                    row["assignment_group"],
+                )
+            )
     resolved = {r[0]: r[1] for r in rows(uci_db, "SELECT ticket_id, resolved_at FROM tickets")}
     for number, events in by_number.items():
         last = None
@@ -160,7 +174,9 @@ def test_other_event_logs_keep_their_rows_and_add_up(tmp_path: Path) -> None:
     load(db, VOLVO, HELPDESK)
     counts = dict(rows(db, "SELECT ticket_id LIKE '1-%', count(*) FROM ticket_events GROUP BY 1"))
     assert counts == {True: 65_533, False: 13_710}
-    mismatched = rows(db, """
+    mismatched = rows(
+        db,
+        """
         WITH s AS (SELECT source, ticket_id, sum(minutes) AS m
                    FROM ticket_status_time GROUP BY 1, 2),
         e AS (SELECT source, ticket_id, min("at") AS first FROM ticket_events GROUP BY 1, 2)
@@ -168,8 +184,9 @@ def test_other_event_logs_keep_their_rows_and_add_up(tmp_path: Path) -> None:
         LEFT JOIN s USING (source, ticket_id)
         WHERE t.resolved_at IS NOT NULL
           AND abs(coalesce(s.m, 0) - greatest(
-                (epoch_us(t.resolved_at) - epoch_us(e.first)) / 60e6, 0)) > 1e-6""")
+                (epoch_us(t.resolved_at) - epoch_us(e.first)) / 60e6, 0)) > 1e-6""",
+    )
     assert mismatched == [(0,)]
     # Volvo: waiting statuses exist (Wait - User / Vendor) and are taken out
-    (w,), = rows(db, "SELECT sum(waiting_minutes) FROM tickets WHERE ticket_id LIKE '1-%'")
+    ((w,),) = rows(db, "SELECT sum(waiting_minutes) FROM tickets WHERE ticket_id LIKE '1-%'")
     assert w > 0

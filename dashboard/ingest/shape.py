@@ -190,8 +190,9 @@ def simple(con: duckdb.DuckDBPyConnection, canon: Canonical, key: str, select: s
     return f"SELECT {select} FROM shaped WHERE __final_reason IS NULL"
 
 
-def events(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str,
-           name: str = "shaped") -> str:
+def events(
+    con: duckdb.DuckDBPyConnection, canon: Canonical, source: str, name: str = "shaped"
+) -> str:
     """Good event rows, one per event key, each a snapshot of the ticket after it.
 
     Vendors record either snapshots (an event log row carries every field) or

@@ -49,15 +49,18 @@ def has_history(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(con.sql("SELECT 1 FROM ticket_events LIMIT 1").fetchall())
 
 
-def summary(con: duckdb.DuckDBPyConnection, filters: Filters,
-            by: list[str] | None = None) -> pl.DataFrame:
+def summary(
+    con: duckdb.DuckDBPyConnection, filters: Filters, by: list[str] | None = None
+) -> pl.DataFrame:
     """Per group (default: per team): tickets, how many have history, median
     resolution of the tickets with history with and without waiting, the share of
-    resolution time spent waiting, reassignment and hop rates, replies per ticket (where recorded)."""
+    resolution time spent waiting, reassignment and hop rates, replies per ticket
+    (where recorded)."""
     by = ["service_team"] if by is None else by
     where, params = filters.where()
     group = ", ".join(by)
-    return con.sql(f"""
+    return con.sql(
+        f"""
         SELECT {group + ", " if by else ""}count(*) AS tickets,
             count(waiting_minutes) AS tickets_with_history,
             median(resolution_minutes) FILTER (WHERE waiting_minutes IS NOT NULL)
@@ -74,7 +77,9 @@ def summary(con: duckdb.DuckDBPyConnection, filters: Filters,
             avg(team_hops) AS team_hops_per_ticket,
             avg(replies) AS replies_per_ticket
         FROM ticket_times WHERE {where}
-        {f"GROUP BY {group} ORDER BY {group}" if by else ""}""", params=params).pl()
+        {f"GROUP BY {group} ORDER BY {group}" if by else ""}""",
+        params=params,
+    ).pl()
 
 
 def status_time(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
@@ -82,7 +87,8 @@ def status_time(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFram
     median and p90 minutes per ticket, business-minute median, total hours and the
     status's share of the team's tracked time."""
     where, params = _ticket_where(filters)
-    return con.sql(f"""
+    return con.sql(
+        f"""
         WITH s AS (
             SELECT t.service_team, st.status, st.minutes, st.business_minutes, st.entries
             FROM ticket_status_time st JOIN tickets t USING (source, ticket_id)
@@ -96,7 +102,9 @@ def status_time(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFram
             sum(minutes) / sum(sum(minutes)) OVER (PARTITION BY service_team) AS share,
             status IN ({_WAITING}) AS waiting
         FROM s GROUP BY service_team, status
-        ORDER BY service_team, total_hours DESC""", params=params).pl()
+        ORDER BY service_team, total_hours DESC""",
+        params=params,
+    ).pl()
 
 
 def waits(con: duckdb.DuckDBPyConnection, filters: Filters, top: int = 20) -> pl.DataFrame:
@@ -105,20 +113,24 @@ def waits(con: duckdb.DuckDBPyConnection, filters: Filters, top: int = 20) -> pl
     total hours; `waiting` marks time on the requester or a third party."""
     where, params = _where(filters)
     params["top"] = top
-    return con.sql(f"""
+    return con.sql(
+        f"""
         SELECT service_team, status, vendor_status, status IN ({_WAITING}) AS waiting,
             count(DISTINCT (source, ticket_id)) AS tickets, count(*) AS spans,
             sum(minutes) / 60 AS total_hours, median(minutes) AS median_minutes,
             median(business_minutes) AS median_business_minutes
         FROM {_SPANS} WHERE {where} AND status NOT IN ({_TERMINAL})
         GROUP BY ALL ORDER BY total_hours DESC, service_team, vendor_status
-        LIMIT $top""", params=params).pl()
+        LIMIT $top""",
+        params=params,
+    ).pl()
 
 
 def _stints(filters: Filters) -> tuple[str, dict[str, Any]]:
     """Stints: consecutive spans of one ticket with one team, numbered by hand-off."""
     where, params = filters.where({"teams": ""})
-    return f"""
+    return (
+        f"""
         WITH s AS (
             SELECT *, sum(CAST(team_hop AS INTEGER)) OVER (
                 PARTITION BY source, ticket_id ORDER BY span) AS stint
@@ -128,11 +140,14 @@ def _stints(filters: Filters) -> tuple[str, dict[str, Any]]:
             arg_min(from_team, span) AS from_team, bool_or(team_hop) AS handed_over,
             arg_min(minutes, span) AS pickup_minutes, sum(minutes) AS held_minutes,
             sum(business_minutes) AS held_business_minutes
-        FROM s GROUP BY source, ticket_id, stint""", params
+        FROM s GROUP BY source, ticket_id, stint""",
+        params,
+    )
 
 
-def handoffs(con: duckdb.DuckDBPyConnection, filters: Filters, top: int = 25,
-             min_handoffs: int = 3) -> pl.DataFrame:
+def handoffs(
+    con: duckdb.DuckDBPyConnection, filters: Filters, top: int = 25, min_handoffs: int = 3
+) -> pl.DataFrame:
     """Hand-offs between teams (from → to), slowest first: how often, how long the
     receiving team took to act (until the ticket's next recorded change) and how
     long it held the ticket, and how often it came straight back. Pairs with fewer
@@ -143,7 +158,8 @@ def handoffs(con: duckdb.DuckDBPyConnection, filters: Filters, top: int = 25,
     if filters.teams:
         params["teams"] = list(filters.teams)
         team_cond = "AND (list_contains($teams, from_team) OR list_contains($teams, to_team))"
-    return con.sql(f"""
+    return con.sql(
+        f"""
         WITH h AS (
             SELECT *, lead(to_team) OVER (PARTITION BY source, ticket_id ORDER BY stint)
                 = from_team AS bounced_back
@@ -158,7 +174,8 @@ def handoffs(con: duckdb.DuckDBPyConnection, filters: Filters, top: int = 25,
         FROM h WHERE handed_over {team_cond}
         GROUP BY ALL HAVING count(*) >= $min_n
         ORDER BY median_held_minutes DESC, handoffs DESC LIMIT $top""",
-                   params=params).pl()
+        params=params,
+    ).pl()
 
 
 def backlog_by_team(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
@@ -173,7 +190,8 @@ def backlog_by_team(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.Data
     """
     where, params = filters.without_dates().where()
     day = "CAST(utc({}) AS DATE)"
-    frame = con.sql(f"""
+    frame = con.sql(
+        f"""
         WITH a AS {as_of_relation()},
         intervals AS (
             SELECT s.source, s.service_team, s.started_at AS from_ts, s.ended_at AS to_ts
@@ -200,7 +218,9 @@ def backlog_by_team(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.Data
             PARTITION BY tm.service_team ORDER BY s.day) AS BIGINT) AS open
         FROM span s CROSS JOIN teams tm
         LEFT JOIN daily d ON d.day = s.day AND d.service_team IS NOT DISTINCT FROM tm.service_team
-        ORDER BY s.day, tm.service_team""", params=params).pl()
+        ORDER BY s.day, tm.service_team""",
+        params=params,
+    ).pl()
     if filters.teams:
         frame = frame.filter(pl.col("service_team").is_in(list(filters.teams)))
     return _clip_days(frame, filters.date_from, filters.date_to)
@@ -216,8 +236,7 @@ def _clip_days(frame: pl.DataFrame, lo: date | None, hi: date | None) -> pl.Data
 
 def backlog(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
     """Open tickets at the end of each day over all teams (day, open)."""
-    return (backlog_by_team(con, filters).group_by("day").agg(pl.col("open").sum())
-            .sort("day"))
+    return backlog_by_team(con, filters).group_by("day").agg(pl.col("open").sum()).sort("day")
 
 
 def next_replies(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
@@ -226,7 +245,8 @@ def next_replies(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFra
     creation; next reply from the first requester message after an agent reply to
     the agent reply that follows it)."""
     where, params = _ticket_where(filters)
-    return con.sql(f"""
+    return con.sql(
+        f"""
         WITH e AS (
             SELECT e.source, e.ticket_id, e."at" AS at_ts, e.seq,
                 e.kind = 'reply' AND coalesce(e.actor, 'agent') = 'agent' AS agent_reply,
@@ -251,7 +271,9 @@ def next_replies(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFra
             median((epoch_us(next_reply_at) - epoch_us(at_ts)) / 60e6) FILTER (
                 WHERE requester_msg AND after_reply AND next_reply_at IS NOT NULL)
                 AS median_next_reply_minutes
-        FROM o GROUP BY ALL ORDER BY service_team""", params=params).pl()
+        FROM o GROUP BY ALL ORDER BY service_team""",
+        params=params,
+    ).pl()
 
 
 def agents(con: duckdb.DuckDBPyConnection, filters: Filters, top: int = 50) -> pl.DataFrame:
@@ -260,7 +282,8 @@ def agents(con: duckdb.DuckDBPyConnection, filters: Filters, top: int = 50) -> p
     their tickets they passed on to someone else."""
     where, params = _where(filters)
     params["top"] = top
-    return con.sql(f"""
+    return con.sql(
+        f"""
         WITH s AS (
             SELECT *, lead(assignee) OVER (PARTITION BY source, ticket_id ORDER BY span)
                 AS next_assignee
@@ -277,7 +300,8 @@ def agents(con: duckdb.DuckDBPyConnection, filters: Filters, top: int = 50) -> p
             median(held) / 60 AS median_hours_per_ticket,
             avg(CAST(passed_on AS INTEGER)) AS passed_on_rate
         FROM per GROUP BY assignee ORDER BY tickets DESC, assignee LIMIT $top""",
-                   params=params).pl()
+        params=params,
+    ).pl()
 
 
 SECTIONS = ("summary", "status", "waits", "handoffs", "backlog", "replies", "agents")
@@ -285,9 +309,15 @@ SECTIONS = ("summary", "status", "waits", "handoffs", "backlog", "replies", "age
 
 def section(con: duckdb.DuckDBPyConnection, name: str, filters: Filters) -> pl.DataFrame:
     """One section by name (what `inward flow SECTION` prints)."""
-    fns = {"summary": summary, "status": status_time, "waits": waits, "handoffs": handoffs,
-           "backlog": backlog_by_team, "replies": next_replies, "agents": agents}
+    fns = {
+        "summary": summary,
+        "status": status_time,
+        "waits": waits,
+        "handoffs": handoffs,
+        "backlog": backlog_by_team,
+        "replies": next_replies,
+        "agents": agents,
+    }
     if name not in fns:
         raise ValueError(f"unknown section {name!r} (use one of: {', '.join(SECTIONS)})")
     return fns[name](con, filters)
-

@@ -65,9 +65,12 @@ def _signatures(con: duckdb.DuckDBPyConnection, config: Config) -> dict[str, str
 def _rekey(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Events that name their ticket by the vendor's record key (ServiceNow sys_audit
     `documentkey`) get the ticket's id once a tickets export told us the key."""
-    sources = {r[0] for r in con.sql("""
+    sources = {
+        r[0]
+        for r in con.sql("""
         SELECT DISTINCT e.source FROM ticket_events e
-        JOIN ticket_keys k ON k.source = e.source AND k.key = e.ticket_id""").fetchall()}
+        JOIN ticket_keys k ON k.source = e.source AND k.key = e.ticket_id""").fetchall()
+    }
     if sources:
         con.execute("""
             UPDATE ticket_events SET ticket_id = k.ticket_id FROM ticket_keys k
@@ -90,8 +93,9 @@ def refresh_history(con: duckdb.DuckDBPyConnection, config: Config) -> int:
         con.execute("DELETE FROM flow_refresh WHERE list_contains($s, source)", {"s": gone})
     if not todo:
         return 0
-    con.execute("CREATE OR REPLACE TEMP TABLE flow_todo AS SELECT unnest($s) AS source",
-                {"s": todo})
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE flow_todo AS SELECT unnest($s) AS source", {"s": todo}
+    )
     con.execute(f"CREATE OR REPLACE TEMP TABLE flow_as_of AS SELECT * FROM {as_of_relation()}")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE flow_spans AS
@@ -102,8 +106,10 @@ def refresh_history(con: duckdb.DuckDBPyConnection, config: Config) -> int:
     written = _store_spans(con, config)
     _store_status_time(con)
     _store_ticket_columns(con)
-    con.execute("INSERT OR REPLACE INTO flow_refresh SELECT unnest($s), unnest($g)",
-                {"s": todo, "g": [current[s] for s in todo]})
+    con.execute(
+        "INSERT OR REPLACE INTO flow_refresh SELECT unnest($s), unnest($g)",
+        {"s": todo, "g": [current[s] for s in todo]},
+    )
     for name in ("flow_todo", "flow_as_of", "flow_spans"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     return written
@@ -113,19 +119,24 @@ def _clear(con: duckdb.DuckDBPyConnection, source: str) -> None:
     """Forget a source's derived history (before recomputing it, or when it has none)."""
     for table in ("ticket_status_spans", "ticket_status_time"):
         con.execute(f"DELETE FROM {table} WHERE source = ?", [source])
-    con.execute("""UPDATE tickets SET waiting_minutes = NULL, waiting_business_minutes = NULL,
+    con.execute(
+        """UPDATE tickets SET waiting_minutes = NULL, waiting_business_minutes = NULL,
             reassignments = NULL, team_hops = NULL
         WHERE source = ? AND (waiting_minutes IS NOT NULL OR reassignments IS NOT NULL)""",
-                [source])
+        [source],
+    )
 
 
 def _store_spans(con: duckdb.DuckDBPyConnection, config: Config) -> int:
     lo, hi = con.sql("SELECT min(started_at), max(ended_at) FROM flow_spans").fetchall()[0]
     if lo is None:
         return 0
-    teams = [r[0] for r in con.sql(
-        "SELECT DISTINCT calendar_team FROM flow_spans WHERE calendar_team IS NOT NULL"
-    ).fetchall()]
+    teams = [
+        r[0]
+        for r in con.sql(
+            "SELECT DISTINCT calendar_team FROM flow_spans WHERE calendar_team IS NOT NULL"
+        ).fetchall()
+    ]
     with calendars_registered(con, config, teams, lo, hi) as table:
         con.execute(f"""
             INSERT INTO ticket_status_spans
