@@ -153,6 +153,13 @@ UTC_MACRO = "CREATE OR REPLACE MACRO utc(ts) AS make_timestamp(epoch_us(ts))"
 # Views are recreated on every migrate so their definition always matches the code.
 # `ticket_times` is a model shared with the Spark engine (dashboard/models/).
 TICKET_TIMES_VIEW = "CREATE OR REPLACE VIEW ticket_times AS\n" + models.load("ticket_times")
+# Definitions every reader shares (pages, CLI, reports, analyst SQL), in dependency
+# order: one meaning of "the latest version of a ticket", "open", "backlog age" and
+# "a normalised / low survey score" (dashboard/models/<name>.sql says why each is so).
+SHARED_VIEWS: tuple[str, ...] = tuple(
+    f"CREATE OR REPLACE VIEW {name} AS\n" + models.load(name)
+    for name in ("ticket_latest", "ticket_spans", "open_tickets", "survey_scores")
+)
 
 
 class WarehouseBusy(RuntimeError):
@@ -257,7 +264,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         )
         for version in range(current + 1, SCHEMA_VERSION + 1):
             con.execute(MIGRATIONS[version - 1])
-        for statement in (UTC_MACRO, *models.SHIMS, TICKET_TIMES_VIEW):
+        for statement in (UTC_MACRO, *models.SHIMS, TICKET_TIMES_VIEW, *SHARED_VIEWS):
             con.execute(statement)
         con.execute(
             "INSERT OR REPLACE INTO inward_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
@@ -273,7 +280,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
 
 def definitions_hash() -> str:
     """Fingerprint of everything `migrate` defines (tables, macro, views)."""
-    text = "\n".join((*MIGRATIONS, UTC_MACRO, *models.SHIMS, TICKET_TIMES_VIEW))
+    text = "\n".join((*MIGRATIONS, UTC_MACRO, *models.SHIMS, TICKET_TIMES_VIEW, *SHARED_VIEWS))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

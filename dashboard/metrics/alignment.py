@@ -25,9 +25,9 @@ negative rho at lag 2 says "weeks in which resolution time went up were
 followed, two weeks later, by weeks in which customer CSAT went down". All
 lags 0..max_lag are in the BH family, so picking the best lag is paid for.
 
-Known simplifications: internal_csat is the plain mean of the CSAT scores (mixed
-1–5 and 0–10 surveys in one team would need rescaling first); a real service
-team literally named "all" would collide with the all-teams rows.
+Known simplifications: a real service team literally named "all" would collide
+with the all-teams rows. internal_csat is the mean CSAT on the 1–5 reporting
+scale (`survey_scores`), so 1–5 and 0–10 surveys mix correctly.
 
 Correlation is not causation, and a table of ~1,500+ tests will contain
 coincidences; the `significant` flag (BH q ≤ 0.05 and enough periods) keeps the
@@ -165,9 +165,9 @@ def internal_series(
         SELECT CAST(date_trunc('{period}', utc(submitted_at)) AS DATE) AS period_start,
                coalesce(service_team, '{UNKNOWN}') AS service_team,
                {_unit_sql("s.respondent_department")} AS business_unit,
-               score, coalesce(respondent_id, response_id) AS who
-        FROM survey_responses s LEFT JOIN org o ON o.department = s.respondent_department
-        WHERE metric = 'csat' AND score IS NOT NULL AND submitted_at IS NOT NULL
+               score_normalised AS score, coalesce(respondent_id, response_id) AS who
+        FROM survey_scores s LEFT JOIN org o ON o.department = s.respondent_department
+        WHERE metric = 'csat' AND score_normalised IS NOT NULL AND submitted_at IS NOT NULL
     ),
     sagg AS (
         SELECT period_start,
@@ -479,7 +479,7 @@ def goal_attainment(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFr
              f"> $end - {GOAL_WINDOW_DAYS} AND utc(created_at)::DATE <= $end")
         internal = con.sql(q, params={"end": bounds}).pl().row(0, named=True)
         csat = con.sql(
-            f"SELECT avg(score) FROM survey_responses WHERE metric = 'csat' "
+            f"SELECT avg(score_normalised) FROM survey_scores WHERE metric = 'csat' "
             f"AND utc(submitted_at)::DATE > $end - {GOAL_WINDOW_DAYS} "
             f"AND utc(submitted_at)::DATE <= $end",
             params={"end": bounds},

@@ -615,13 +615,12 @@ def _empty_engagement() -> pl.DataFrame:
 
 # --------------------------------------------------------------------------- warehouse
 
+# "got a low satisfaction score": the warehouse's one definition (view survey_scores:
+# the bottom two points of the question's own CSAT scale)
 _LOW_CSAT_SQL = """
 SELECT DISTINCT ticket_id, TRUE AS low_csat
-FROM survey_responses
-WHERE metric = 'csat' AND ticket_id IS NOT NULL AND score IS NOT NULL
-  AND (CASE WHEN scale_max > scale_min
-            THEN 1 + 4 * (score - scale_min) / (scale_max - scale_min)
-            ELSE score END) <= 2
+FROM survey_scores
+WHERE metric = 'csat' AND ticket_id IS NOT NULL AND low_score
 """
 
 
@@ -891,8 +890,8 @@ def lost_after_bad_experience(
     same requester opened their next ticket with the same team within N days of
     that reference. Experiences (overlapping, each its own row): sla_breached
     (sla_resolution_met = false), reopened (reopen_count > 0), low_csat (a csat
-    response for the ticket at or below 2 on a 1-5 scale, rescaled from the
-    response's own scale), any_bad (any of those), none (none of those).
+    response for the ticket in the bottom two points of its scale, `survey_scores`),
+    any_bad (any of those), none (none of those).
     Columns: [service_team,] experience, tickets, returned, p_return, ci_low,
     ci_high (Wilson 95 %), difference_vs_none.
     """

@@ -158,8 +158,8 @@ def period_csat(
         out[label] = con.sql(
             f"""
             SELECT CASE WHEN count(DISTINCT respondent_id) >= {int(min_group)}
-                        THEN avg(score) END
-            FROM survey_responses WHERE metric = 'csat' AND {s_where}""",
+                        THEN avg(score_normalised) END
+            FROM survey_scores WHERE metric = 'csat' AND {s_where}""",
             params=s_params,
         ).fetchall()[0][0]
     return out
@@ -181,8 +181,9 @@ def kpi_tiles(comparison: pl.DataFrame, csat: dict[str, float | None]) -> list[K
         Kpi("Median first response", *pair("median_first_response_minutes", 60), "h", "lower"),
         Kpi("Median resolution", *pair("median_resolution_minutes", 60), "h", "lower"),
         Kpi("SLA met (resolution)", *pair("sla_resolution_met_rate"), "%", "higher"),
-        Kpi("CSAT (1–5)", csat.get(PERIODS[0]), csat.get(PERIODS[1]) if prev else None, "",
-            "higher"),
+        Kpi(
+            "CSAT (1–5)", csat.get(PERIODS[0]), csat.get(PERIODS[1]) if prev else None, "", "higher"
+        ),
     ]
 
 
@@ -259,20 +260,16 @@ def pseudonym(ids: pl.Expr) -> pl.Expr:
     )
 
 
-AGE_BUCKETS = (
-    (1, "< 1 day"),
-    (3, "1–3 days"),
-    (7, "3–7 days"),
-    (30, "1–4 weeks"),
-    (None, "> 4 weeks"),
-)
+AGE_BUCKETS = ("under 1 day", "1–3 days", "3–7 days", "1–2 weeks", "2–4 weeks", "over 4 weeks")
 
 
 def backlog(con: duckdb.DuckDBPyConnection, filters: Filters, period: str = "day") -> pl.DataFrame:
     """Open tickets at the end of each day (or week) in the date range.
 
-    Computed from creation (+1) and resolution (−1) events over *all* history, so
-    tickets opened before the range still count while open; other filters apply.
+    Computed from opening (+1) and closing (−1) events of `ticket_spans` over *all*
+    history, so tickets opened before the range still count while open; other
+    filters apply. "Closed" is the view's definition, so the last day at the as-of
+    equals `backlog_age`'s total.
     """
     where, params = filters.without_dates().where()
     lo, hi = filters.date_from, filters.date_to
@@ -280,10 +277,10 @@ def backlog(con: duckdb.DuckDBPyConnection, filters: Filters, period: str = "day
         f"""
         WITH ev AS (
             SELECT CAST(utc(created_at) AS DATE) AS day, 1 AS delta
-            FROM ticket_times WHERE {where}
+            FROM ticket_spans WHERE {where}
             UNION ALL
-            SELECT CAST(utc(resolved_at) AS DATE), -1
-            FROM ticket_times WHERE {where} AND resolved_at IS NOT NULL
+            SELECT CAST(utc(closed_at) AS DATE), -1
+            FROM ticket_spans WHERE {where} AND closed_at IS NOT NULL
         ), daily AS (SELECT day, sum(delta) AS delta FROM ev GROUP BY day),
         span AS (
             SELECT CAST(unnest(generate_series(min(day), max(day), INTERVAL 1 DAY)) AS DATE)
@@ -308,31 +305,23 @@ def backlog(con: duckdb.DuckDBPyConnection, filters: Filters, period: str = "day
 
 
 def backlog_age(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
-    """Tickets still open at the end of the range, by age bucket (oldest work first)."""
+    """The open backlog now (at each source's as-of) by age band, youngest first:
+    `open_tickets`, the definition the backlog_by_age query and the CLI share.
+
+    The date range does not apply (the backlog is a state at the as-of, not a count
+    of tickets created in a period); every other filter does.
+    """
     where, params = filters.without_dates().where()
-    as_of = (
-        "CAST($as_of AS TIMESTAMPTZ)"
-        if filters.date_to
-        else "(SELECT max(created_at) FROM tickets)"
-    )
-    if filters.date_to:
-        params["as_of"] = f"{filters.date_to.isoformat()} 23:59:59"
-    case = " ".join(f"WHEN age_days < {d} THEN '{label}'" for d, label in AGE_BUCKETS if d)
     frame = con.sql(
         f"""
-        WITH open AS (
-            SELECT (epoch_us({as_of}) - epoch_us(created_at)) / 86400e6 AS age_days
-            FROM ticket_times
-            WHERE {where} AND created_at <= {as_of}
-              AND (resolved_at IS NULL OR resolved_at > {as_of})
-              AND coalesce(status, '') <> 'cancelled'
-        )
-        SELECT CASE {case} ELSE '{AGE_BUCKETS[-1][1]}' END AS age, count(*) AS tickets
-        FROM open GROUP BY age""",
+        SELECT age_bucket AS age, count(*) AS tickets, max(age_days) AS oldest_days
+        FROM open_tickets WHERE {where} GROUP BY age_bucket""",
         params=params,
     ).pl()
-    order = pl.DataFrame({"age": [label for _, label in AGE_BUCKETS]})
-    return order.join(frame, on="age", how="left").with_columns(pl.col("tickets").fill_null(0))
+    order = pl.DataFrame({"age": list(AGE_BUCKETS)})
+    return order.join(frame, on="age", how="left", maintain_order="left").with_columns(
+        pl.col("tickets").fill_null(0)
+    )
 
 
 def heatmap(

@@ -16,7 +16,15 @@ TABLES = {
     "business minutes and SLA due times are derived after each ingest.",
     "ticket_times": "View: tickets plus durations (calendar and business minutes), SLA "
     "targets and whether they were met. Start here for response times.",
+    "ticket_latest": "View: one row per ticket_id, its newest version across sources (what a "
+    "survey answer's ticket_id links to).",
+    "ticket_spans": "View: when each ticket was open (created_at → closed_at) and its source's "
+    "as-of. The one definition of open/closed.",
+    "open_tickets": "View: the open backlog at each source's as-of, with age_days and "
+    "age_bucket. Tickets without a status count as open.",
     "survey_responses": "One row per survey answer and metric (csat, nps, ces, other).",
+    "survey_scores": "View: survey answers with score_normalised (CSAT 1–5, CES 1–7, NPS 0–10), "
+    "top2, band (low/middle/high) and low_score. Use it rather than raw scores.",
     "external_outcomes": "External customer outcomes per business unit and period.",
     "people": "Who works here: department, employee/contractor/vendor, active dates.",
     "org": "Requester department → business unit used for external outcomes.",
@@ -51,6 +59,20 @@ COLUMNS = {
     "metric": "csat, nps, ces or other (surveys); the outcome name (external_outcomes)",
     "score": "The answer on the question's own scale (scale_min..scale_max)",
     "period_start": "First day of the reporting period",
+    "closed_at": "When the ticket stopped being open: resolved_at, else its last update when "
+    "marked solved/closed/cancelled; null while open",
+    "as_of": "The source's 'now': its newest ticket timestamp (ages and SLAs are judged then)",
+    "age_days": "Days from creation to the as-of",
+    "age_bucket": "under 1 day, 1–3 days, 3–7 days, 1–2 weeks, 2–4 weeks, over 4 weeks",
+    "age_order": "Sort order of age_bucket (1 = youngest)",
+    "score_normalised": "The score on the reporting scale: CSAT 1–5, CES 1–7, NPS 0–10",
+    "scale_low": "The question's lowest score (scale_min, else the metric's usual one)",
+    "scale_high": "The question's highest score (scale_max, else the metric's usual one)",
+    "valid": "Whether the score lies on its scale (invalid scores are not scored)",
+    "band": "low / middle / high: CSAT bottom-2 / top-2 points of its scale; NPS "
+    "detractor (0–6) / promoter (9–10)",
+    "low_score": "band = 'low': what every page calls a low score",
+    "top2": "CSAT in the top two points of its scale ('satisfied')",
     "business_unit": "Business unit outcomes are reported for",
     "p_alive": "BG/NBD probability the requester still uses the team (0..1)",
 }

@@ -159,16 +159,11 @@ def _bounds(filters: Filters) -> tuple[datetime, datetime]:
     return lo, hi
 
 
-_TICKETS_ONE = """
-    SELECT * FROM ticket_times
-    QUALIFY row_number() OVER (PARTITION BY ticket_id
-                               ORDER BY updated_at DESC NULLS LAST, ingest_id DESC NULLS LAST) = 1
-"""
-
-
 def _load_rows(con: duckdb.DuckDBPyConnection, filters: Filters,
                period: str | None = None) -> pl.DataFrame:
-    """One row per (response, metric), date-filtered only, with normalised scores.
+    """One row per (response, metric), date-filtered only, with normalised scores
+    (the warehouse view `survey_scores` is their one definition; `ticket_latest`
+    links an answer to one version of its ticket).
 
     Dimension filters are deliberately *not* applied here: suppression needs the
     canonical table over all values of a filtered dimension (rule 3).
@@ -177,7 +172,6 @@ def _load_rows(con: duckdb.DuckDBPyConnection, filters: Filters,
     period_sql = (f"CAST(date_trunc('{PERIODS[period]}', utc(s.submitted_at)) "
                   "AS DATE)") if period else "NULL::DATE"
     q = f"""
-    WITH t AS ({_TICKETS_ONE})
     SELECT
         s.source || '|' || s.response_id AS response_key,
         coalesce(s.respondent_id, 'anon|' || s.source || '|' || s.response_id) AS respondent,
@@ -187,32 +181,19 @@ def _load_rows(con: duckdb.DuckDBPyConnection, filters: Filters,
                  nullif(t.requester_department, ''), 'unknown') AS department,
         lower(coalesce(p.person_type, nullif(nullif(t.requester_type, ''), 'unknown'),
                        pt.person_type, 'unknown')) AS requester_type,
-        lower(s.metric) AS metric, s.score,
-        coalesce(s.scale_min, CASE lower(s.metric) WHEN 'nps' THEN 0 ELSE 1 END) AS scale_min,
-        coalesce(s.scale_max, CASE lower(s.metric) WHEN 'nps' THEN 10
-                                                   WHEN 'ces' THEN 7 ELSE 5 END) AS scale_max,
-        s.comment
-    FROM survey_responses s
+        s.metric, s.score, s.scale_low AS scale_min, s.scale_high AS scale_max, s.comment,
+        CASE WHEN s.metric = 'csat' THEN s.score_normalised END AS s_csat,
+        CASE WHEN s.metric = 'csat' AND s.valid THEN s.top2 END AS top2,
+        CASE WHEN s.metric = 'nps' THEN s.score_normalised END AS s_nps,
+        CASE WHEN s.metric = 'ces' THEN s.score_normalised END AS s_ces,
+        s.band
+    FROM survey_scores s
     LEFT JOIN people p ON p.person_id = s.respondent_id
-    LEFT JOIN t ON t.ticket_id = s.ticket_id
+    LEFT JOIN ticket_latest t ON t.ticket_id = s.ticket_id
     LEFT JOIN people pt ON pt.person_id = t.requester_id
     WHERE s.submitted_at >= $lo AND s.submitted_at < $hi
     """
-    df = con.sql(q, params={"lo": lo, "hi": hi}).pl()
-    span = pl.col("scale_max") - pl.col("scale_min")
-    valid = (pl.col("score").is_not_null() & (span > 0)
-             & (pl.col("score") >= pl.col("scale_min")) & (pl.col("score") <= pl.col("scale_max")))
-    unit = (pl.col("score") - pl.col("scale_min")) / span
-    m = pl.col("metric")
-    return df.with_columns(
-        pl.when(valid & (m == "csat")).then(1 + 4 * unit).alias("s_csat"),
-        pl.when(valid & (m == "csat")).then(pl.col("score") >= pl.col("scale_max") - 1)
-        .alias("top2"),
-        pl.when(valid & (m == "nps"))
-        .then(pl.when((pl.col("scale_min") == 0) & (pl.col("scale_max") == 10))
-              .then(pl.col("score")).otherwise(10 * unit)).alias("s_nps"),
-        pl.when(valid & (m == "ces")).then(1 + 6 * unit).alias("s_ces"),
-    )
+    return con.sql(q, params={"lo": lo, "hi": hi}).pl()
 
 
 def _select(rows: pl.DataFrame, selection: dict[str, frozenset[str]]) -> pl.DataFrame:
@@ -649,7 +630,7 @@ def _resolved_tickets(con: duckdb.DuckDBPyConnection, filters: Filters,
         coalesce(nullif(t.requester_department, ''), p.department, 'unknown') AS department,
         lower(coalesce(p.person_type, nullif(nullif(t.requester_type, ''), 'unknown'),
                        'unknown')) AS requester_type
-    FROM ({_TICKETS_ONE}) t LEFT JOIN people p ON p.person_id = t.requester_id
+    FROM ticket_latest t LEFT JOIN people p ON p.person_id = t.requester_id
     WHERE t.resolved_at >= $lo AND t.resolved_at < $hi
     """
     t = _select(con.sql(q, params={"lo": lo, "hi": hi}).pl(), filters.survey_selection())
@@ -764,15 +745,14 @@ def survey_drivers(con: duckdb.DuckDBPyConnection, config: Config,
         return empty
     sel = _select(rows, filters.survey_selection()).filter(
         pl.col("s_csat").is_not_null() & pl.col("ticket_id").is_not_null())
-    tickets = con.sql(f"""
-        WITH t AS ({_TICKETS_ONE})
+    tickets = con.sql("""
         SELECT ticket_id, coalesce(reopen_count, 0) > 0 AS reopened,
             first_response_minutes > median(first_response_minutes)
                 OVER (PARTITION BY service_team) AS first_response_slow,
             resolution_minutes > median(resolution_minutes)
                 OVER (PARTITION BY service_team) AS resolution_slow,
             channel, priority, category
-        FROM t""").pl()
+        FROM ticket_latest""").pl()
     linked = sel.join(tickets, on="ticket_id", how="inner")
     results = []
     for factor in ("reopened", "first_response_slow", "resolution_slow", "channel", "priority",
@@ -903,14 +883,14 @@ def _comment_rows(con: duckdb.DuckDBPyConnection, config: Config,
     visible = visible.filter(~pl.col("suppressed")).select("service_team", "department")
     sel = _select(rows, filters.survey_selection()).join(visible, on=["service_team", "department"],
                                                   how="semi")
-    raw_low = pl.col("score") <= pl.col("scale_min") + 1
-    raw_high = pl.col("score") >= pl.col("scale_max") - 1
+    code = {"low": -1, "middle": 0, "high": 1}
     per = sel.with_columns(
-        pl.when(pl.col("s_csat").is_not_null() & raw_low).then(-1)
-        .when(pl.col("s_csat").is_not_null() & raw_high).then(1)
-        .when(pl.col("s_csat").is_not_null()).then(0).alias("_csat_band"),
-        pl.when(pl.col("s_nps") <= 6 + 1e-9).then(-1).when(pl.col("s_nps") >= 9 - 1e-9).then(1)
-        .when(pl.col("s_nps").is_not_null()).then(0).alias("_nps_band"),
+        pl.when(pl.col("s_csat").is_not_null())
+        .then(pl.col("band").replace_strict(code, default=None, return_dtype=pl.Int8))
+        .alias("_csat_band"),
+        pl.when(pl.col("s_nps").is_not_null())
+        .then(pl.col("band").replace_strict(code, default=None, return_dtype=pl.Int8))
+        .alias("_nps_band"),
     )
     per = per.group_by("response_key").agg(
         pl.col("respondent").first(), pl.col("service_team").first(),
