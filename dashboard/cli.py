@@ -13,17 +13,21 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from dashboard import warehouse
 from dashboard.config import ConfigError, load_config
 from dashboard.filters import Filters
 from dashboard.ingest.base import KINDS
+from dashboard.models import Reader
 from dashboard.output import FORMATS, render
+
+if TYPE_CHECKING:  # pragma: no cover
+    from dashboard.spark import SparkLake
 
 APP = Path(__file__).parent / "app" / "main.py"
 
@@ -41,6 +45,29 @@ def _date(text: str) -> date:
 
 def _add_db(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="warehouse file (default: $INWARD_DB or data/inward.duckdb)")
+
+
+def _add_engine(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="duckdb: the warehouse (default); spark: Apache Spark over a lake (--lake)",
+    )
+    p.add_argument(
+        "--lake", help="Parquet lake written by 'inward export-lake' (local, s3a://, hdfs://)"
+    )
+    p.add_argument(
+        "--spark-master",
+        help="Spark master URL, e.g. spark://host:7077 (default local[*], or spark-submit's)",
+    )
+    p.add_argument(
+        "--spark-conf",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="extra Spark setting, e.g. spark.executor.memory=8g (repeatable)",
+    )
 
 
 def _add_format(p: argparse.ArgumentParser) -> None:
@@ -94,7 +121,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--department", action="append", default=[], help="requester department (repeatable)"
     )
+    _add_engine(p)
     _add_format(p)
+
+    p = sub.add_parser(
+        "export-lake", help="write the canonical tables as Parquet (for Spark and other engines)"
+    )
+    p.add_argument("dir", metavar="DIR", help="lake folder; one sub-folder per table")
+    _add_db(p)
+
+    p = sub.add_parser(
+        "rollups", help="compute the response-time rollups (DuckDB or Spark) and load them"
+    )
+    _add_db(p)
+    _add_engine(p)
 
     p = sub.add_parser("engagement", help="requesters who stop coming, and why")
     _add_db(p)
@@ -303,7 +343,7 @@ def _open_existing(db_arg: str | None) -> Path:
 def cmd_metrics(args: argparse.Namespace) -> int:
     from dashboard.metrics.response_times import group_columns, summary
 
-    db = _open_existing(args.db)
+    _check_engine(args)
     try:
         by = group_columns(args.by)
     except ValueError as exc:
@@ -314,19 +354,93 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         teams=tuple(args.team),
         departments=tuple(args.department),
     )
-    with warehouse.reader(db) as con:
-        _require_rows(con, db)
-        frame = summary(con, filters, by)
+    if args.engine == "spark":
+        with _spark_lake(args) as lake:
+            _require_lake_rows(lake)
+            frame = summary(lake, filters, by)
+    else:
+        db = _open_existing(args.db)
+        with warehouse.reader(db) as con:
+            _require_rows(con, db)
+            frame = summary(con, filters, by)
     print(render(frame, args.format))
     return 0
 
 
+def _check_engine(args: argparse.Namespace) -> None:
+    if args.engine == "spark" and not args.lake:
+        raise UsageError("--engine spark reads a lake: add --lake DIR (see 'inward export-lake')")
+    if args.engine != "spark" and (args.lake or args.spark_master or args.spark_conf):
+        raise UsageError("--lake, --spark-master and --spark-conf go with --engine spark")
+
+
+@contextmanager
+def _spark_lake(args: argparse.Namespace) -> Iterator[SparkLake]:
+    """The lake registered in a Spark session, stopped afterwards; a missing extra,
+    Java or lake table is exit 1 with the fix."""
+    from dashboard import spark
+
+    conf = {}
+    for item in args.spark_conf:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--spark-conf expects KEY=VALUE, got {item!r}")
+        conf[key.strip()] = value.strip()
+    try:
+        lake = spark.open_lake(args.lake, args.spark_master, conf, progress=_err)
+    except (spark.SparkUnavailable, spark.LakeError) as exc:
+        raise Failure(str(exc)) from exc
+    try:
+        yield lake
+    finally:
+        lake.stop()
+
+
+def cmd_export_lake(args: argparse.Namespace) -> int:
+    from dashboard.lake import export_lake
+
+    db = _open_existing(args.db)
+    with warehouse.reader(db) as con:
+        _require_rows(con, db)
+    t0 = time.perf_counter()
+    counts = export_lake(db, args.dir, progress=print)
+    _err(f"lake written: {len(counts)} tables in {args.dir} ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def cmd_rollups(args: argparse.Namespace) -> int:
+    from dashboard.rollups import build, load
+
+    _check_engine(args)
+    db = _open_existing(args.db)
+    t0 = time.perf_counter()
+    if args.engine == "spark":
+        with _spark_lake(args) as lake:
+            _require_lake_rows(lake)
+            frames = build(lake)
+    else:
+        with warehouse.reader(db) as con:
+            _require_rows(con, db)
+            frames = build(con)
+    with warehouse.writer(db) as con:
+        load(con, frames)
+    sizes = ", ".join(f"{name} {frame.height:,} rows" for name, frame in frames.items())
+    _err(f"rollups from {args.engine} loaded into {db}: {sizes} ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
 def _require_rows(
-    con: duckdb.DuckDBPyConnection, db: Path, table: str = "tickets", what: str = "tickets"
+    con: Reader, db: Path | str, table: str = "tickets", what: str = "tickets"
 ) -> None:
-    """An empty warehouse is exit 1 with a hint, not an empty table printed as success."""
-    if con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0] == 0:
+    """An empty warehouse (or lake) is exit 1 with a hint, not an empty table printed
+    as success."""
+    if con.sql(f"SELECT count(*) AS n FROM {table}").pl().item() == 0:
         raise Failure(f"the warehouse {db} has no {what} yet: run 'inward ingest' first")
+
+
+def _require_lake_rows(lake: SparkLake) -> None:
+    if lake.sql("SELECT count(*) AS n FROM tickets").pl().item() == 0:
+        raise Failure(f"the lake {lake.lake} has no tickets: run 'inward export-lake' again")
 
 
 def cmd_engagement(args: argparse.Namespace) -> int:
@@ -530,6 +644,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "ingest": cmd_ingest,
     "serve": cmd_serve,
     "metrics": cmd_metrics,
+    "export-lake": cmd_export_lake,
+    "rollups": cmd_rollups,
     "engagement": cmd_engagement,
     "alignment": cmd_alignment,
     "surveys": cmd_surveys,

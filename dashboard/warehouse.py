@@ -190,7 +190,8 @@ def connect(
     Read-only connections are opened with external access disabled so that every
     app connection in a process shares one configuration (DuckDB refuses mixed
     configurations for the same file in one process). `config` adds settings; only
-    the analyst-SQL worker uses it, in a process of its own.
+    processes of their own use it (the analyst-SQL worker; `export-lake`, whose COPY
+    needs file access).
     """
     path = Path(path)
     if not read_only:
