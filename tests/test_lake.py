@@ -24,7 +24,7 @@ def lake(demo_wh, tmp_path_factory) -> Path:
 
 
 def _checksum(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str]) -> tuple:
-    cols = ", ".join(columns)
+    cols = ", ".join(f'"{c}"' for c in columns)
     return con.sql(f"SELECT count(*), coalesce(sum(hash({cols})), 0) FROM {relation}").fetchall()[0]
 
 
