@@ -70,6 +70,34 @@ def _add_engine(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_filters(p: argparse.ArgumentParser) -> None:
+    """The sidebar's filters as options (one per filter, repeatable lists)."""
+    p.add_argument("--from", dest="date_from", type=_date, help="first day")
+    p.add_argument("--to", dest="date_to", type=_date, help="last day")
+    for flag, dest, what in (
+        ("--team", "team", "service team"),
+        ("--department", "department", "requester department"),
+        ("--requester-type", "requester_type", "requester type"),
+        ("--priority", "priority", "priority"),
+        ("--category", "category", "category"),
+        ("--channel", "channel", "channel"),
+    ):
+        p.add_argument(flag, dest=dest, action="append", default=[], help=f"{what} (repeatable)")
+
+
+def _filters(args: argparse.Namespace) -> Filters:
+    return Filters(
+        date_from=args.date_from,
+        date_to=args.date_to,
+        teams=tuple(args.team),
+        departments=tuple(args.department),
+        requester_types=tuple(getattr(args, "requester_type", ())),
+        priorities=tuple(getattr(args, "priority", ())),
+        categories=tuple(getattr(args, "category", ())),
+        channels=tuple(getattr(args, "channel", ())),
+    )
+
+
 def _add_format(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=FORMATS, default="table", help="output format")
 
@@ -231,6 +259,24 @@ def parser() -> argparse.ArgumentParser:
         "--param", action="append", default=[], metavar="K=V", help="parameter value (repeatable)"
     )
     _add_db(p)
+    _add_format(p)
+
+    p = sub.add_parser(
+        "panel",
+        help="print one panel of a page (what the app shows), or list them",
+        description="Print the data behind one table or chart of the app, for the same "
+        "filters as the sidebar. Without NAME, list every panel and the filters it takes.",
+    )
+    p.add_argument("name", nargs="?", metavar="NAME", help="e.g. teams.backlog_age")
+    _add_db(p)
+    _add_filters(p)
+    p.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="a panel's own input, e.g. by=department for voice.groups (repeatable)",
+    )
     _add_format(p)
 
     p = sub.add_parser("queries", help="manage analyst queries")
@@ -635,6 +681,52 @@ def cmd_queries(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_panel(args: argparse.Namespace) -> int:
+    """`inward panel [NAME]`: the frame behind one of the app's tables or charts."""
+    import polars as pl
+
+    from dashboard import panels
+    from dashboard.filters import LABELS
+
+    if not args.name:
+        listing = pl.DataFrame(
+            {
+                "panel": list(panels.PANELS),
+                "shows": [p.title for p in panels.PANELS.values()],
+                "filters": [
+                    ", ".join(LABELS[f].lower() for f in p.applies) or "none"
+                    for p in panels.PANELS.values()
+                ],
+            }
+        )
+        print(render(listing, args.format))
+        return 0
+    try:
+        panel = panels.get(args.name)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from exc
+    options = {}
+    for item in args.option:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--option expects K=V, got {item!r}")
+        options[key.strip()] = value.strip()
+    config = load_config(args.config)
+    filters = _filters(args)
+    db = _open_existing(args.db)
+    with warehouse.reader(db) as con:
+        _require_rows(con, db)
+        try:
+            frame = panel.run(con, filters, config, **options)
+        except TypeError as exc:
+            raise UsageError(f"{args.name}: {exc}") from exc
+    note = panels.not_applying(panel, filters)
+    if note:
+        _err(f"note: {note}")
+    print(render(frame, args.format))
+    return 0
+
+
 class UsageError(Exception):
     """Bad usage found after parsing (exit 2)."""
 
@@ -653,6 +745,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "flow": cmd_flow,
     "query": cmd_query,
     "queries": cmd_queries,
+    "panel": cmd_panel,
 }
 
 

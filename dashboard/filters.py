@@ -31,7 +31,7 @@ SURVEY_COLUMN_OF = {
 }
 # filter field -> what a reader calls it (sidebar labels, "does not apply" notes)
 LABELS = {
-    "dates": "Dates",
+    "dates": "Date range",
     "teams": "Service team",
     "departments": "Requester department",
     "requester_types": "Requester type",

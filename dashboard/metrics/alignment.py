@@ -45,6 +45,7 @@ import numpy as np
 import polars as pl
 
 from dashboard.config import Config
+from dashboard.filters import Filters
 from dashboard.metrics import alignment_stats as st
 
 Period = Literal["week", "month"]
@@ -519,3 +520,96 @@ def goal_attainment(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFr
                      "direction": g.direction, "current_value": value, "attained": attained,
                      "window_start": start, "window_end": end, "note": note})
     return pl.DataFrame(rows, schema=schema)
+
+
+# ---------------------------------------------------------------- filtered views
+
+#: The sidebar filters the alignment views honour. Dates do not apply: the tests need
+#: the whole history (enough periods), and re-running them on a range chosen after
+#: looking would be exactly the forking path the corrections guard against.
+ALIGNMENT_FILTERS: tuple[str, ...] = ("teams", "departments")
+
+
+def business_units_of(con: duckdb.DuckDBPyConnection, departments: Sequence[str]) -> list[str]:
+    """The business units requester departments report under (`org`; a department
+    missing there is its own unit, as in the series)."""
+    if not departments:
+        return []
+    rows = con.sql(
+        f"""SELECT DISTINCT {_unit_sql("d.department")} FROM (SELECT unnest($deps) AS department) d
+            LEFT JOIN org o ON o.department = d.department ORDER BY 1""",
+        params={"deps": list(departments)},
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def filter_alignment(
+    table: pl.DataFrame, teams: Sequence[str], business_units: Sequence[str]
+) -> pl.DataFrame:
+    """Rows of an alignment table for these teams (the all-teams rows drop out when a
+    team is chosen) and business units. Rows are only selected, never re-tested:
+    q-values stay those of the whole table, so a narrower view cannot make a link
+    look stronger than it is."""
+    if teams:
+        table = table.filter(pl.col("service_team").is_in(list(teams)))
+    if business_units:
+        table = table.filter(pl.col("business_unit").is_in(list(business_units)))
+    return table
+
+
+def alignment_view(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    period: Period = "week",
+    max_lag: int = 4,
+    filters: Filters | None = None,
+) -> pl.DataFrame:
+    """`alignment_table` (BH over every combination) cut to the filtered teams and the
+    business units of the filtered departments."""
+    f = filters or Filters()
+    table = alignment_table(con, config, period, max_lag)
+    return filter_alignment(table, f.teams, business_units_of(con, f.departments))
+
+
+def pair_series(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    period: Period,
+    team: str,
+    unit: str,
+    internal: str,
+    external: str,
+    lag: int,
+) -> pl.DataFrame:
+    """One internal and one external series side by side, the internal one shifted
+    `lag` periods later (so a lead lines up), plus their period-to-period changes —
+    the Alignment page's pair explorer and what the test statistic is built on.
+
+    Columns: period_start, internal, external, internal_change, external_change.
+    Internal CSAT is blanked where fewer than `anonymity_min_group` answered.
+    """
+    if internal not in INTERNAL_METRICS:
+        raise ValueError(f"unknown internal metric {internal!r}")
+    ins = internal_series(con, period, min_respondents=config.anonymity_min_group)
+    ext = external_series(con, period)
+    x = ins.filter((pl.col("service_team") == team) & (pl.col("business_unit") == unit)).select(
+        "period_start", pl.col(internal).cast(pl.Float64).alias("internal")
+    )
+    y = ext.filter(
+        (pl.col("business_unit") == unit) & (pl.col("external_metric") == external)
+    ).select("period_start", pl.col("value").alias("external"))
+    pair = x.join(y, on="period_start", how="full", coalesce=True).sort("period_start")
+    return pair.with_columns(pl.col("internal").shift(lag)).with_columns(
+        pl.col("internal").diff().alias("internal_change"),
+        pl.col("external").diff().alias("external_change"),
+    )
+
+
+def pair_fit(pair: pl.DataFrame) -> tuple[float, float] | None:
+    """Least-squares slope and intercept of external on internal changes (None below
+    three complete pairs): the line drawn through the pair explorer's scatter."""
+    changes = pair.drop_nulls(["internal_change", "external_change"])
+    if changes.height < 3 or changes["internal_change"].n_unique() < 2:
+        return None
+    slope, intercept = np.polyfit(changes["internal_change"], changes["external_change"], 1)
+    return float(slope), float(intercept)

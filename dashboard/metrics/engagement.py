@@ -32,6 +32,7 @@ import polars as pl
 from scipy import stats
 
 from dashboard.config import Config, EngagementSettings
+from dashboard.filters import Filters
 from dashboard.metrics import bgnbd
 from dashboard.metrics.stats import benjamini_hochberg, wilson_interval
 
@@ -704,6 +705,16 @@ def refresh_engagement(
 
 # ------------------------------------------------------------------ department signals
 
+# The sidebar filters the engagement views honour. Silence is judged at the as-of over
+# each requester's whole history, so a date range does not apply; priority, category
+# and channel describe single tickets, not the requester-team relationship.
+ENGAGEMENT_FILTERS: tuple[str, ...] = ("teams", "departments", "requester_types")
+
+
+def _where(filters: Filters | None, prefix: str = "f_") -> tuple[str, dict[str, Any]]:
+    """SQL condition for the engagement filters (team, department, requester type)."""
+    return (filters or Filters()).only(ENGAGEMENT_FILTERS).where(prefix=prefix)
+
 
 def _as_of_sql(con: duckdb.DuckDBPyConnection, as_of: datetime | date | None) -> datetime:
     if as_of is not None:
@@ -719,8 +730,10 @@ def department_activity(
     period: str = "month",
     since: date | None = None,
     until: date | None = None,
+    filters: Filters | None = None,
 ) -> pl.DataFrame:
-    """Active requesters and tickets per head, per department x team x period.
+    """Active requesters and tickets per head, per department x team x period
+    (`filters`: team, department, requester type).
 
     Head count comes from `people` (active during any part of the period), so a
     department that grew is not mistaken for one that uses the service more.
@@ -730,6 +743,7 @@ def department_activity(
     """
     if period not in ("week", "month", "quarter", "year"):
         raise ValueError(f"period must be week, month, quarter or year, not {period!r}")
+    where, params = _where(filters)
     q = f"""
     WITH t AS (
         SELECT requester_department, service_team, requester_id,
@@ -738,6 +752,7 @@ def department_activity(
         WHERE ($since IS NULL OR utc(created_at) >= CAST($since AS DATE))
           AND ($until IS NULL
                OR utc(created_at) < CAST($until AS DATE) + INTERVAL 1 DAY)
+          AND {where}
     ), agg AS (
         SELECT requester_department, service_team, period_start, count(*) AS tickets,
                count(DISTINCT requester_id) AS active_requesters
@@ -761,11 +776,14 @@ def department_activity(
     FROM agg a LEFT JOIN heads h USING (requester_department, period_start)
     ORDER BY requester_department NULLS LAST, service_team NULLS LAST, period_start
     """
-    return con.sql(q, params={"since": since, "until": until}).pl()
+    return con.sql(q, params={"since": since, "until": until, **params}).pl()
 
 
 def reactive_shift(
-    con: duckdb.DuckDBPyConnection, alpha: float = 0.05, min_tickets: int = 30
+    con: duckdb.DuckDBPyConnection,
+    alpha: float = 0.05,
+    min_tickets: int = 30,
+    filters: Filters | None = None,
 ) -> pl.DataFrame:
     """Share of reactive work (incidents or urgent) per department per quarter, and who shifted.
 
@@ -785,17 +803,25 @@ def reactive_shift(
     columns repeated: requester_department, quarter_start, reactive, planned,
     reactive_share, first_half_share, last_half_share, z, p_value, q_value,
     flagged, test.
+
+    `filters`: team and requester type choose the tickets; a department filter
+    only chooses which departments' rows are returned, after every department
+    was tested, so narrowing the view never changes a q-value.
     """
+    where, params = _where((filters or Filters()).only(("teams", "requester_types")))
     per_q = (
-        con.sql("""
+        con.sql(
+            f"""
         SELECT requester_department,
                CAST(date_trunc('quarter', utc(created_at)) AS DATE) AS quarter_start,
                count(*) FILTER (WHERE ticket_type = 'incident' OR priority = 'urgent') AS reactive,
                count(*) FILTER (WHERE ticket_type IN ('request', 'question')
                                 AND coalesce(priority, '') <> 'urgent') AS planned
-        FROM tickets WHERE requester_department IS NOT NULL
+        FROM tickets WHERE requester_department IS NOT NULL AND {where}
         GROUP BY ALL
-    """)
+    """,
+            params=params,
+        )
         .pl()
         .with_columns(pl.col("reactive").cast(pl.Int64), pl.col("planned").cast(pl.Int64))
     )
@@ -869,12 +895,15 @@ def reactive_shift(
         f"one-sided pooled two-proportion z-test, first {half} vs last {half} quarters, "
         f"Benjamini-Hochberg across departments, alpha {alpha}"
     )
-    return (
+    out = (
         per_q.drop("_half")
         .join(tests, on="requester_department", how="left")
         .with_columns(pl.col("flagged").fill_null(False), pl.lit(test_name).alias("test"))
         .sort("requester_department", "quarter_start")
     )
+    if filters is not None and filters.departments:
+        out = out.filter(pl.col("requester_department").is_in(list(filters.departments)))
+    return out
 
 
 def lost_after_bad_experience(
@@ -882,6 +911,7 @@ def lost_after_bad_experience(
     within_days: int = 90,
     as_of: datetime | date | None = None,
     by_team: bool = False,
+    filters: Filters | None = None,
 ) -> pl.DataFrame:
     """P(next ticket to the same team within N days), split by the previous ticket's experience.
 
@@ -893,13 +923,16 @@ def lost_after_bad_experience(
     response for the ticket in the bottom two points of its scale, `survey_scores`),
     any_bad (any of those), none (none of those).
     Columns: [service_team,] experience, tickets, returned, p_return, ci_low,
-    ci_high (Wilson 95 %), difference_vs_none.
+    ci_high (Wilson 95 %), difference_vs_none. `filters` (team, department,
+    requester type) choose the tickets whose experience is judged; "next ticket"
+    is still looked up in all of the requester's tickets to that team.
     """
     cutoff = _as_of_sql(con, as_of) - timedelta(days=within_days)
+    where, params = _where(filters)
     q = f"""
     WITH low AS ({_LOW_CSAT_SQL}),
     t AS (
-        SELECT service_team, requester_id, created_at,
+        SELECT service_team, requester_id, created_at, {where} AS _chosen,
                coalesce(resolved_at, created_at) AS ref_at,
                coalesce(sla_resolution_met = FALSE, FALSE) AS sla_breached,
                coalesce(reopen_count, 0) > 0 AS reopened,
@@ -911,7 +944,7 @@ def lost_after_bad_experience(
     ), e AS (
         SELECT *, sla_breached OR reopened OR low_csat AS any_bad,
                coalesce(next_at <= ref_at + INTERVAL {int(within_days)} DAY, FALSE) AS returned
-        FROM t WHERE ref_at <= $cutoff
+        FROM t WHERE ref_at <= $cutoff AND _chosen
     ), long AS (
         SELECT service_team, 'sla_breached' AS experience, returned FROM e WHERE sla_breached
         UNION ALL SELECT service_team, 'reopened', returned FROM e WHERE reopened
@@ -924,7 +957,7 @@ def lost_after_bad_experience(
     FROM long GROUP BY ALL
     """
     df = (
-        con.sql(q, params={"cutoff": cutoff})
+        con.sql(q, params={"cutoff": cutoff, **params})
         .pl()
         .with_columns(pl.col("tickets").cast(pl.Int64), pl.col("returned").cast(pl.Int64))
     )
@@ -955,7 +988,7 @@ def lost_after_bad_experience(
     )
 
 
-def survey_fatigue(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def survey_fatigue(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
     """Survey responses per resolved ticket, per department x quarter, and its trend.
 
     Falling response rates while tickets keep being resolved mean requesters are
@@ -968,15 +1001,22 @@ def survey_fatigue(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     >= 3 quarters) and the slope relative to the department's mean rate.
     Columns: department, quarter_start, resolved_tickets, responses,
     responses_per_resolved, slope_per_quarter, slope_p_value, relative_slope.
+    `filters`: team and department on both sides (the respondent's department for
+    answers); requester type on tickets only (answers do not carry it).
     """
+    f = (filters or Filters()).only(ENGAGEMENT_FILTERS)
+    t_where, t_params = f.where(prefix="t_")
+    s_where, s_params = f.survey_where()
     df = (
-        con.sql("""
+        con.sql(
+            f"""
         WITH res AS (
             SELECT requester_department AS department,
                    CAST(date_trunc('quarter', utc(resolved_at)) AS DATE)
                        AS quarter_start,
                    count(*) AS resolved_tickets
             FROM tickets WHERE resolved_at IS NOT NULL AND requester_department IS NOT NULL
+              AND {t_where}
             GROUP BY ALL
         ), sur AS (
             SELECT respondent_department AS department,
@@ -985,13 +1025,16 @@ def survey_fatigue(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
                    count(DISTINCT (source, response_id)) AS responses
             FROM survey_responses
             WHERE submitted_at IS NOT NULL AND respondent_department IS NOT NULL
+              AND {s_where}
             GROUP BY ALL
         )
         SELECT department, quarter_start, coalesce(res.resolved_tickets, 0) AS resolved_tickets,
                coalesce(sur.responses, 0) AS responses
         FROM res FULL OUTER JOIN sur USING (department, quarter_start)
         ORDER BY department, quarter_start
-    """)
+    """,
+            params=t_params | s_params,
+        )
         .pl()
         .with_columns(pl.col("resolved_tickets").cast(pl.Int64), pl.col("responses").cast(pl.Int64))
     )
@@ -1037,8 +1080,10 @@ def cohort_retention(
     con: duckdb.DuckDBPyConnection,
     as_of: datetime | date | None = None,
     service_team: str | None = None,
+    filters: Filters | None = None,
 ) -> pl.DataFrame:
-    """Share of each first-ticket-month cohort still raising tickets N months later.
+    """Share of each first-ticket-month cohort still raising tickets N months later
+    (`filters`: team, department, requester type choose the tickets counted).
 
     Cohort = calendar month (UTC) of a requester's first ticket (to
     `service_team` when given, else to any team); active in month N = at least
@@ -1047,13 +1092,14 @@ def cohort_retention(
     Columns: cohort_month, months_since, cohort_size, active_requesters, share_active.
     """
     as_of_dt = _as_of_sql(con, as_of)
-    q = """
+    where, params = _where(filters)
+    q = f"""
     WITH t AS (
         SELECT requester_id,
                CAST(date_trunc('month', utc(created_at)) AS DATE) AS m
         FROM tickets
         WHERE requester_id IS NOT NULL AND created_at <= $as_of
-          AND ($team IS NULL OR service_team = $team)
+          AND ($team IS NULL OR service_team = $team) AND {where}
     ), firsts AS (
         SELECT requester_id, min(m) AS cohort_month FROM t GROUP BY requester_id
     ), sizes AS (
@@ -1075,7 +1121,7 @@ def cohort_retention(
     ORDER BY s.cohort_month, s.months_since
     """
     return (
-        con.sql(q, params={"as_of": as_of_dt, "team": service_team})
+        con.sql(q, params={"as_of": as_of_dt, "team": service_team, **params})
         .pl()
         .with_columns(
             pl.col("cohort_size").cast(pl.Int64), pl.col("active_requesters").cast(pl.Int64)
@@ -1083,15 +1129,21 @@ def cohort_retention(
     )
 
 
-def quiet_by_quarter(con: duckdb.DuckDBPyConnection, days: int = 91) -> pl.DataFrame:
+def quiet_by_quarter(
+    con: duckdb.DuckDBPyConnection, days: int = 91, filters: Filters | None = None
+) -> pl.DataFrame:
     """Per team: regular requesters flagged (at risk or gone quiet) whose last ticket fell
     in the latest quarter, against the quarter before — the executive's "how many
     regulars did we lose lately, and is it getting worse".
 
     Quarters are the `days` windows ending at the latest ticket in the warehouse (the
-    model's default as-of), so an old warehouse is compared on its own last quarter.
+    model's default as-of), so an old warehouse is compared on its own last quarter;
+    `filters` (team, department, requester type) choose the rows counted, after the
+    as-of was taken over all of them.
     """
-    return con.sql(f"""
+    where, params = _where(filters)
+    return con.sql(
+        f"""
         WITH e AS (SELECT *, max(last_ticket_at) OVER () AS as_of FROM requester_engagement),
         f AS (
             SELECT service_team,
@@ -1100,11 +1152,99 @@ def quiet_by_quarter(con: duckdb.DuckDBPyConnection, days: int = 91) -> pl.DataF
                 END AS quarter,
                 status IN ('at_risk', 'gone_quiet') AS flagged,
                 status NOT IN ('new', 'occasional') AS regular
-            FROM e
+            FROM e WHERE {where}
         )
         SELECT service_team,
             count(*) FILTER (WHERE regular) AS regular_requesters,
             count(*) FILTER (WHERE flagged AND quarter = 'this') AS went_quiet_this_quarter,
             count(*) FILTER (WHERE flagged AND quarter = 'previous')
                 AS went_quiet_previous_quarter
-        FROM f GROUP BY 1 ORDER BY went_quiet_this_quarter DESC, 1""").pl()
+        FROM f GROUP BY 1 ORDER BY went_quiet_this_quarter DESC, 1""",
+        params=params,
+    ).pl()
+
+
+def department_signals(
+    con: duckdb.DuckDBPyConnection, filters: Filters | None = None
+) -> pl.DataFrame:
+    """One row per requester department, the Engagement page's summary table: the
+    latest quarter's tickets, active requesters and head count, the reactive share
+    over the first and the last half of the history (and whether it rose
+    significantly), and the trend of survey answers per resolved ticket.
+
+    Columns: requester_department, tickets, active_requesters (summed over teams: a
+    person filing with two teams counts twice), headcount, first_half_share,
+    last_half_share, turned_reactive, survey_response_trend (relative change per
+    quarter). `filters`: team, department, requester type.
+    """
+    activity = department_activity(con, "quarter", filters=filters)
+    latest = activity.filter(pl.col("period_start") == activity["period_start"].max())
+    shift = reactive_shift(con, filters=filters)
+    fatigue = survey_fatigue(con, filters)
+    out = (
+        latest.filter(pl.col("requester_department").is_not_null())
+        .group_by("requester_department")
+        .agg(
+            pl.col("tickets").sum(),
+            pl.col("active_requesters").sum(),
+            pl.col("headcount").max(),
+        )
+        .join(
+            shift.group_by("requester_department").agg(
+                pl.col("first_half_share").first(),
+                pl.col("last_half_share").first(),
+                pl.col("flagged").first().alias("turned_reactive"),
+            ),
+            on="requester_department",
+            how="left",
+        )
+        .join(
+            fatigue.group_by("department").agg(
+                pl.col("relative_slope").first().alias("survey_response_trend")
+            ),
+            left_on="requester_department",
+            right_on="department",
+            how="left",
+        )
+        .sort("tickets", "requester_department", descending=[True, False])
+    )
+    if filters is not None and filters.departments:
+        out = out.filter(pl.col("requester_department").is_in(list(filters.departments)))
+    return out
+
+
+FLAGGED: tuple[str, ...] = ("gone_quiet", "at_risk")
+
+
+def at_risk_rows(
+    con: duckdb.DuckDBPyConnection, config: Config, filters: Filters | None = None
+) -> pl.DataFrame:
+    """Requesters flagged at risk or gone quiet, worst first, for the filtered teams,
+    departments and requester types. Requester ids are pseudonymised (the same
+    pseudonym as every other view) unless `engagement.show_names` is set."""
+    from dashboard.metrics.response_times import pseudonym
+
+    rows = engagement_rows(con, config).filter(pl.col("status").is_in(FLAGGED))
+    f = (filters or Filters()).only(ENGAGEMENT_FILTERS)
+    for field in ENGAGEMENT_FILTERS:
+        values = getattr(f, field)
+        if values:
+            column = {"teams": "service_team", "departments": "requester_department"}.get(
+                field, "requester_type"
+            )
+            rows = rows.filter(pl.col(column).is_in(list(values)))
+    if not config.engagement.show_names:
+        rows = rows.with_columns(pseudonym(pl.col("requester_id")).alias("requester_id"))
+    return rows.select(
+        "status",
+        "requester_id",
+        "service_team",
+        "requester_department",
+        "requester_type",
+        "tickets",
+        "typical_gap_days",
+        "days_silent",
+        "p_alive",
+        "last_ticket_at",
+        "reason",
+    )

@@ -1,0 +1,334 @@
+"""Every panel of every page, by name: the app draws them, `inward panel NAME` prints them.
+
+Why a registry: the guide's promise is that the CLI prints what the page shows. A
+page asks for a panel by name (`dashboard.app.data.panel`), the CLI asks for the
+same name, and both get the frame one function computes from the same filters —
+so a number on screen can always be reproduced, piped or diffed from a terminal.
+
+Each panel says which sidebar filters it honours (`applies`); the others are
+cleared before it runs (they must not key a cache or look applied) and the page or
+CLI says plainly which filters did not apply. Functions are module-level so the
+app's cache can re-import them by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from dashboard.config import Config
+from dashboard.filters import ALL_FILTERS, SURVEY_FILTERS, Filters
+from dashboard.metrics import alignment as al
+from dashboard.metrics import engagement as eng
+from dashboard.metrics import response_times as rt
+from dashboard.metrics import surveys as sv
+
+TICKETS_NOW = tuple(f for f in ALL_FILTERS if f != "dates")  # states at the as-of
+ENGAGEMENT = eng.ENGAGEMENT_FILTERS
+ALIGNMENT = al.ALIGNMENT_FILTERS
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A table or chart's data: `compute(con, filters, config, **options)`."""
+
+    name: str
+    title: str
+    applies: tuple[str, ...]
+    compute: Callable[..., pl.DataFrame]
+    why: str = ""  # why the filters outside `applies` do not apply
+
+    def run(
+        self, con: duckdb.DuckDBPyConnection, filters: Filters, config: Config, **options: Any
+    ) -> pl.DataFrame:
+        return self.compute(con, filters.only(self.applies), config, **options)
+
+
+# --------------------------------------------------------------------------- tickets
+
+
+def kpis(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    """The KPI tiles: value, previous period's value and change."""
+    tiles = rt.kpis(con, f, config.anonymity_min_group)
+    return pl.DataFrame(
+        {
+            "kpi": [k.label for k in tiles],
+            "value": [k.value for k in tiles],
+            "previous": [k.previous for k in tiles],
+            "change": [k.delta for k in tiles],
+            "unit": [k.unit for k in tiles],
+        },
+        schema={
+            "kpi": pl.String,
+            "value": pl.Float64,
+            "previous": pl.Float64,
+            "change": pl.Float64,
+            "unit": pl.String,
+        },
+    )
+
+
+def weekly_trend(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return rt.weekly_trend(con, f)
+
+
+def by_team(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return rt.summary(con, f, ["service_team"])
+
+
+def period_comparison(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return rt.period_comparison(con, f)
+
+
+def service_mix(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    mix = rt.service_mix(con, f)
+    return pl.DataFrame({"measure": list(mix), "share": list(mix.values())})
+
+
+def heatmap(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return rt.heatmap(con, f)
+
+
+def resolution_spread(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return rt.resolution_spread(con, f)
+
+
+def backlog(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return rt.backlog(con, f)
+
+
+def backlog_age(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return rt.backlog_age(con, f)
+
+
+def channel_mix(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return rt.channel_mix(con, f)
+
+
+def slowest_categories(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return rt.slowest_categories(con, f)
+
+
+def tickets_per_head(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return rt.tickets_per_head(con, f)
+
+
+def ticket_list(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return rt.ticket_list(con, f)
+
+
+# --------------------------------------------------------------------------- engagement
+
+
+def quiet_by_team(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return eng.quiet_by_quarter(con, filters=f)
+
+
+def came_back(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return eng.lost_after_bad_experience(con, filters=f)
+
+
+def reactive_share(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return eng.reactive_shift(con, filters=f)
+
+
+def cohorts(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return eng.cohort_retention(con, filters=f)
+
+
+def department_signals(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return eng.department_signals(con, f)
+
+
+def at_risk(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return eng.at_risk_rows(con, config, f)
+
+
+# --------------------------------------------------------------------------- voice
+
+
+def voice_summary(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return sv.survey_summary(con, config, (), sv.whole_months(f))
+
+
+def voice_trend(
+    con: duckdb.DuckDBPyConnection, f: Filters, config: Config, period: str = "month"
+) -> pl.DataFrame:
+    return sv.trend(con, config, period, sv.whole_months(f))
+
+
+def voice_drivers(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return sv.survey_drivers(con, config, sv.whole_months(f))
+
+
+def voice_groups(
+    con: duckdb.DuckDBPyConnection, f: Filters, config: Config, by: str = "service_team"
+) -> pl.DataFrame:
+    return sv.survey_summary(con, config, sv.parse_by(by), sv.whole_months(f))
+
+
+def voice_phrases(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return sv.comment_keywords(con, config, sv.whole_months(f))
+
+
+def voice_comments(
+    con: duckdb.DuckDBPyConnection,
+    f: Filters,
+    config: Config,
+    band: str = "low",
+    search: str | None = None,
+    limit: int = 30,
+) -> pl.DataFrame:
+    return sv.comment_excerpts(con, config, sv.whole_months(f), band, search or None, int(limit))
+
+
+# --------------------------------------------------------------------------- alignment
+
+
+def alignment(
+    con: duckdb.DuckDBPyConnection,
+    f: Filters,
+    config: Config,
+    period: str = "week",
+    max_lag: int | None = None,
+) -> pl.DataFrame:
+    lag = int(max_lag) if max_lag is not None else (4 if period == "week" else 3)
+    return al.alignment_view(con, config, period, lag, f)  # type: ignore[arg-type]
+
+
+def goals(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return al.goal_attainment(con, config)
+
+
+def alignment_pair(
+    con: duckdb.DuckDBPyConnection,
+    f: Filters,
+    config: Config,
+    team: str = al.ALL_TEAMS,
+    unit: str = "",
+    internal: str = "median_resolution_hours",
+    external: str = "customer_csat",
+    lag: int = 2,
+    period: str = "week",
+) -> pl.DataFrame:
+    return al.pair_series(con, config, period, team, unit, internal, external, int(lag))  # type: ignore[arg-type]
+
+
+_NOW = "the backlog is a state at the as-of, not a count of tickets created in a period"
+_ENG = (
+    "silence is judged at the as-of over each requester's whole history; priority, "
+    "category and channel describe single tickets, not a requester's relationship with a team"
+)
+_SURVEYS = (
+    "survey answers carry a team, the respondent's department and type, but no priority, "
+    "category or channel; dates are widened to whole months so small windows cannot "
+    "single out answers"
+)
+_ALIGN = (
+    "the tests need every period of the history, and re-running them on a slice chosen "
+    "after looking would invent links; departments choose their business units, teams "
+    "their rows, q-values stay those of the whole table"
+)
+
+PANELS: dict[str, Panel] = {
+    p.name: p
+    for p in (
+        Panel("overview.kpis", "KPI tiles", ALL_FILTERS, kpis),
+        Panel("overview.weekly_trend", "Tickets and durations per week", ALL_FILTERS, weekly_trend),
+        Panel("overview.by_team", "By service team", ALL_FILTERS, by_team),
+        Panel(
+            "teams.comparison", "This period, previous, last year", ALL_FILTERS, period_comparison
+        ),
+        Panel(
+            "teams.service_mix",
+            "Reopened, one-touch, last-minute, after hours",
+            ALL_FILTERS,
+            service_mix,
+        ),
+        Panel("teams.heatmap", "Median first response, department × team", ALL_FILTERS, heatmap),
+        Panel(
+            "teams.resolution_spread",
+            "Resolution time spread per team",
+            ALL_FILTERS,
+            resolution_spread,
+        ),
+        Panel("teams.backlog", "Open tickets at the end of each day", ALL_FILTERS, backlog),
+        Panel("teams.backlog_age", "Open now, by age", TICKETS_NOW, backlog_age, _NOW),
+        Panel("teams.channels", "First-contact channel per team", ALL_FILTERS, channel_mix),
+        Panel("teams.slowest_categories", "Slowest categories", ALL_FILTERS, slowest_categories),
+        Panel("teams.per_head", "Demand per head count", ALL_FILTERS, tickets_per_head),
+        Panel("teams.tickets", "Tickets (pseudonymised)", ALL_FILTERS, ticket_list),
+        Panel(
+            "engagement.quiet", "Regulars who went quiet, by team", ENGAGEMENT, quiet_by_team, _ENG
+        ),
+        Panel(
+            "engagement.came_back", "Came back after a bad experience", ENGAGEMENT, came_back, _ENG
+        ),
+        Panel(
+            "engagement.reactive",
+            "Reactive share per department and quarter",
+            ENGAGEMENT,
+            reactive_share,
+            _ENG,
+        ),
+        Panel("engagement.cohorts", "Cohort retention", ENGAGEMENT, cohorts, _ENG),
+        Panel("engagement.departments", "Department signals", ENGAGEMENT, department_signals, _ENG),
+        Panel("engagement.at_risk", "At risk and gone quiet", ENGAGEMENT, at_risk, _ENG),
+        Panel("voice.summary", "Survey scores", SURVEY_FILTERS, voice_summary, _SURVEYS),
+        Panel("voice.trend", "Scores per month", SURVEY_FILTERS, voice_trend, _SURVEYS),
+        Panel(
+            "voice.drivers", "What goes with low scores", SURVEY_FILTERS, voice_drivers, _SURVEYS
+        ),
+        Panel(
+            "voice.groups",
+            "Scores by team, department or type",
+            SURVEY_FILTERS,
+            voice_groups,
+            _SURVEYS,
+        ),
+        Panel(
+            "voice.phrases",
+            "Frequent phrases by score band",
+            SURVEY_FILTERS,
+            voice_phrases,
+            _SURVEYS,
+        ),
+        Panel("voice.comments", "Comments", SURVEY_FILTERS, voice_comments, _SURVEYS),
+        Panel("alignment.table", "Alignment tests", ALIGNMENT, alignment, _ALIGN),
+        Panel(
+            "alignment.goals",
+            "Corporate goals",
+            (),
+            goals,
+            "goals are judged on the last 30 days of all tickets, as configured",
+        ),
+        Panel(
+            "alignment.pair",
+            "One internal and one external series",
+            (),
+            alignment_pair,
+            "the pair is chosen by its own inputs",
+        ),
+    )
+}
+
+
+def get(name: str) -> Panel:
+    """The panel `name`, or a KeyError that lists the names."""
+    try:
+        return PANELS[name]
+    except KeyError:
+        raise KeyError(f"no panel {name!r}; panels: {', '.join(PANELS)}") from None
+
+
+def not_applying(panel: Panel, filters: Filters) -> str | None:
+    """A sentence naming the set filters `panel` ignores, and why (None if none)."""
+    ignored = filters.not_applying(panel.applies)
+    if not ignored:
+        return None
+    names = ", ".join(ignored)
+    return f"{names} {'does' if len(ignored) == 1 else 'do'} not apply here: {panel.why}."
