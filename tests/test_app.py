@@ -150,3 +150,10 @@ def test_voice_page_shows_the_planted_reopen_driver(demo_wh, monkeypatch) -> Non
     at.switch_page("app_pages/voice.py").run()
     assert not at.exception
     assert any("Reopened tickets score" in m.value and "lower" in m.value for m in at.markdown)
+
+
+def test_overview_offers_the_report_for_its_filters(demo_wh, monkeypatch) -> None:
+    at = app(demo_wh.db, monkeypatch, team="Legal").run()
+    assert not at.exception
+    buttons = [b for b in at.get("download_button") if b.proto.label == "Download report"]
+    assert len(buttons) == 1

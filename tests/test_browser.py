@@ -168,3 +168,32 @@ def test_other_pages_in_browser(served, page, path) -> None:
     page.wait_for_selector("h1", timeout=60_000)
     page.wait_for_selector('[data-testid="stDataFrame"]', timeout=60_000)
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (pdftotext)")
+def test_download_report_is_the_clis_report(served, page, tmp_path: Path) -> None:
+    """The Overview's "Download report" gives the file `inward report` writes for the same
+    filters (the dates come from the downloaded file's name)."""
+    from dashboard.cli import main
+
+    url, db = served
+    page.goto(f"{url}/?team=Legal")
+    wait_for_overview(page)
+    with page.expect_download(timeout=180_000) as info:
+        page.get_by_role("button", name="Download report").click()
+    got = tmp_path / info.value.suggested_filename
+    info.value.save_as(got)
+    dates = got.stem.removeprefix("inward-report-").split("-to-")
+    cli = tmp_path / "cli.pdf"
+    args = ["report", "--db", str(db), "--team", "Legal", "--out", str(cli)]
+    assert main([*args, "--from", dates[0], "--to", dates[1]]) == 0
+
+    def text(pdf: Path) -> list[str]:
+        out = subprocess.run(
+            ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True
+        )
+        return [line for line in out.stdout.splitlines() if "Generated" not in line]
+
+    assert got.read_bytes().startswith(b"%PDF")
+    assert text(got) == text(cli)
+    assert any("Legal" in line for line in text(got))

@@ -32,6 +32,11 @@ class Output:
         return MIME[self.fmt]
 
 
+def filename(filters: Filters, fmt: str) -> str:
+    """The file name a report for these (dated) filters is saved under."""
+    return f"inward-report-{filters.date_from}-to-{filters.date_to}.{fmt}"
+
+
 def generate(
     con: duckdb.DuckDBPyConnection,
     config: Config,
@@ -63,11 +68,10 @@ def generate(
     finally:
         if browser is not None:
             browser.close()
-    f = report.filters
     return Output(
         data=data,
         fmt=fmt,
         headline=report.headline,
         period=report.period_label,
-        filename=f"inward-report-{f.date_from}-to-{f.date_to}.{fmt}",
+        filename=filename(report.filters, fmt),
     )

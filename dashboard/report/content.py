@@ -47,7 +47,7 @@ class Report:
     voice: dict[str, Any] | None  # survey summary row, None when nothing to show
     voice_teams: pl.DataFrame  # visible (unsuppressed) survey rows per team
     voice_hidden: int  # survey groups hidden by the anonymity rule
-    survey_scope: Filters
+    survey_scope: Filters  # surveys.whole_months of the report filters
     alignment: list[str]  # plain sentences of significant links
     alignment_tested: int
     anonymity_min_group: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import figures
+from dashboard import figures, report
 from dashboard.app import data
 from dashboard.app.components.tiles import empty_state, kpi_row
 from dashboard.metrics.response_times import kpis, summary, weekly_trend
@@ -14,7 +14,25 @@ if filters is None:
     empty_state()
     st.stop()
 
-st.title("Overview")
+
+def report_pdf() -> bytes:
+    """The executive report for these filters, built only when the button is clicked
+    (Chromium takes seconds) and cached per filters and warehouse version."""
+    return data.call(report.generate, data.config(), filters, "pdf").data
+
+
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    st.title("Overview", width="stretch")
+    st.download_button(
+        "Download report",
+        report_pdf,
+        report.filename(filters, "pdf"),
+        report.MIME["pdf"],
+        on_click="ignore",
+        icon=":material/picture_as_pdf:",
+        help="The executive PDF for the current filters: the same file as "
+        "`inward report --from … --to …` with these teams and departments.",
+    )
 st.caption(f"{filters.describe()} · deltas against the previous period of the same length")
 
 tiles = data.call(kpis, filters, data.config().anonymity_min_group)
