@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from dashboard import figures
 from dashboard.report.content import Report
 
-WIDTH, HEIGHT = 380, 230  # px, two to a row: half the text width (~182 mm on A4 and Letter)
+WIDTH, HEIGHT = 380, 210  # px, two to a row: half the text width (~182 mm on A4 and Letter)
 FONT = "DejaVu Sans, Liberation Sans, Arial, sans-serif"
 
 

@@ -64,7 +64,7 @@ def _tile(k: Kpi) -> str:
     tone = "neutral"
     if k.delta and k.better in ("higher", "lower"):
         tone = "good" if (k.delta > 0) == (k.better == "higher") else "bad"
-    text = f"{delta} vs previous period" if delta else "no earlier period"
+    text = f"{delta} vs previous" if delta else "no earlier period"
     return (
         f'<div class="tile"><div class="label">{escape(k.label)}</div>'
         f'<div class="value">{escape(fmt(k.value, k.unit))}</div>'
@@ -80,13 +80,13 @@ def _teams(report: Report) -> str:
         ("Service team", False),
         ("Tickets", True),
         ("vs prev.", True),
-        ("Median first response (h)", True),
-        ("Median resolution (h)", True),
-        ("p90 resolution (h)", True),
-        ("SLA met, resolution (%)", True),
+        ("Median first resp. (h)", True),
+        ("Median resol. (h)", True),
+        ("p90 resol. (h)", True),
+        ("SLA met resol. (%)", True),
         ("vs prev. (pts)", True),
-        ("SLA met, first response (%)", True),
-        ("Reopened (%)", True),
+        ("SLA met first resp. (%)", True),
+        ("Re­opened (%)", True),
     ]
     rows = [
         (
@@ -150,11 +150,15 @@ def _engagement(report: Report) -> str:
         items = "".join(
             f"<li><b>{escape(r['requester_department'])}</b>: reactive share rose from "
             f"{percent(r['first_half_share'])} % to {percent(r['last_half_share'])} % "
-            f"(q = {r['q_value']:.3f})</li>"
+            f"({_q(r['q_value'])})</li>"
             for r in report.reactive.iter_rows(named=True)
         )
         parts.append(f"<h3>Departments that turned reactive</h3><ul>{items}</ul>")
     return "".join(parts)
+
+
+def _q(q: float) -> str:
+    return "q < 0.001" if q < 0.001 else f"q = {q:.3f}"
 
 
 def _num(v: float | None, digits: int = 2) -> str:
@@ -256,9 +260,15 @@ def html(report: Report, svgs: Sequence[tuple[str, str]] = (), paper: str = "a4"
         for title, svg in svgs
     )
     tf = report.trend_filters
+    assert tf.date_to is not None
+    partial = (
+        f" The last week is partial: the period ends on a {tf.date_to:%A}."
+        if tf.date_to.weekday() != 6
+        else ""
+    )
     trends = (
-        f'<p class="note">Weeks {tf.date_from} to {tf.date_to}; the report period is shaded.</p>'
-        + f'<div class="charts">{charts}</div>'
+        f'<p class="note">Weeks {tf.date_from} to {tf.date_to}; the report period is shaded.'
+        f"{partial}</p>" + f'<div class="charts">{charts}</div>'
         if charts
         else '<p class="note">Charts were left out.</p>'
     )
@@ -283,7 +293,7 @@ def html(report: Report, svgs: Sequence[tuple[str, str]] = (), paper: str = "a4"
 <section id="alignment"><h2>Alignment with business outcomes</h2>{_alignment(report)}</section>
 <footer><dl>
 <dt>Period</dt><dd>{f.date_from} to {f.date_to} (tickets by creation day, UTC)</dd>
-<dt>Filters</dt><dd>{escape(f.describe())}</dd>
+<dt>Filters</dt><dd>{escape(f.without_dates().describe())}</dd>
 <dt>Data as of</dt><dd>{escape(as_of)}</dd>
 <dt>Generated</dt><dd>{report.generated_at:%Y-%m-%d %H:%M} UTC by Inward</dd>
 <dt>Same numbers</dt><dd><code>{escape(cli_equivalent(f))}</code></dd>
