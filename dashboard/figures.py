@@ -56,23 +56,13 @@ def tickets_per_week(trend: pl.DataFrame, height: int = 300) -> go.Figure:
     return tidy(fig, height)
 
 
-def resolution_per_week(trend: pl.DataFrame) -> go.Figure:
-    """Median and p90 resolution hours per week, log scale (`weekly_trend` frame)."""
+def duration_per_week(trend: pl.DataFrame, measure: str) -> go.Figure:
+    """Median and p90 hours of `measure` ("first_response" or "resolution") per week, log
+    scale (`weekly_trend` frame)."""
     return trend_lines(
         trend,
         "week",
-        {"median_resolution_hours": "median", "p90_resolution_hours": "p90"},
-        "hours",
-        log_y=True,
-    )
-
-
-def first_response_per_week(trend: pl.DataFrame) -> go.Figure:
-    """Median and p90 first-response hours per week, log scale (`weekly_trend` frame)."""
-    return trend_lines(
-        trend,
-        "week",
-        {"median_first_response_hours": "median", "p90_first_response_hours": "p90"},
+        {f"median_{measure}_hours": "median", f"p90_{measure}_hours": "p90"},
         "hours",
         log_y=True,
     )

@@ -221,6 +221,11 @@ def test_small_survey_groups_never_appear(demo_wh, strict_config, tmp_path) -> N
     assert f"{len(hidden)} team(s) hidden" in voice
 
 
+def html_only(db: Path, out: Path, *extra: str) -> int:
+    """`inward report` to an HTML file without charts (no browser: the fast path)."""
+    return main(["report", "--db", str(db), "--no-charts", "--out", str(out), *extra])
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -244,23 +249,11 @@ def test_email_through_a_real_smtp_server(demo_wh, tmp_path) -> None:
     smtp.start()
     try:
         out = tmp_path / "weekly.html"
-        code = main(
-            [
-                "report",
-                "--db",
-                str(demo_wh.db),
-                "--no-charts",
-                "--out",
-                str(out),
-                "--email",
-                "cio@example.com",
-                "--email",
-                "coo@example.com",
-                "--smtp",
-                f"127.0.0.1:{port}",
-                "--sender",
-                "inward@example.com",
-            ]
+        code = html_only(
+            demo_wh.db,
+            out,
+            *("--email", "cio@example.com", "--email", "coo@example.com"),
+            *("--smtp", f"127.0.0.1:{port}", "--sender", "inward@example.com"),
         )
     finally:
         smtp.stop()
@@ -282,19 +275,8 @@ def test_email_through_a_real_smtp_server(demo_wh, tmp_path) -> None:
 
 def test_unreachable_smtp_is_exit_1_and_keeps_the_file(demo_wh, tmp_path, capsys) -> None:
     out = tmp_path / "r.html"
-    code = main(
-        [
-            "report",
-            "--db",
-            str(demo_wh.db),
-            "--no-charts",
-            "--out",
-            str(out),
-            "--email",
-            "a@example.com",
-            "--smtp",
-            f"127.0.0.1:{free_port()}",
-        ]
+    code = html_only(
+        demo_wh.db, out, "--email", "a@example.com", "--smtp", f"127.0.0.1:{free_port()}"
     )
     assert code == 1
     assert out.is_file()

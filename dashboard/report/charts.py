@@ -29,8 +29,11 @@ def report_charts(report: Report) -> list[Chart]:
     charts = [
         Chart("Tickets per week", figures.tickets_per_week(trend)),
         Chart("Resolution SLA met per week", figures.sla_per_week(trend)),
-        Chart("First response (hours, median and p90)", figures.first_response_per_week(trend)),
-        Chart("Resolution (hours, median and p90)", figures.resolution_per_week(trend)),
+        Chart(
+            "First response (hours, median and p90)",
+            figures.duration_per_week(trend, "first_response"),
+        ),
+        Chart("Resolution (hours, median and p90)", figures.duration_per_week(trend, "resolution")),
     ]
     f = report.filters
     assert f.date_from and f.date_to

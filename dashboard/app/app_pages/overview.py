@@ -61,7 +61,7 @@ with left, st.container(border=True):
     st.plotly_chart(figures.tickets_per_week(trend), key="tickets_per_week")
 with right, st.container(border=True):
     st.markdown("**Resolution time per week** (hours, median and p90)")
-    st.plotly_chart(figures.resolution_per_week(trend), key="resolution_per_week")
+    st.plotly_chart(figures.duration_per_week(trend, "resolution"), key="resolution_per_week")
 
 with st.container(border=True):
     st.markdown("**By service team**")

@@ -52,7 +52,7 @@ if trend.is_empty():
 left, right = st.columns(2)
 with left, st.container(border=True):
     st.markdown("**First response per week** (hours)")
-    st.plotly_chart(figures.first_response_per_week(trend), key="fr_trend")
+    st.plotly_chart(figures.duration_per_week(trend, "first_response"), key="fr_trend")
 with right, st.container(border=True):
     st.markdown("**SLA met per week** (resolution)")
     st.plotly_chart(figures.sla_per_week(trend), key="sla_trend")
