@@ -2,8 +2,9 @@
 the pages call, gathered once for a period and a filter set.
 
 No SQL here (GUIDE: one definition of each number): the report is a reading of
-`response_times`, `engagement`, `surveys` and `alignment`, so `inward metrics`
-for the same filters prints the same tickets, medians and SLA rates. The
+`response_times` and of the pages' panels (`dashboard/panels.py`: engagement,
+voice, alignment, each honouring the filters its page honours), so `inward
+metrics` and `inward panel` print the same tickets, medians, rates and scores. The
 connection is the caller's, so a scoped connection (access control) applies to
 the report exactly as it does to the metrics.
 """
@@ -17,11 +18,11 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from dashboard import panels
 from dashboard.config import Config
-from dashboard.filters import Filters
+from dashboard.filters import SURVEY_FILTERS, Filters
 from dashboard.formatting import fmt
 from dashboard.metrics import alignment as al
-from dashboard.metrics import engagement as eng
 from dashboard.metrics import response_times as rt
 from dashboard.metrics import surveys as sv
 
@@ -162,10 +163,8 @@ def _teams(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
     return now.join(prev, on="service_team", how="left").sort("tickets", descending=True)
 
 
-def _reactive(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
-    shift = eng.reactive_shift(con)
-    if filters.departments:
-        shift = shift.filter(pl.col("requester_department").is_in(filters.departments))
+def _flagged(shift: pl.DataFrame) -> pl.DataFrame:
+    """One row per department that turned reactive (`engagement.reactive` rows)."""
     return (
         shift.filter(pl.col("flagged"))
         .group_by("requester_department")
@@ -181,16 +180,17 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters) -> R
     kpis = rt.kpi_tiles(comparison, rt.period_csat(con, filters, config.anonymity_min_group))
     teams = _teams(con, filters)
     window = trend_window(filters)
-    quiet = eng.quiet_by_quarter(con)
-    if filters.teams:
-        quiet = quiet.filter(pl.col("service_team").is_in(filters.teams))
-    scope = sv.whole_months(filters)
-    overall = sv.survey_summary(con, config, (), scope)
+
+    def panel(name: str, **options: Any) -> pl.DataFrame:
+        # the pages' panels: each honours the filters its page does, no more
+        return panels.get(name).run(con, filters, config, **options)
+
+    overall = panel("voice.summary")
     voice = overall.row(0, named=True) if overall.height else None
     if voice is not None and (voice["suppressed"] is None or voice["suppressed"]):
         voice = None
-    by_team = sv.survey_summary(con, config, ("service_team",), scope)
-    table = al.alignment_table(con, config, ALIGNMENT_PERIOD, ALIGNMENT_MAX_LAG)
+    by_team = panel("voice.groups", by="service_team")
+    table = panel("alignment.table", period=ALIGNMENT_PERIOD, max_lag=ALIGNMENT_MAX_LAG)
     significant = table.filter(pl.col("significant")).sort("q_value")
     return Report(
         filters=filters,
@@ -201,12 +201,12 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters) -> R
         trend=rt.weekly_trend(con, window),
         trend_filters=window,
         teams=teams,
-        quiet=quiet,
-        reactive=_reactive(con, filters),
+        quiet=panel("engagement.quiet"),
+        reactive=_flagged(panel("engagement.reactive")),
         voice=voice,
         voice_teams=by_team.filter(pl.col("suppressed") == False),  # noqa: E712
         voice_hidden=by_team.filter(pl.col("suppressed")).height,
-        survey_scope=scope,
+        survey_scope=sv.whole_months(filters.only(SURVEY_FILTERS)),
         alignment=[
             al.plain_sentence(row) for row in significant.head(MAX_SENTENCES).iter_rows(named=True)
         ],
