@@ -20,7 +20,7 @@ import duckdb
 
 from dashboard import models
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DEFAULT_DB = Path("data") / "inward.duckdb"
 
 # Each migration is applied once, in order, inside one transaction with the
@@ -142,6 +142,36 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE tickets ADD COLUMN reassignments INTEGER;
     ALTER TABLE tickets ADD COLUMN team_hops INTEGER;
     """,
+    # 5: one requester per person across tools (CONTRACT "Who a requester is"). Each
+    # identity a tool showed (its id, e-mail, name, employee number) is kept once per
+    # source in requester_identities, with the person it was resolved to; tickets and
+    # survey responses point at it through requester_key / respondent_key, so matching
+    # can be redone whenever the people file changes. The people file gains the columns
+    # matching uses; `*_source` says whether a department/type came from the export
+    # itself or was filled from the people file (only the latter is ever refilled).
+    """
+    ALTER TABLE people ADD COLUMN email VARCHAR;
+    ALTER TABLE people ADD COLUMN name VARCHAR;
+    ALTER TABLE people ADD COLUMN employee_id VARCHAR;
+    ALTER TABLE people ADD COLUMN aliases VARCHAR[];
+    ALTER TABLE tickets ADD COLUMN requester_key BIGINT;
+    ALTER TABLE tickets ADD COLUMN requester_department_source VARCHAR;
+    ALTER TABLE tickets ADD COLUMN requester_type_source VARCHAR;
+    UPDATE tickets SET requester_department_source = 'export'
+        WHERE requester_department IS NOT NULL;
+    UPDATE tickets SET requester_type_source = 'export'
+        WHERE coalesce(requester_type, 'unknown') <> 'unknown';
+    ALTER TABLE survey_responses ADD COLUMN respondent_key BIGINT;
+    ALTER TABLE survey_responses ADD COLUMN respondent_department_source VARCHAR;
+    UPDATE survey_responses SET respondent_department_source = 'export'
+        WHERE respondent_department IS NOT NULL;
+    CREATE TABLE IF NOT EXISTS requester_identities (
+        source VARCHAR NOT NULL, requester_key BIGINT NOT NULL, tool_id VARCHAR,
+        email VARCHAR, name VARCHAR, employee_id VARCHAR, requester_id VARCHAR,
+        matched_by VARCHAR, candidates INTEGER, first_ingest_id BIGINT,
+        PRIMARY KEY (source, requester_key)
+    );
+    """,
 )
 
 # `utc(ts)`: the UTC wall-clock TIMESTAMP of a TIMESTAMPTZ. Same result as
@@ -158,7 +188,9 @@ TICKET_TIMES_VIEW = "CREATE OR REPLACE VIEW ticket_times AS\n" + models.load("ti
 # "a normalised / low survey score" (dashboard/models/<name>.sql says why each is so).
 SHARED_VIEWS: tuple[str, ...] = tuple(
     f"CREATE OR REPLACE VIEW {name} AS\n" + models.load(name)
-    for name in ("ticket_latest", "ticket_spans", "open_tickets", "survey_scores")
+    for name in (
+        "ticket_latest", "ticket_spans", "open_tickets", "survey_scores", "requester_aliases"
+    )
 )
 
 

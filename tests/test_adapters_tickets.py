@@ -86,8 +86,17 @@ def test_zendesk_excel_mangled_requester_id_falls_back_to_email(
     r = ingest_one(fresh_db, f)
     assert "rounded by Excel" in r.message
     t = tickets(fresh_db)
+    # no people file: the e-mail is the key; the mangled id is dropped, the intact one kept
     assert t["48101"]["requester_id"] == "priya.natarajan@northwind.example"
-    assert t["48102"]["requester_id"] == "10300612345602"
+    assert t["48102"]["requester_id"] == "marcus.fielding@northwind.example"
+    con = duckdb.connect(str(fresh_db), read_only=True)
+    try:
+        ids = dict(con.sql("SELECT requester_id, list(alias ORDER BY alias) FROM "
+                           "requester_aliases WHERE kind = 'tool_id' GROUP BY 1").fetchall())
+    finally:
+        con.close()
+    assert "priya.natarajan@northwind.example" not in ids
+    assert ids["marcus.fielding@northwind.example"] == ["10300612345602"]
 
 
 UCI_HEADER = (

@@ -59,7 +59,12 @@ COLUMNS: dict[str, list[tuple[str, str, bool]]] = {
     "tickets": [
         ("ticket_id", "text", True),
         ("service_team", "text", False),
+        # who asked, as the tool shows it: its own id, e-mail, name, employee number
+        # (dashboard.identity turns them into one requester_id per person)
         ("requester_id", "text", False),
+        ("requester_email", "text", False),
+        ("requester_name", "text", False),
+        ("requester_employee_id", "text", False),
         ("requester_department", "text", False),
         ("requester_type", "enum:requester_type", False),
         ("channel", "enum:channel", False),
@@ -81,6 +86,9 @@ COLUMNS: dict[str, list[tuple[str, str, bool]]] = {
         ("survey", "text", False),
         ("submitted_at", "ts", False),
         ("respondent_id", "text", False),
+        ("respondent_email", "text", False),
+        ("respondent_name", "text", False),
+        ("respondent_employee_id", "text", False),
         ("respondent_department", "text", False),
         ("service_team", "text", False),
         ("ticket_id", "text", False),
@@ -96,6 +104,11 @@ COLUMNS: dict[str, list[tuple[str, str, bool]]] = {
         ("person_type", "enum:person_type", False),
         ("active_from", "date", False),
         ("active_to", "date", False),
+        # what identifies the person in the tools (see dashboard.identity)
+        ("email", "text", False),
+        ("name", "text", False),
+        ("employee_id", "text", False),
+        ("aliases", "text", False),
     ],
     "org": [("department", "text", True), ("business_unit", "text", True)],
     # One row per recorded change; `status` is the status after it (vendor text

@@ -21,7 +21,10 @@ REQUIRED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "outcomes": (("period_start", "business_unit"), ()),
     "tickets": (("ticket_id", "created_at"), ()),
     "surveys": ((), ("csat", "nps", "ces", "score")),
-    "people": (("person_id",), ("person_type", "active_from", "active_to")),
+    "people": (
+        ("person_id",),
+        ("person_type", "active_from", "active_to", "email", "name", "employee_id", "aliases"),
+    ),
     "org": (("department", "business_unit"), ()),
     "events": (("ticket_id", "event_at"), ("status", "service_team", "assignee", "kind")),
 }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from dashboard import identity
 from dashboard.ingest import canonical, detect, shape
 from dashboard.ingest.base import Adapter
 from dashboard.ingest.mapping_report import record_value_mappings
@@ -32,6 +33,7 @@ from dashboard.ingest.read import (
     quote_ident,
     stage,
 )
+from dashboard.metrics.identity import ingest_note
 
 UPSERT = {
     "tickets": (
@@ -77,9 +79,12 @@ class IngestResult:
     finished_at: datetime
     status: str
     message: str
+    # who the file's requesters turned out to be (also in `message`); not an ingests column
+    identity: str = field(default="", compare=False)
 
     def as_json(self) -> dict[str, Any]:
         d = asdict(self)
+        d.pop("identity")
         d["started_at"] = self.started_at.isoformat()
         d["finished_at"] = self.finished_at.isoformat()
         return d
@@ -91,6 +96,7 @@ class IngestResult:
             return (
                 f"{name}: loaded {self.rows_loaded:,} of {self.rows_read:,} rows as "
                 f"{self.kind} ({self.format}); {self.rows_rejected:,} rejected"
+                + (f"; {self.identity}" if self.identity else "")
             )
         return f"{name}: {self.status}: {self.message}"
 
@@ -145,7 +151,7 @@ def _shape(
         return shape.events(con, canon, source)
     if kind == "people":
         return shape.simple(
-            con, canon, "person_id", "person_id, department, person_type, active_from, active_to"
+            con, canon, "person_id", shape.PEOPLE_SELECT.format(name=shape.full_name(canon))
         )
     return shape.simple(con, canon, "department", "department, business_unit")
 
@@ -418,17 +424,23 @@ def _ingest_file(
             result.rows_rejected = _reject(con, staged, result.ingest_id, source_file)
             record_value_mappings(con, staged, canon, adapter, result.ingest_id)
             result.rows_loaded = result.rows_read - result.rows_rejected
+            if adapter.kind in ("tickets", "surveys"):
+                identity.register(con, shape.OBSERVED, result.ingest_id)
             _write(con, adapter.kind, select, result.ingest_id)
             if adapter.kind == "tickets":
                 _write_keys(con, canon, adapter.source)
             if staged.events is not None:
                 staged.notes.append(
                     _write_history(con, staged, adapter, timezone, result.ingest_id))
+            if adapter.kind == "people":  # requesters already loaded may match now
+                identity.resolve(con)
+            result.identity = ingest_note(con, adapter.kind, result.ingest_id)
             if fail_after_write:
                 raise RuntimeError("injected failure after write (test)")
             result.status = "loaded"
             result.message = (
                 f"detected {adapter.name} {adapter.kind}"
+                + (f"; {result.identity}" if result.identity else "")
                 + "".join(f"; {n}" for n in staged.notes)
                 + (
                     f"; {result.rows_rejected} rows rejected, see rejected_rows"

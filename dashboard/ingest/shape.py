@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
+from dashboard import identity
 from dashboard.ingest.canonical import SURVEY_SCALES, Canonical, _lit
 
 WIDE_SURVEY_METRICS = ("csat", "nps", "ces")
@@ -42,15 +43,43 @@ def tickets(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str) -> st
         CREATE OR REPLACE TEMP VIEW shaped AS
         SELECT c.*, coalesce(c.__reason, d.__dup_reason) AS __final_reason
         FROM {canon.table} c LEFT JOIN ticket_dups d USING (__row)""")
+    on = _observe_requesters(
+        con, "requester", source, "(SELECT * FROM shaped WHERE __final_reason IS NULL)"
+    )
     return f"""
-        SELECT ticket_id, {_lit(source)} AS source, service_team, requester_id,
-            requester_department, coalesce(requester_type, 'unknown') AS requester_type,
-            channel, category, priority, ticket_type, status, created_at, updated_at,
-            coalesce(first_response_at,
-                     created_at + to_microseconds(CAST(first_response_minutes * 60e6 AS BIGINT)))
+        SELECT s.ticket_id, {_lit(source)} AS source, s.service_team, o.requester_id,
+            o.requester_key, s.requester_department,
+            CASE WHEN s.requester_department IS NOT NULL THEN 'export' END
+                AS requester_department_source,
+            coalesce(s.requester_type, 'unknown') AS requester_type,
+            CASE WHEN s.requester_type <> 'unknown' THEN 'export' END AS requester_type_source,
+            s.channel, s.category, s.priority, s.ticket_type, s.status, s.created_at,
+            s.updated_at,
+            coalesce(s.first_response_at, s.created_at
+                     + to_microseconds(CAST(s.first_response_minutes * 60e6 AS BIGINT)))
                 AS first_response_at,
-            resolved_at, coalesce(reopen_count, 0) AS reopen_count, replies, subject
-        FROM shaped WHERE __final_reason IS NULL"""
+            s.resolved_at, coalesce(s.reopen_count, 0) AS reopen_count, s.replies, s.subject
+        FROM shaped s LEFT JOIN {OBSERVED} o ON {on}
+        WHERE s.__final_reason IS NULL"""
+
+
+# The temp table of the file's requester identities; `load` registers them (and so
+# fills in their resolved requester_id) before the shaped rows are written.
+OBSERVED = "requester_obs"
+
+
+def _observe_requesters(con: duckdb.DuckDBPyConnection, prefix: str, source: str, rows: str) -> str:
+    """Collect the distinct identities of `rows` (canonical columns `<prefix>_id`,
+    `_email`, `_name`, `_employee_id`) into OBSERVED; returns the ON clause that joins
+    a row (as `s`) to its identity (as `o`)."""
+    exprs = {
+        "tool_id": f"s.{prefix}_id",
+        "email": f"s.{prefix}_email",
+        "name": f"s.{prefix}_name",
+        "employee_id": f"s.{prefix}_employee_id",
+    }
+    identity.observe(con, f"{rows} s", exprs, _lit(source), OBSERVED)
+    return identity.join_on(con, OBSERVED, "o", exprs, _lit(source))
 
 
 def surveys(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str, survey_name: str) -> str:
@@ -59,7 +88,8 @@ def surveys(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str, surve
     base = (
         "__row, coalesce(response_id, 'row-' || CAST(__row AS VARCHAR)) AS response_id, "
         f"coalesce(survey, {_lit(survey_name)}) AS survey, submitted_at, respondent_id, "
-        "respondent_department, service_team, ticket_id, comment, __reason"
+        "respondent_department, service_team, ticket_id, comment, __reason, "
+        "respondent_email, respondent_name, respondent_employee_id"
     )
     parts = []
     if {"metric", "score"} <= cols:
@@ -119,12 +149,19 @@ def surveys(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str, surve
                      AND count(__value_reason) = 0
                      THEN 'score: no survey score in this row' END), '') AS __final_reason
         FROM melted GROUP BY __row""")
+    con.execute("""
+        CREATE OR REPLACE TEMP VIEW survey_rows AS
+        SELECT melted.* FROM melted JOIN shaped USING (__row)
+        WHERE __final_reason IS NULL AND score IS NOT NULL""")
+    on = _observe_requesters(con, "respondent", source, "survey_rows")
     return f"""
-        SELECT response_id, {_lit(source)} AS source, survey, submitted_at, respondent_id,
-            respondent_department, service_team, ticket_id, metric, score, scale_min,
-            scale_max, comment
-        FROM melted JOIN shaped USING (__row)
-        WHERE __final_reason IS NULL AND score IS NOT NULL"""
+        SELECT s.response_id, {_lit(source)} AS source, s.survey, s.submitted_at,
+            o.requester_id AS respondent_id, o.requester_key AS respondent_key,
+            s.respondent_department,
+            CASE WHEN s.respondent_department IS NOT NULL THEN 'export' END
+                AS respondent_department_source,
+            s.service_team, s.ticket_id, s.metric, s.score, s.scale_min, s.scale_max, s.comment
+        FROM survey_rows s LEFT JOIN {OBSERVED} o ON {on}"""
 
 
 def outcomes(
@@ -174,6 +211,25 @@ def outcomes(
         WHERE __final_reason IS NULL AND value IS NOT NULL
         QUALIFY row_number() OVER (PARTITION BY period_start, business_unit, metric
                                    ORDER BY __row DESC) = 1"""
+
+
+# People rows: the contract columns, then what identifies the person in the tools.
+# Aliases are one text cell split on `;`, `|` or line breaks (never on commas, which
+# names like "Tuter, Abel" contain); each is an e-mail, a tool id (`zendesk:123` for
+# one tool, bare for any) or another spelling of the name.
+PEOPLE_SELECT = (
+    "person_id, department, person_type, active_from, active_to, email, {name} AS name, "
+    "employee_id, list_filter(list_transform(regexp_split_to_array(coalesce(aliases, ''), "
+    "'[;|\n]'), lambda a: trim(a)), lambda a: a <> '') AS aliases"
+)
+
+
+def full_name(canon: Canonical) -> str:
+    """People `name`, else `first_name last_name` when the file splits it (HR exports do)."""
+    parts = [f"x_{c}" for c in ("first_name", "last_name") if c in canon.mapped]
+    if not parts:
+        return "name"
+    return f"coalesce(name, nullif(concat_ws(' ', {', '.join(parts)}), ''))"
 
 
 def simple(con: duckdb.DuckDBPyConnection, canon: Canonical, key: str, select: str) -> str:

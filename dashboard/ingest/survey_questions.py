@@ -559,12 +559,13 @@ def prepare_survey(
     rest = [q for q in questions if q.column not in chosen]
     for role, col in roles_by_wording(rest, set(taken) | set(final.values())).items():
         final.setdefault(role, col)
-    if "respondent_id" in final:  # anonymous responses carry a placeholder, not a person
-        col = quote_ident(final["respondent_id"])
-        con.execute(
-            f"UPDATE {staged.table} SET {col} = NULL "
-            f"WHERE lower(trim({col})) IN ('anonymous', 'anonym', 'anonyme', 'anónimo')"
-        )
+    for role in RESPONDENT_ROLES:  # anonymous responses carry a placeholder, not a person
+        if role in final:
+            col = quote_ident(final[role])
+            con.execute(
+                f"UPDATE {staged.table} SET {col} = NULL "
+                f"WHERE lower(trim({col})) IN ('anonymous', 'anonym', 'anonyme', 'anónimo')"
+            )
     plan.roles = final
     targets = {q.column: m for m, q in plan.metrics.items()} | {v: k for k, v in final.items()}
     header = dict(zip(staged.columns, staged.headers, strict=True))
@@ -633,6 +634,35 @@ def header_row(con: duckdb.DuckDBPyConnection, staged: Staged, n: int) -> list[s
     return ["" if v is None else str(v) for v in rows[0]]
 
 
+# What identifies the respondent (see dashboard.identity): the tool's id, e-mail,
+# name and employee number, as roles a survey adapter fills from its own columns.
+RESPONDENT_ROLES = (
+    "respondent_id",
+    "respondent_email",
+    "respondent_name",
+    "respondent_employee_id",
+)
+
+
+def full_name(
+    con: duckdb.DuckDBPyConnection, staged: Staged, first: str | None, last: str | None
+) -> str | None:
+    """Add a `respondent_full_name` column joining first and last name (Qualtrics
+    RecipientFirstName/LastName, SurveyMonkey First/Last Name); returns its name."""
+    parts = [quote_ident(c) for c in (first, last) if c]
+    if not parts:
+        return None
+    name = "respondent_full_name"
+    con.execute(f"ALTER TABLE {staged.table} ADD COLUMN {name} VARCHAR")
+    con.execute(
+        f"UPDATE {staged.table} SET {name} = "
+        f"nullif(trim(concat_ws(' ', {', '.join(f'trim({p})' for p in parts)})), '')"
+    )
+    staged.columns.append(name)
+    staged.headers.append(name)
+    return name
+
+
 def survey_aliases() -> dict[str, tuple[str, ...]]:
     """Adapter aliases for prepared survey files: only the canonical names `prepare_survey`
     writes, so a leftover column that merely looks like one (say `email`) is never used."""
@@ -640,7 +670,7 @@ def survey_aliases() -> dict[str, tuple[str, ...]]:
         "response_id",
         "survey",
         "submitted_at",
-        "respondent_id",
+        *RESPONDENT_ROLES,
         "respondent_department",
         "service_team",
         "ticket_id",

@@ -81,7 +81,8 @@ def prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
 ALIASES: dict[str, tuple[str, ...]] = {
     "ticket_id": ("ticket_id",),
     "service_team": ("group",),
-    "requester_id": ("requester_email", "email", "requester_name", "full_name"),
+    "requester_email": ("requester_email", "email"),
+    "requester_name": ("requester_name", "full_name"),
     "requester_department": ("department", "requester_department", "company"),
     "channel": ("source",),
     "category": ("category",),

@@ -76,7 +76,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
     ]
     rid = derive_response_id(con, staged, ts_col, email)
     roles = {"response_id": rid, "submitted_at": ts_col} | (
-        {"respondent_id": email} if email else {}
+        {"respondent_email": email} if email else {}
     )
     return sq.prepare_survey(con, staged, questions, roles, "Google Forms survey")
 

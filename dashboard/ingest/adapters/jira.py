@@ -213,6 +213,16 @@ def _comment_time(c: str, reporter: str) -> str:
     )
 
 
+_DEPARTMENT_FIELDS = (
+    "custom_field_department",
+    "campo_personalizado_department",
+    "campo_personalizado_departamento",
+    "custom_field_organizations",
+    "campo_personalizado_organizations",
+    "campo_personalizado_organizaciones",
+)
+
+
 def prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
     """Translate dates, fall back for resolved/first response/status, classify types."""
     created = _translate(txt(staged, "created", "creada"))
@@ -245,10 +255,20 @@ def prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
         )
         + f" WHEN {issue_type} IS NOT NULL THEN 'other' END"
     )
+    # JSM has no requester department field; accounts add a `Department` custom field
+    # or group customers into organizations named after departments. Both can repeat
+    # (multi-value fields export one column per value): the first value wins.
+    depts = [
+        txt(staged, c)
+        for prefix in _DEPARTMENT_FIELDS
+        for c in staged.columns
+        if c == prefix or (c.startswith(prefix + "_") and c[len(prefix) + 1 :].isdigit())
+    ]
     return add_derived(
         con,
         staged,
         {
+            "inward_department": f"coalesce({', '.join(depts)})" if depts else "NULL",
             "inward_created": created,
             "inward_updated": updated,
             "inward_resolved_at": f"coalesce({resolved}, CASE WHEN lower({category}) IN ({done}) "
@@ -268,7 +288,12 @@ STATUS_WITH_CATEGORY = {**CATEGORY, **STATUS}
 ALIASES: dict[str, tuple[str, ...]] = {
     "ticket_id": ("issue_key", "clave_de_incidencia"),
     "service_team": ("project_name", "nombre_del_proyecto"),
-    "requester_id": ("reporter", "informador", "reporter_email"),
+    # Reporter is the display name (an e-mail for some portal customers), Reporter Id
+    # the Atlassian account id; `Reporter (Email)` appears in some exports
+    "requester_id": ("reporter_id", "id_del_informador"),
+    "requester_name": ("reporter", "informador"),
+    "requester_email": ("reporter_email",),
+    "requester_department": ("inward_department",),
     "channel": ("custom_field_source", "campo_personalizado_source"),
     "category": (
         "custom_field_request_type",

@@ -2,8 +2,8 @@
 
 `ID, Start time, Completion time, Email, Name[, Last modified time]`, then one
 column per question headed by its text. Anonymous forms put `anonymous` in
-Email, which becomes a null respondent, not a person called "anonymous". Name
-is never loaded: the respondent is identified by e-mail only.
+Email (and `Anonymous` or nothing in Name), which becomes a null respondent, not
+a person called "anonymous". Email and Name identify the respondent.
 """
 
 from __future__ import annotations
@@ -23,7 +23,12 @@ def _prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
         for col, header in zip(staged.columns, staged.headers, strict=True)
         if col not in METADATA
     ]
-    roles = {"response_id": "id", "submitted_at": "completion_time", "respondent_id": "email"}
+    roles = {
+        "response_id": "id",
+        "submitted_at": "completion_time",
+        "respondent_email": "email",
+        "respondent_name": "name",
+    }
     return sq.prepare_survey(con, staged, questions, roles, "Microsoft Forms survey")
 
 

@@ -125,7 +125,13 @@ def _prepare_current(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
         for k, v in {
             "response_id": _first(cols, "responseid"),
             "submitted_at": submitted,
-            "respondent_id": _first(cols, "recipientemail", "externalreference"),
+            "respondent_email": _first(cols, "recipientemail"),
+            # External Data Reference: the contact's id in another system (HR's, for
+            # employee surveys distributed from an HR-fed directory)
+            "respondent_employee_id": _first(cols, "externalreference"),
+            "respondent_name": sq.full_name(
+                con, staged, _first(cols, "recipientfirstname"), _first(cols, "recipientlastname")
+            ),
         }.items()
         if v
     }
@@ -150,7 +156,8 @@ def _prepare_legacy(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
         for k, v in {
             "response_id": by_label.get("responseid"),
             "submitted_at": by_label.get("enddate") or by_label.get("startdate"),
-            "respondent_id": by_label.get("emailaddress") or by_label.get("externaldatareference"),
+            "respondent_email": by_label.get("emailaddress"),
+            "respondent_employee_id": by_label.get("externaldatareference"),
         }.items()
         if v
     }

@@ -120,8 +120,44 @@ def _type_from_number(number_sql: str) -> str:
     return f"CASE {whens} END"
 
 
+# A reference field exported as its value is the record's 32-hex sys_id; exported as
+# its display value it is the user's name. One export can be either (list exports give
+# display values, `sysparm_display_value=false` / "all" exports the sys_id).
+_SYS_ID = r"^[0-9a-fA-F]{32}$"
+
+
+_DEPARTMENT = (
+    "u_requester_department",
+    "caller_id_department",
+    "caller_department",
+    "requester_department",
+    "department",
+)
+
+
+def _caller(staged: Staged) -> dict[str, str]:
+    """The caller as the export shows them: tool id (a sys_id in `caller_id`, else the
+    dot-walked `caller_id.user_name`) and name (`caller_id.name`, else a display value
+    in `caller_id`). E-mail, employee number and department come from dot-walked
+    columns directly (adapter aliases)."""
+    caller = txt(staged, "caller_id", "caller")
+    sys_id = f"CASE WHEN regexp_full_match({caller}, '{_SYS_ID}') THEN {caller} END"
+    login = txt(staged, "caller_id_user_name", "caller_user_name", "caller_id_sys_id")
+    display = f"CASE WHEN NOT regexp_full_match({caller}, '{_SYS_ID}') THEN {caller} END"
+    name = txt(staged, "caller_id_name", "caller_name")
+    dept = txt(staged, *_DEPARTMENT)
+    return {
+        "inward_caller_id": f"coalesce({sys_id}, {login})",
+        "inward_caller_name": f"coalesce({name}, {display})",
+        # a department exported as its value is a sys_id, not a department name
+        "inward_caller_department": f"CASE WHEN NOT regexp_full_match({dept}, '{_SYS_ID}') "
+        f"THEN {dept} END",
+    }
+
+
 def prepare_list(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
-    """List export: resolved time falls back to closed time; type from the number prefix."""
+    """List export: resolved time falls back to closed time; type from the number prefix;
+    the caller split into tool id and name."""
     number = txt(staged, "number")
     return add_derived(
         con,
@@ -130,6 +166,7 @@ def prepare_list(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
             "inward_resolved_at": f"coalesce({txt(staged, 'resolved_at', 'resolved')}, "
             f"{txt(staged, 'closed_at', 'closed')})",
             "inward_ticket_type": _type_from_number(number),
+            **_caller(staged),
         },
     )
 
@@ -203,19 +240,18 @@ def prepare_event_log(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
             'row ' || CAST(__row AS VARCHAR) AS event_key
         FROM ({events})
         WINDOW w AS (PARTITION BY __key ORDER BY updated NULLS FIRST, mods NULLS FIRST, __row)"""
-    return keep_history(con, collapse(con, staged, select, "incidents"), history)
+    incidents = collapse(con, staged, select, "incidents")
+    return keep_history(con, add_derived(con, incidents, _caller(incidents)), history)
 
 
 _COMMON_ALIASES = {
     "service_team": ("assignment_group",),
-    "requester_id": ("caller_id", "caller"),
-    "requester_department": (
-        "u_requester_department",
-        "caller_id_department",
-        "caller_department",
-        "requester_department",
-        "department",
-    ),
+    "requester_id": ("inward_caller_id",),
+    "requester_name": ("inward_caller_name",),
+    # dot-walked columns: `caller_id.email` (field names) or `Caller.Email` (labels)
+    "requester_email": ("caller_id_email", "caller_email"),
+    "requester_employee_id": ("caller_id_employee_number", "caller_employee_number"),
+    "requester_department": ("inward_caller_department",),
     "channel": ("contact_type", "channel"),
     "category": ("category",),
     "priority": ("priority",),

@@ -67,7 +67,13 @@ def _prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
     pick = {
         "response_id": next((c for c in ("respondent_id", "respondentid") if c in cols), None),
         "submitted_at": next((c for c in ("end_date", "start_date") if c in cols), None),
-        "respondent_id": "email_address" if "email_address" in cols else None,
+        "respondent_email": "email_address" if "email_address" in cols else None,
+        "respondent_name": sq.full_name(
+            con,
+            staged,
+            "first_name" if "first_name" in cols else None,
+            "last_name" if "last_name" in cols else None,
+        ),
     }
     roles = {k: v for k, v in pick.items() if v}
     return sq.prepare_survey(con, staged, questions, roles, "SurveyMonkey survey")

@@ -88,9 +88,9 @@ _EXCEL_NUMBER = r"^\d(\.\d+)?[eE]\+\d+$"
 
 
 def prepare_csv(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
-    """Requester = `Requester id`, unless Excel mangled it; then `Requester email`."""
+    """The tool's requester id is `Requester id`, unless Excel mangled it: then it is
+    dropped, and the requester is known by `Requester email` (and name) alone."""
     rid = txt(staged, "requester_id")
-    email = txt(staged, "requester_email")
     mangled = con.sql(
         f"SELECT count(*) FROM {staged.table} WHERE regexp_matches({rid}, '{_EXCEL_NUMBER}')"
     ).fetchall()[0][0]
@@ -98,8 +98,8 @@ def prepare_csv(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
         con,
         staged,
         {
-            "inward_requester_id": f"CASE WHEN regexp_matches({rid}, '{_EXCEL_NUMBER}') "
-            f"THEN coalesce({email}, {rid}) ELSE coalesce({rid}, {email}) END"
+            "inward_requester_id": f"CASE WHEN NOT regexp_matches({rid}, '{_EXCEL_NUMBER}') "
+            f"THEN {rid} END"
         },
     )
     if mangled:
@@ -117,8 +117,19 @@ CSV = Adapter(
     aliases={
         "ticket_id": ("id",),
         "service_team": ("group",),
-        "requester_id": ("inward_requester_id", "requester_id", "requester_email"),
-        "requester_department": ("department_list", "requester_department_list", "department"),
+        "requester_id": ("inward_requester_id",),
+        "requester_email": ("requester_email",),
+        "requester_name": ("requester",),
+        # an internal desk's SSO usually sets the user's external id to the HR number
+        "requester_employee_id": ("requester_external_id",),
+        # a department field when the account has one, else the organization (internal
+        # desks model departments as Zendesk organizations)
+        "requester_department": (
+            "department_list",
+            "requester_department_list",
+            "department",
+            "organization",
+        ),
         "requester_type": ("requester_type_list", "requester_type"),
         "channel": ("via",),
         "category": ("category_list", "category"),
