@@ -178,6 +178,12 @@ def parser() -> argparse.ArgumentParser:
         choices=("new", "active", "occasional", "at_risk", "gone_quiet"),
         help="only these statuses (repeatable)",
     )
+    p.add_argument(
+        "--person",
+        metavar="ID",
+        help="one person across every team: their requester_id, or any e-mail, tool id "
+        "or name a tool showed for them",
+    )
     _add_format(p)
 
     p = sub.add_parser("alignment", help="which internal metrics track external outcomes")
@@ -493,12 +499,23 @@ def cmd_engagement(args: argparse.Namespace) -> int:
     """The `requester_engagement` rows: stored by the last ingest, or recomputed
     (without writing) when --as-of asks for another day."""
     from dashboard.metrics.engagement import engagement_rows
+    from dashboard.metrics.identity import find_requesters
 
     config = load_config(args.config)
     db = _open_existing(args.db)
     with warehouse.reader(db) as con:
         _require_rows(con, db)
         frame = engagement_rows(con, config, args.as_of)
+        if args.person:
+            ids = find_requesters(con, args.person)
+            if not ids:
+                raise Failure(f"no requester is known as {args.person!r}")
+            if len(ids) > 1:
+                raise Failure(
+                    f"{args.person!r} names {len(ids)} requesters ({', '.join(ids[:5])}); "
+                    "give one of their ids"
+                )
+            frame = frame.filter(frame["requester_id"] == ids[0])
     if args.status:
         frame = frame.filter(frame["status"].is_in(args.status))
     print(render(frame, args.format))

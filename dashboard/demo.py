@@ -112,7 +112,10 @@ class DemoFiles:
     tickets: tuple[Path, ...]
     surveys: tuple[Path, ...]
     outcomes: Path
-    quitters: tuple[tuple[str, str], ...] = ()  # planted (requester_id, service_team)
+    # planted (requester_id, service_team): the id identity matching should give them
+    quitters: tuple[tuple[str, str], ...] = ()
+    # person ids of the two people who share a name (never matched by name)
+    namesakes: tuple[str, ...] = ()
 
     def all(self) -> list[Path]:
         return [self.org, self.people, *self.tickets, *self.surveys, self.outcomes]
@@ -138,12 +141,99 @@ def _people(rng: np.random.Generator, n: int) -> pl.DataFrame:
     left = np.array([x if x is not None and x < END else None for x in left], dtype=object)
     return pl.DataFrame(
         {
-            "person_id": [f"u{i:05d}@northwind.example" for i in range(n)],
+            "person_id": [f"E{10001 + i}" for i in range(n)],  # HR's employee number
             "department": np.array(names)[dept],
             "person_type": kinds.astype(str),
             "active_from": [d.date() for d in joined],
             "active_to": [d.date() if d is not None else None for d in left],
         }
+    )
+
+
+PEOPLE_COLUMNS = (
+    "person_id", "name", "email", "department", "person_type", "active_from", "active_to",
+    "aliases",
+)  # fmt: skip
+FIRST_NAMES = (
+    "Abel", "Adaeze", "Aiko", "Alex", "Amelia", "Ana", "Arjun", "Astrid", "Beatriz", "Ben",
+    "Carlos", "Chen", "Chloé", "Dara", "David", "Diego", "Elena", "Emma", "Farah", "Felix",
+    "Grace", "Hana", "Hiroshi", "Ines", "Isaac", "Jamal", "Javier", "Jonas", "José", "Julia",
+    "Kai", "Karin", "Laila", "Leo", "Lina", "Lucas", "Maya", "Mei", "Mohammed", "Nadia",
+    "Nikos", "Noah", "Olga", "Omar", "Priya", "Rafael", "Rosa", "Sam", "Sara", "Sofia",
+    "Tariq", "Tomasz", "Uma", "Victor", "Wei", "Yara", "Yusuf", "Zoë", "Ngozi", "Marcus",
+)  # fmt: skip
+LAST_NAMES = (
+    "Adeyemi", "Andersen", "Bauer", "Becker", "Bianchi", "Brown", "Chen", "Clarke", "Costa",
+    "Dubois", "Eriksson", "Fernández", "Fielding", "García", "Gupta", "Haddad", "Hansen",
+    "Ibrahim", "Ivanova", "Jansen", "Kim", "Kowalski", "Larsen", "Lee", "Lindqvist", "Lopez",
+    "Marchetti", "Martin", "Müller", "Nakamura", "Natarajan", "Nguyen", "Novak", "Okafor",
+    "Olsen", "Park", "Patel", "Peeters", "Petrov", "Quinn", "Rossi", "Santos", "Schmidt",
+    "Shah", "Silva", "Singh", "Smith", "Souza", "Tanaka", "Tuter", "Varga", "Wang", "Weber",
+    "Wojcik", "Yilmaz", "Zhang", "O'Brien", "Mensah", "Haugen", "Rahman",
+)  # fmt: skip
+
+
+def _ascii(text: str) -> str:
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(c for c in plain.lower() if c.isalnum() or c in ".-")
+
+
+def _identities(
+    rng: np.random.Generator, people: pl.DataFrame, who: np.ndarray, team: np.ndarray
+) -> pl.DataFrame:
+    """Names, e-mails and aliases for the people file, and how each tool shows a person.
+
+    Unique names by construction, except one planted pair of namesakes (two people with
+    Legal tickets share a name: Jira, which exports no e-mail, can only tell them apart by
+    account id, so they must stay unmatched rather than merged). About 3 % of people
+    changed e-mail address and still appear with the old one in Zendesk (listed in the
+    people file's aliases); about 1 % file Facilities tickets from a personal address
+    HR does not know (unmatched by design). A separate random stream, so the planted
+    ticket patterns are the same as without identities.
+    """
+    n = people.height
+    combos = len(FIRST_NAMES) * len(LAST_NAMES)
+    order = rng.permutation(max(combos, n))
+    names = []
+    for k in order[:n]:
+        first = FIRST_NAMES[k % len(FIRST_NAMES)]
+        last = LAST_NAMES[(k // len(FIRST_NAMES)) % len(LAST_NAMES)]
+        middle = f" {chr(65 + k // combos - 1)}." if k >= combos else ""
+        names.append(f"{first}{middle} {last}")
+    legal = np.unique(who[team == TEAMS.index("Legal")])
+    namesake = np.zeros(n, dtype=bool)
+    if legal.size >= 2:
+        a, b = rng.choice(legal, 2, replace=False)
+        names[b] = names[a]
+        namesake[[a, b]] = True
+    emails, seen = [], set()
+    for nm in names:
+        base = ".".join(_ascii(part) for part in nm.replace(".", "").split())
+        email, k = f"{base}@northwind.example", 2
+        while email in seen:
+            email, k = f"{base}{k}@northwind.example", k + 1
+        seen.add(email)
+        emails.append(email)
+    old = rng.random(n) < 0.03
+    personal = rng.random(n) < 0.01
+    return people.with_columns(
+        pl.Series("name", names),
+        pl.Series("email", emails),
+        pl.Series("namesake", namesake),
+        pl.Series(
+            "aliases",
+            [e.replace("@northwind.", "@northwind-legacy.") if o else None
+             for e, o in zip(emails, old, strict=True)],
+            dtype=pl.String,
+        ),
+        pl.Series(
+            "personal_email",
+            [e.replace("@northwind.example", "@home.example") if p else None
+             for e, p in zip(emails, personal, strict=True)],
+            dtype=pl.String,
+        ),
     )
 
 
@@ -320,6 +410,8 @@ def write_demo(
     ).filter(pl.Series(keep))
 
     person_ids = people["person_id"].to_list()
+    who_kept, team_kept = who[keep], team[keep]
+    people = _identities(np.random.default_rng([seed, 1]), people, who_kept, team_kept)
     if layout == "vendor":
         tick = demo_exports.vendor_ids(tick)
     surveys = _surveys(rng, tick, res[keep], reopen[keep], bad[keep])
@@ -327,17 +419,25 @@ def write_demo(
     pl.DataFrame(
         {"department": list(DEPARTMENTS), "business_unit": [v[1] for v in DEPARTMENTS.values()]}
     ).write_csv(org)
-    people.write_csv(people_path)
+    people.select(PEOPLE_COLUMNS).write_csv(people_path)
     _outcomes(rng, link).write_csv(outcomes)
     if layout == "vendor":
-        paths = demo_exports.write_all(tick, surveys, folder)
-        ticket_files, survey_files = tuple(paths[:3]), tuple(paths[3:])
+        paths = demo_exports.write_all(tick, surveys, folder, people)
+        ticket_files, survey_files = tuple(paths[:4]), tuple(paths[4:])
     else:
         ticket_files, survey_files = (folder / "tickets.csv",), (folder / "surveys.csv",)
         tick.write_csv(ticket_files[0])
         surveys.write_csv(survey_files[0])
-    quitters = tuple((person_ids[q], TEAMS[main_team[q]]) for q in sorted(quit_at))
-    return DemoFiles(org, people_path, ticket_files, survey_files, outcomes, quitters)
+    expected = demo_exports.expected_requester if layout == "vendor" else None
+    quitters = tuple(
+        (
+            expected(people.row(q, named=True), TEAMS[main_team[q]]) if expected else person_ids[q],
+            TEAMS[main_team[q]],
+        )
+        for q in sorted(quit_at)
+    )
+    namesakes = tuple(people.filter(pl.col("namesake"))["person_id"].to_list())
+    return DemoFiles(org, people_path, ticket_files, survey_files, outcomes, quitters, namesakes)
 
 
 def _minutes_to_opening(created: np.ndarray) -> np.ndarray:

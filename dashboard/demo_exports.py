@@ -2,23 +2,30 @@
 the same adapters a user's exports go through.
 
 Which team uses which tool (as in many organisations, each function bought its own):
-IT Service Desk, HR Operations and Finance & Payroll run Zendesk; Facilities runs
-Freshservice; Legal runs Jira Service Management. IT surveys its customers with
-Qualtrics, everyone else with a Google Form. Column names, value spellings and
-timestamp formats follow docs/vendor-formats.md (the vendors' real exports).
+IT Service Desk and Finance & Payroll run Zendesk; HR Operations runs ServiceNow;
+Facilities runs Freshservice; Legal runs Jira Service Management. IT surveys its
+customers with Qualtrics, everyone else with a Google Form. Column names, value
+spellings and timestamp formats follow docs/vendor-formats.md (the vendors' real
+exports).
 
-Each tool identifies a requester by e-mail, the key the people file uses too; Jira
-and Freshservice exports carry no requester type, so that comes from the people
-file (see `derive.fill_from_people`).
+Each tool shows a requester the way it really does, so the demo exercises identity
+matching (`dashboard.identity`): Zendesk a numeric `Requester id` with the e-mail
+and the department as `Organization`; ServiceNow the caller's display name with the
+dot-walked `caller_id.email` (empty for some users) and `caller_id.department`;
+Jira the reporter's display name and Atlassian account id, no e-mail; Freshservice
+the requester's name and e-mail; the surveys the respondent's e-mail. Requester
+type is in none of them: it comes from the people file.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import polars as pl
 
-ZENDESK_TEAMS = ("IT Service Desk", "HR Operations", "Finance & Payroll")
+ZENDESK_TEAMS = ("IT Service Desk", "Finance & Payroll")
+SERVICENOW_TEAMS = ("HR Operations",)
 FRESHSERVICE_TEAMS = ("Facilities",)
 JIRA_TEAMS = ("Legal",)
 
@@ -64,8 +71,6 @@ ZENDESK_HEADER = [
     "Requester wait time in minutes within business hours",
     "On hold time in minutes",
     "On hold time in minutes within business hours",
-    "Department [list]",
-    "Requester type [list]",
     "Category [list]",
 ]
 FRESHSERVICE_HEADER = [
@@ -101,6 +106,26 @@ FRESHSERVICE_HEADER = [
     "First Response Status",
     "Tags",
     "Survey Result",
+]
+# A list export of the `task` table with dot-walked caller columns (field names as
+# headers, every field quoted, like the PDI export in ../shared/real-exports).
+SERVICENOW_HEADER = [
+    "number",
+    "opened_at",
+    "short_description",
+    "caller_id",
+    "caller_id.email",
+    "caller_id.department",
+    "priority",
+    "state",
+    "category",
+    "assignment_group",
+    "assigned_to",
+    "sys_updated_on",
+    "resolved_at",
+    "closed_at",
+    "contact_type",
+    "reopen_count",
 ]
 JIRA_HEADER = [
     "Summary",
@@ -172,6 +197,35 @@ FRESH_TYPE = {
     "problem": "Incident",
     "change": "Service Request",
 }
+SERVICENOW_STATUS = {
+    "new": "New",
+    "open": "In Progress",
+    "pending": "Awaiting User Info",
+    "on_hold": "On Hold",
+    "solved": "Resolved",
+    "closed": "Closed",
+}
+SERVICENOW_PRIORITY = {
+    "urgent": "1 - Critical",
+    "high": "2 - High",
+    "normal": "3 - Moderate",
+    "low": "4 - Low",
+}
+SERVICENOW_CONTACT = {
+    "email": "Email",
+    "portal": "Self-service",
+    "chat": "Chat",
+    "phone": "Phone",
+    "walk_in": "Walk-in",
+}
+# Record number prefix by table: a task list mixes incidents, requested items…
+SERVICENOW_PREFIX = {
+    "incident": "INC",
+    "request": "RITM",
+    "question": "RITM",
+    "problem": "PRB",
+    "change": "CHG",
+}
 JIRA_STATUS = {
     "new": ("Open", "To Do"),
     "open": ("In Progress", "In Progress"),
@@ -212,6 +266,14 @@ def vendor_ids(tick: pl.DataFrame) -> pl.DataFrame:
     return tick.with_columns(
         pl.when(team.is_in(ZENDESK_TEAMS))
         .then((n + 40000).cast(pl.String))
+        .when(team.is_in(SERVICENOW_TEAMS))
+        .then(
+            pl.format(
+                "{}{}",
+                pl.col("ticket_type").replace_strict(SERVICENOW_PREFIX),
+                (n + 10_000_000).cast(pl.String).str.slice(1),
+            )
+        )
         .when(team.is_in(FRESHSERVICE_TEAMS))
         .then(pl.format("INC-{}", n + 1000))
         .otherwise(pl.format("LEG-{}", n))
@@ -219,16 +281,66 @@ def vendor_ids(tick: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def write_zendesk(tick: pl.DataFrame, path: Path) -> None:
-    t = tick.filter(pl.col("service_team").is_in(ZENDESK_TEAMS))
+def zendesk_user_id(person_id: str) -> str:
+    """A Zendesk user id: 14 digits, stable per person."""
+    return str(10_300_600_000_000 + int(person_id.lstrip("E")) * 7)
+
+
+def jira_account_id(person_id: str) -> str:
+    """An Atlassian account id (`712020:` + a UUID), stable per person."""
+    h = hashlib.md5(person_id.encode()).hexdigest()
+    return f"712020:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
+def _servicenow_has_email(person_id: str) -> bool:
+    """About 1 in 20 ServiceNow users has no e-mail on their user record."""
+    return int(hashlib.md5(person_id.encode()).hexdigest(), 16) % 20 != 0
+
+
+def how_tools_show(people: pl.DataFrame) -> pl.DataFrame:
+    """Per person (as `requester_id`): what each tool shows for them."""
+    ids = people["person_id"].to_list()
+    return people.select(
+        pl.col("person_id").alias("requester_id"),
+        "name",
+        "email",
+        pl.Series("zendesk_id", [zendesk_user_id(p) for p in ids]),
+        pl.coalesce("aliases", "email").alias("zendesk_email"),  # an old address, if any
+        pl.Series("jira_id", [jira_account_id(p) for p in ids]),
+        pl.when(pl.Series([_servicenow_has_email(p) for p in ids]))
+        .then(pl.col("email"))
+        .alias("servicenow_email"),
+        pl.coalesce("personal_email", "email").alias("freshservice_email"),
+    )
+
+
+def expected_requester(person: dict, team: str) -> str:
+    """The requester_id identity matching should give a person's tickets with `team`:
+    their person_id, unless the tool's export cannot tell them from a namesake (Jira
+    shows names only; ServiceNow without an e-mail) or shows an address HR does not
+    know (a personal e-mail in Freshservice)."""
+    pid = person["person_id"]
+    if team in JIRA_TEAMS and person["namesake"]:
+        return f"jira:{jira_account_id(pid)}"
+    if team in SERVICENOW_TEAMS and person["namesake"] and not _servicenow_has_email(pid):
+        return f"servicenow:{person['name']}"
+    if team in FRESHSERVICE_TEAMS and person["personal_email"]:
+        return person["personal_email"]
+    return pid
+
+
+def write_zendesk(tick: pl.DataFrame, who: pl.DataFrame, path: Path) -> None:
+    t = tick.filter(pl.col("service_team").is_in(ZENDESK_TEAMS)).join(
+        who, on="requester_id", how="left"
+    )
     out = t.select(
         pl.lit(1).alias("Summation column"),
         pl.col("ticket_id").alias("Id"),
-        pl.col("requester_id").str.split("@").list.first().alias("Requester"),
-        pl.lit(None, pl.String).alias("Requester id"),
+        pl.col("name").alias("Requester"),
+        pl.col("zendesk_id").alias("Requester id"),
         pl.lit(None, pl.String).alias("Requester external id"),
-        pl.col("requester_id").alias("Requester email"),
-        pl.col("requester_id").str.split("@").list.last().alias("Requester domain"),
+        pl.col("zendesk_email").alias("Requester email"),
+        pl.col("zendesk_email").str.split("@").list.last().alias("Requester domain"),
         pl.col("service_team").alias("Group"),
         pl.col("subject").alias("Subject"),
         pl.col("status").replace_strict(ZENDESK_STATUS).alias("Status"),
@@ -237,19 +349,44 @@ def write_zendesk(tick: pl.DataFrame, path: Path) -> None:
         pl.col("ticket_type").replace_strict(ZENDESK_TYPE).alias("Ticket type"),
         pl.col("created_at").alias("Created at"),
         pl.col("updated_at").alias("Updated at"),
+        pl.col("requester_department").alias("Organization"),
         pl.col("resolved_at").alias("Solved at"),
         pl.col("reopen_count").alias("Reopens"),
         _minutes("created_at", "first_response_at").alias("First reply time in minutes"),
         _minutes("created_at", "resolved_at").alias("Full resolution time in minutes"),
-        pl.col("requester_department").alias("Department [list]"),
-        pl.col("requester_type").str.to_titlecase().alias("Requester type [list]"),
         pl.col("category").alias("Category [list]"),
     )
     _complete(out, ZENDESK_HEADER).write_csv(path)
 
 
-def write_freshservice(tick: pl.DataFrame, path: Path) -> None:
-    t = tick.filter(pl.col("service_team").is_in(FRESHSERVICE_TEAMS))
+def write_servicenow(tick: pl.DataFrame, who: pl.DataFrame, path: Path) -> None:
+    t = tick.filter(pl.col("service_team").is_in(SERVICENOW_TEAMS)).join(
+        who, on="requester_id", how="left"
+    )
+    out = t.select(
+        pl.col("ticket_id").alias("number"),
+        pl.col("created_at").alias("opened_at"),
+        pl.col("subject").alias("short_description"),
+        pl.col("name").alias("caller_id"),
+        pl.col("servicenow_email").alias("caller_id.email"),
+        pl.col("requester_department").alias("caller_id.department"),
+        pl.col("priority").replace_strict(SERVICENOW_PRIORITY).alias("priority"),
+        pl.col("status").replace_strict(SERVICENOW_STATUS).alias("state"),
+        pl.col("category").alias("category"),
+        pl.col("service_team").alias("assignment_group"),
+        pl.col("updated_at").alias("sys_updated_on"),
+        pl.col("resolved_at").alias("resolved_at"),
+        pl.when(pl.col("status") == "closed").then(pl.col("updated_at")).alias("closed_at"),
+        pl.col("channel").replace_strict(SERVICENOW_CONTACT).alias("contact_type"),
+        pl.col("reopen_count").alias("reopen_count"),
+    )
+    _complete(out, SERVICENOW_HEADER).write_csv(path, quote_style="always")
+
+
+def write_freshservice(tick: pl.DataFrame, who: pl.DataFrame, path: Path) -> None:
+    t = tick.filter(pl.col("service_team").is_in(FRESHSERVICE_TEAMS)).join(
+        who, on="requester_id", how="left"
+    )
     out = t.select(
         pl.col("ticket_id").alias("Ticket Id"),
         pl.col("subject").alias("Subject"),
@@ -260,8 +397,8 @@ def write_freshservice(tick: pl.DataFrame, path: Path) -> None:
         pl.col("service_team").alias("Group"),
         pl.col("requester_department").alias("Department"),
         pl.col("category").alias("Category"),
-        pl.col("requester_id").str.split("@").list.first().alias("Requester Name"),
-        pl.col("requester_id").alias("Requester Email"),
+        pl.col("name").alias("Requester Name"),
+        pl.col("freshservice_email").alias("Requester Email"),
         pl.col("created_at").alias("Created Time"),
         pl.col("resolved_at").alias("Resolved Time"),
         pl.when(pl.col("status") == "closed").then(pl.col("updated_at")).alias("Closed Time"),
@@ -282,8 +419,10 @@ def _jira_time(col: str) -> pl.Expr:
     )
 
 
-def write_jira(tick: pl.DataFrame, path: Path) -> None:
-    t = tick.filter(pl.col("service_team").is_in(JIRA_TEAMS))
+def write_jira(tick: pl.DataFrame, who: pl.DataFrame, path: Path) -> None:
+    t = tick.filter(pl.col("service_team").is_in(JIRA_TEAMS)).join(
+        who, on="requester_id", how="left"
+    )
     status = pl.col("status")
     out = t.select(
         pl.col("subject").alias("Summary"),
@@ -296,8 +435,8 @@ def write_jira(tick: pl.DataFrame, path: Path) -> None:
         pl.lit("service_desk").alias("Project type"),
         pl.col("priority").replace_strict(JIRA_PRIORITY).alias("Priority"),
         pl.when(pl.col("resolved_at").is_not_null()).then(pl.lit("Done")).alias("Resolution"),
-        pl.col("requester_id").alias("Reporter"),
-        pl.col("requester_id").alias("Reporter Id"),
+        pl.col("name").alias("Reporter"),
+        pl.col("jira_id").alias("Reporter Id"),
         _jira_time("created_at").alias("Created"),
         _jira_time("updated_at").alias("Updated"),
         _jira_time("resolved_at").alias("Resolved"),
@@ -327,9 +466,23 @@ QUALTRICS_QUESTIONS = {
 }
 
 
-def write_qualtrics(surveys: pl.DataFrame, path: Path) -> None:
+def _respondents(surveys: pl.DataFrame, who: pl.DataFrame) -> pl.DataFrame:
+    """Survey rows with the respondent's e-mail and first/last name (as distributed)."""
+    return surveys.join(
+        who.select(
+            pl.col("requester_id").alias("respondent_id"),
+            pl.col("email").alias("respondent_email"),
+            pl.col("name").str.split(" ").list.first().alias("first_name"),
+            pl.col("name").str.split(" ").list.last().alias("last_name"),
+        ),
+        on="respondent_id",
+        how="left",
+    )
+
+
+def write_qualtrics(surveys: pl.DataFrame, who: pl.DataFrame, path: Path) -> None:
     """Qualtrics CSV: three header rows (names, question text, ImportId JSON)."""
-    s = surveys.filter(pl.col("service_team").is_in(("IT Service Desk",)))
+    s = _respondents(surveys.filter(pl.col("service_team").is_in(("IT Service Desk",))), who)
     names = [
         "StartDate",
         "EndDate",
@@ -338,6 +491,8 @@ def write_qualtrics(surveys: pl.DataFrame, path: Path) -> None:
         "Finished",
         "RecordedDate",
         "ResponseId",
+        "RecipientLastName",
+        "RecipientFirstName",
         "RecipientEmail",
         "DistributionChannel",
         "UserLanguage",
@@ -356,6 +511,8 @@ def write_qualtrics(surveys: pl.DataFrame, path: Path) -> None:
         "Finished",
         "Recorded Date",
         "Response ID",
+        "Recipient Last Name",
+        "Recipient First Name",
         "Recipient Email",
         "Distribution Channel",
         "User Language",
@@ -372,6 +529,8 @@ def write_qualtrics(surveys: pl.DataFrame, path: Path) -> None:
         '{"ImportId":"finished"}',
         '{"ImportId":"recordedDate","timeZone":"UTC"}',
         '{"ImportId":"_recordId"}',
+        '{"ImportId":"recipientLastName"}',
+        '{"ImportId":"recipientFirstName"}',
         '{"ImportId":"recipientEmail"}',
         '{"ImportId":"distributionChannel"}',
         '{"ImportId":"userLanguage"}',
@@ -390,7 +549,9 @@ def write_qualtrics(surveys: pl.DataFrame, path: Path) -> None:
         pl.lit("1"),
         pl.col("submitted_at"),
         pl.format("R_{}", pl.col("response_id")),
-        pl.col("respondent_id"),
+        pl.col("last_name"),
+        pl.col("first_name"),
+        pl.col("respondent_email"),
         pl.lit("email"),
         pl.lit("EN"),
         pl.col("csat").cast(pl.String),
@@ -412,7 +573,7 @@ def write_qualtrics(surveys: pl.DataFrame, path: Path) -> None:
 
 GOOGLE_COLUMNS = {
     "Timestamp": None,
-    "Email Address": "respondent_id",
+    "Email Address": "respondent_email",
     "Which team handled your request?": "service_team",
     "Ticket number": "ticket_id",
     "How satisfied were you with the support you received?": "csat",
@@ -422,9 +583,9 @@ GOOGLE_COLUMNS = {
 }
 
 
-def write_google_forms(surveys: pl.DataFrame, path: Path) -> None:
+def write_google_forms(surveys: pl.DataFrame, who: pl.DataFrame, path: Path) -> None:
     """Google Forms via Sheets CSV: `Timestamp` first, US month-first, unpadded."""
-    s = surveys.filter(~pl.col("service_team").is_in(("IT Service Desk",)))
+    s = _respondents(surveys.filter(~pl.col("service_team").is_in(("IT Service Desk",))), who)
     ts = _ts("submitted_at")
     stamp = pl.format(
         "{}/{}/{} {}", ts.dt.month(), ts.dt.day(), ts.dt.year(), ts.dt.strftime("%-H:%M:%S")
@@ -435,18 +596,23 @@ def write_google_forms(surveys: pl.DataFrame, path: Path) -> None:
     out.write_csv(path)
 
 
-def write_all(tick: pl.DataFrame, surveys: pl.DataFrame, folder: Path) -> list[Path]:
-    """Write every vendor file; returns their paths (ingest order)."""
+def write_all(
+    tick: pl.DataFrame, surveys: pl.DataFrame, folder: Path, people: pl.DataFrame
+) -> list[Path]:
+    """Write every vendor file; returns their paths (ingest order: tickets, then surveys)."""
+    who = how_tools_show(people)
     paths = [
         folder / "zendesk_tickets.csv",
+        folder / "servicenow_hr_tasks.csv",
         folder / "freshservice_tickets.csv",
         folder / "jira_legal_issues.csv",
         folder / "qualtrics_it_csat.csv",
         folder / "google_forms_csat.csv",
     ]
-    write_zendesk(tick, paths[0])
-    write_freshservice(tick, paths[1])
-    write_jira(tick, paths[2])
-    write_qualtrics(surveys, paths[3])
-    write_google_forms(surveys, paths[4])
+    write_zendesk(tick, who, paths[0])
+    write_servicenow(tick, who, paths[1])
+    write_freshservice(tick, who, paths[2])
+    write_jira(tick, who, paths[3])
+    write_qualtrics(surveys, who, paths[4])
+    write_google_forms(surveys, who, paths[5])
     return paths

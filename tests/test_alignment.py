@@ -249,7 +249,10 @@ def _warehouse(weeks: int = WEEKS, seed: int = 1) -> duckdb.DuckDBPyConnection:
     surveys = [(f"s{w}-{i}", "generic", "pulse", START + timedelta(weeks=w, days=2), f"r{i}",
                 "Support Ops", "IT Service Desk", None, "csat", float(rng.integers(1, 6)), 1.0,
                 5.0, None, 1) for w in range(weeks) for i in range(3)]
-    con.executemany(f"INSERT INTO survey_responses VALUES ({', '.join(['?'] * 14)})", surveys)
+    cols = ("response_id, source, survey, submitted_at, respondent_id, respondent_department, "
+            "service_team, ticket_id, metric, score, scale_min, scale_max, comment, ingest_id")
+    con.executemany(f"INSERT INTO survey_responses ({cols}) VALUES ({', '.join(['?'] * 14)})",
+                    surveys)
     return con
 
 

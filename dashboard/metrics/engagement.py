@@ -446,7 +446,7 @@ def compute_engagement(
     )
     # Sorting 1M string pairs costs more than the model; the group index gives a
     # deterministic order for the same input instead (callers sort for display).
-    g = _add_reasons(g).sort("_gid")
+    g = _still_files_elsewhere(_add_reasons(g)).sort("_gid")
     return g.select(
         pl.col("requester_id").cast(pl.String),
         pl.col("service_team").cast(pl.String),
@@ -592,6 +592,42 @@ def _add_reasons(g: pl.DataFrame) -> pl.DataFrame:
         pl.concat(parts, how="vertical")
         if parts
         else g.with_columns(pl.lit(None, dtype=pl.String).alias("reason"))
+    )
+
+
+def _still_files_elsewhere(g: pl.DataFrame) -> pl.DataFrame:
+    """Append "; still files with HR Operations (last ticket 4 days ago)" to the reason of
+    a flagged row whose requester kept filing with other teams after going quiet here.
+
+    That is what tells a person who stopped using one service from one who left or no
+    longer needs help: they are still around, still asking, just not here. Only
+    meaningful because requester_id is the same person in every tool.
+    """
+    flagged = g.filter(pl.col("status").is_in(FLAGGED)).select("_gid", "requester_id",
+                                                               "last_ticket_at")
+    if flagged.is_empty():
+        return g
+    others = g.filter(~pl.col("status").is_in(FLAGGED)).select(
+        "requester_id",
+        pl.col("service_team").alias("_other"),
+        pl.col("last_ticket_at").alias("_other_last"),
+        pl.col("days_silent").alias("_other_silent"),
+    )
+    still = (
+        flagged.join(others, on="requester_id")
+        .filter(pl.col("_other_last") > pl.col("last_ticket_at"), pl.col("_other").is_not_null())
+        .sort("_other_last", descending=True)
+        .group_by("_gid")
+        .agg(pl.col("_other").str.join(", ").alias("_teams"), pl.col("_other_silent").min())
+        .with_columns(
+            pl.format("; still files with {} (last ticket {} ago)", pl.col("_teams"),
+                      _days_text(pl.col("_other_silent"))).alias("_still")
+        )
+    )
+    return (
+        g.join(still.select("_gid", "_still"), on="_gid", how="left")
+        .with_columns(pl.concat_str("reason", pl.col("_still").fill_null("")).alias("reason"))
+        .drop("_still")
     )
 
 
@@ -1248,3 +1284,60 @@ def at_risk_rows(
         "last_ticket_at",
         "reason",
     )
+
+
+# ------------------------------------------------------------------ one person, every team
+
+def _across_teams_sql(teams: str) -> str:
+    """Flagged (requester, team) rows with the teams the requester still files with;
+    `teams` aggregates `o.service_team` (a readable list, or a list to unnest)."""
+    return f"""
+        SELECT q.requester_id, q.requester_department, q.requester_type,
+            q.service_team AS quiet_with, q.status, q.tickets, q.typical_gap_days,
+            q.days_silent, {teams} AS still_files_with,
+            min(o.days_silent) AS days_since_last_elsewhere,
+            CAST(sum(o.tickets) AS BIGINT) AS tickets_elsewhere
+        FROM requester_engagement q
+        JOIN requester_engagement o ON o.requester_id = q.requester_id
+            AND o.service_team IS DISTINCT FROM q.service_team
+            AND o.status NOT IN {FLAGGED} AND o.last_ticket_at > q.last_ticket_at
+        WHERE q.status IN {FLAGGED}
+        GROUP BY ALL"""
+
+
+def across_teams(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """People flagged (at risk / gone quiet) with one team who kept filing with another
+    after their last ticket there: "stopped coming to IT, still files with HR".
+
+    Still active elsewhere means still in the organisation and still asking for help,
+    so the silence is about that one team. Columns: requester_id,
+    requester_department, requester_type, quiet_with, status, tickets,
+    typical_gap_days, days_silent, still_files_with (teams, most recent first),
+    days_since_last_elsewhere, tickets_elsewhere. Most silent first.
+    """
+    teams = "string_agg(o.service_team, ', ' ORDER BY o.last_ticket_at DESC)"
+    return con.sql(
+        _across_teams_sql(teams) + " ORDER BY q.days_silent DESC, q.requester_id"
+    ).pl()
+
+
+def team_switches(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """How many people went quiet with one team while still filing with another, per
+    (quiet_with, still_files_with) pair of teams: where requesters went round a team."""
+    return con.sql(f"""
+        WITH a AS ({_across_teams_sql("list(o.service_team)")}),
+        pairs AS (SELECT requester_id, quiet_with, unnest(still_files_with) AS still_files_with
+                  FROM a)
+        SELECT quiet_with, still_files_with, count(DISTINCT requester_id) AS people
+        FROM pairs GROUP BY ALL ORDER BY people DESC, quiet_with, still_files_with""").pl()
+
+
+def person_history(con: duckdb.DuckDBPyConnection, requester_id: str) -> pl.DataFrame:
+    """One person's tickets per month and service team, across every tool (requester_id
+    is the same person everywhere). Columns: service_team, month, tickets."""
+    return con.sql(
+        """SELECT service_team, CAST(date_trunc('month', utc(created_at)) AS DATE) AS month,
+               count(*) AS tickets
+           FROM tickets WHERE requester_id = $id GROUP BY ALL ORDER BY month, service_team""",
+        params={"id": requester_id},
+    ).pl()

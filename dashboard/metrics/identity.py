@@ -82,15 +82,20 @@ def unmatched_requesters(con: duckdb.DuckDBPyConnection, limit: int = 500) -> pl
     kind, source, requester_id, matched_by (ambiguous/unmatched), candidates (how many
     people an ambiguous one fits), which clues the export gave, and rows."""
     return con.sql(f"""
-        WITH r AS ({_rows(None)})
-        SELECT r.kind, r.source, i.requester_id, i.matched_by, max(i.candidates) AS candidates,
-            bool_or(i.email IS NOT NULL) AS has_email,
-            bool_or(i.tool_id IS NOT NULL) AS has_tool_id,
-            bool_or(i.name IS NOT NULL) AS has_name, CAST(sum(r.n) AS BIGINT) AS rows
-        FROM r JOIN requester_identities i ON i.source = r.source AND i.requester_key = r.k
-        WHERE i.matched_by IN {NOT_MATCHED}
-        GROUP BY ALL
-        ORDER BY i.matched_by = 'ambiguous' DESC, rows DESC, r.source, i.requester_id
+        WITH r AS ({_rows(None)}),
+        u AS (
+            SELECT r.kind, r.source, i.requester_id, i.matched_by,
+                max(i.candidates) AS candidates,
+                bool_or(i.email IS NOT NULL) AS has_email,
+                bool_or(i.tool_id IS NOT NULL) AS has_tool_id,
+                bool_or(i.name IS NOT NULL) AS has_name, CAST(sum(r.n) AS BIGINT) AS rows
+            FROM r JOIN requester_identities i
+                ON i.source = r.source AND i.requester_key = r.k
+            WHERE i.matched_by IN {NOT_MATCHED}
+            GROUP BY r.kind, r.source, i.requester_id, i.matched_by
+        )
+        SELECT * FROM u
+        ORDER BY matched_by = 'ambiguous' DESC, rows DESC, source, requester_id
         LIMIT {int(limit)}""").pl()
 
 
@@ -151,3 +156,21 @@ def ingest_note(con: duckdb.DuckDBPyConnection, kind: str, ingest_id: int) -> st
         text += f"; {p['shared_names']:,} names shared by several people (never matched by name)"
     loaded = describe(match_summary(con), p["people"])
     return text + (f"; requesters loaded so far: {loaded}" if loaded else "")
+
+
+def find_requesters(con: duckdb.DuckDBPyConnection, text: str) -> list[str]:
+    """The requester ids `text` names: a requester_id itself, else every requester a tool
+    showed with that alias (e-mail, tool id, name or employee number; case-insensitive)."""
+    rows = con.sql(
+        """SELECT DISTINCT requester_id FROM (
+               SELECT requester_id FROM requester_identities WHERE requester_id = $t
+               UNION ALL SELECT person_id FROM people WHERE person_id = $t)""",
+        params={"t": text},
+    ).fetchall()
+    if not rows:
+        rows = con.sql(
+            """SELECT DISTINCT requester_id FROM requester_aliases
+               WHERE lower(alias) = lower(trim($t)) ORDER BY 1""",
+            params={"t": text},
+        ).fetchall()
+    return [r[0] for r in rows]

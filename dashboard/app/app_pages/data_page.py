@@ -8,13 +8,16 @@ process — exactly like a CLI ingest while the app is open.
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from dashboard.app import data
 from dashboard.app.components.charts import download_table
 from dashboard.app.components.upload import ingest_uploads
 from dashboard.ingest.mapping_report import mapping_report
+from dashboard.metrics.identity import match_summary, unmatched_requesters
 from dashboard.metrics.loads import ingests, rejected_rows, table_counts
+from dashboard.metrics.response_times import pseudonym
 
 st.title("Data")
 st.caption(f"Warehouse: `{data.db_path()}`")
@@ -66,6 +69,40 @@ else:
         )
         rejected = data.call(rejected_rows, pick)
         download_table(rejected, f"rejected_{pick}")
+
+st.subheader("Who the requesters are")
+st.caption(
+    "Each tool names a colleague its own way (an id, an e-mail, a display name). Inward "
+    "matches them to the people file by e-mail, employee number, alias or an unambiguous "
+    "name, so one person has one requester id in every tool. Unmatched requesters keep "
+    "their e-mail, else `tool:id`; ambiguous ones (a name several people share) are never "
+    "merged. Add `email`, `name`, `employee_id` or `aliases` columns to the people file "
+    "to match more."
+)
+rates = data.call(match_summary)
+if rates.is_empty():
+    st.caption("No tickets or survey responses with a requester yet.")
+else:
+    with st.container(horizontal=True):
+        for row in rates.iter_rows(named=True):
+            st.metric(
+                f"{row['source']} {row['kind']}",
+                "—" if row["match_rate"] is None else f"{row['match_rate']:.0%}",
+                border=True,
+                help=f"{row['matched']:,} of {row['requesters']:,} requesters matched to the "
+                f"people file; {row['ambiguous']:,} ambiguous, {row['unmatched']:,} unmatched.",
+            )
+    download_table(rates, "inward_requester_match")
+    unmatched = data.call(unmatched_requesters)
+    if unmatched.is_empty():
+        st.success("Every requester was matched.", icon=":material/check_circle:")
+    else:
+        st.markdown("**Not matched** (ambiguous first; ids pseudonymised)")
+        download_table(
+            unmatched.with_columns(pseudonym(pl.col("requester_id")).alias("requester_id")),
+            "inward_unmatched_requesters",
+            height=300,
+        )
 
 st.subheader("Value mapping")
 st.caption(

@@ -125,6 +125,48 @@ with st.container(border=True):
     )
     download_table(table, "inward_department_signals")
 
+st.subheader("Across teams")
+st.caption(
+    "One person is one requester in every tool, so silence with one team can be told "
+    "apart from leaving: these people went quiet with a team but kept filing with others "
+    "afterwards — still here, still asking, just not there."
+)
+switched = data.call(eng.across_teams)
+if filters.teams:
+    switched = switched.filter(pl.col("quiet_with").is_in(filters.teams))
+if filters.departments:
+    switched = switched.filter(pl.col("requester_department").is_in(filters.departments))
+if switched.is_empty():
+    st.caption("Nobody who went quiet with one team still files with another.")
+else:
+    pairs = data.call(eng.team_switches)
+    left, right = st.columns([2, 3])
+    with left, st.container(border=True):
+        st.markdown("**Went quiet with → still files with** (people)")
+        download_table(pairs, "inward_team_switches", height=300)
+    with right, st.container(border=True):
+        st.markdown("**People**")
+        shown = switched.with_columns(
+            pl.col("requester_id").alias("_id"),
+            (pl.col("requester_id") if config.engagement.show_names
+             else pseudonym(pl.col("requester_id"))).alias("requester_id"),
+        )
+        download_table(shown.drop("_id"), "inward_across_teams", height=300)
+    with st.container(border=True):
+        labels = dict(zip(shown["requester_id"], shown["_id"], strict=True))
+        pick = st.selectbox("One person's history", list(labels), key="person")
+        person = labels[pick]
+        history = data.call(eng.person_history, person)
+        fig = px.bar(history, x="month", y="tickets", color="service_team",
+                     labels={"month": "", "tickets": "tickets", "service_team": ""})
+        st.plotly_chart(tidy(fig, 300), key="person_history")
+        mine = data.call(eng.engagement_rows, config).filter(pl.col("requester_id") == person)
+        st.dataframe(
+            mine.select("service_team", "status", "tickets", "last_ticket_at", "days_silent",
+                        "reason"),
+            hide_index=True,
+        )
+
 st.subheader("At risk and gone quiet")
 rows = data.call(eng.engagement_rows, config)
 rows = rows.filter(pl.col("status").is_in(["at_risk", "gone_quiet"]))

@@ -145,7 +145,7 @@ def _caller(staged: Staged) -> dict[str, str]:
     login = txt(staged, "caller_id_user_name", "caller_user_name", "caller_id_sys_id")
     display = f"CASE WHEN NOT regexp_full_match({caller}, '{_SYS_ID}') THEN {caller} END"
     name = txt(staged, "caller_id_name", "caller_name")
-    dept = txt(staged, *_DEPARTMENT)
+    dept = "coalesce(" + ", ".join(txt(staged, c) for c in _DEPARTMENT) + ")"
     return {
         "inward_caller_id": f"coalesce({sys_id}, {login})",
         "inward_caller_name": f"coalesce({name}, {display})",

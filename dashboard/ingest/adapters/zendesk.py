@@ -87,6 +87,9 @@ VALUE_MAPS = {"status": STATUS, "ticket_type": TICKET_TYPE, "channel": CHANNEL}
 _EXCEL_NUMBER = r"^\d(\.\d+)?[eE]\+\d+$"
 
 
+_DEPARTMENT = ("department_list", "requester_department_list", "department", "organization")
+
+
 def prepare_csv(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
     """The tool's requester id is `Requester id`, unless Excel mangled it: then it is
     dropped, and the requester is known by `Requester email` (and name) alone."""
@@ -99,7 +102,12 @@ def prepare_csv(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
         staged,
         {
             "inward_requester_id": f"CASE WHEN NOT regexp_matches({rid}, '{_EXCEL_NUMBER}') "
-            f"THEN {rid} END"
+            f"THEN {rid} END",
+            # a department field when the account has one and it is filled, else the
+            # organization (internal desks model departments as Zendesk organizations)
+            "inward_department": "coalesce("
+            + ", ".join(txt(staged, c) for c in _DEPARTMENT)
+            + ")",
         },
     )
     if mangled:
@@ -122,14 +130,7 @@ CSV = Adapter(
         "requester_name": ("requester",),
         # an internal desk's SSO usually sets the user's external id to the HR number
         "requester_employee_id": ("requester_external_id",),
-        # a department field when the account has one, else the organization (internal
-        # desks model departments as Zendesk organizations)
-        "requester_department": (
-            "department_list",
-            "requester_department_list",
-            "department",
-            "organization",
-        ),
+        "requester_department": ("inward_department",),
         "requester_type": ("requester_type_list", "requester_type"),
         "channel": ("via",),
         "category": ("category_list", "category"),
