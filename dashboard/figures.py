@@ -92,6 +92,19 @@ def reactive_share(shift: pl.DataFrame, height: int = 340) -> go.Figure:
     return tidy(fig, height)
 
 
+def person_history(history: pl.DataFrame, height: int = 300) -> go.Figure:
+    """One person's tickets per month, stacked by service team (`person_history` frame):
+    where they stopped and where they kept filing."""
+    fig = px.bar(
+        history,
+        x="month",
+        y="tickets",
+        color="service_team",
+        labels={"month": "", "tickets": "tickets", "service_team": ""},
+    )
+    return tidy(fig, height)
+
+
 def csat_per_period(trend: pl.DataFrame, height: int = 300) -> go.Figure:
     """Mean CSAT per period (`surveys.trend` frame; suppressed periods are gaps)."""
     fig = px.line(

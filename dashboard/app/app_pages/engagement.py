@@ -157,9 +157,7 @@ else:
         pick = st.selectbox("One person's history", list(labels), key="person")
         person = labels[pick]
         history = data.call(eng.person_history, person)
-        fig = px.bar(history, x="month", y="tickets", color="service_team",
-                     labels={"month": "", "tickets": "tickets", "service_team": ""})
-        st.plotly_chart(tidy(fig, 300), key="person_history")
+        st.plotly_chart(figures.person_history(history), key="person_history")
         mine = data.call(eng.engagement_rows, config).filter(pl.col("requester_id") == person)
         st.dataframe(
             mine.select("service_team", "status", "tickets", "last_ticket_at", "days_silent",
