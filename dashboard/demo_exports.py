@@ -329,10 +329,15 @@ def expected_requester(person: dict, team: str) -> str:
     return pid
 
 
-def write_zendesk(tick: pl.DataFrame, who: pl.DataFrame, path: Path) -> None:
-    t = tick.filter(pl.col("service_team").is_in(ZENDESK_TEAMS)).join(
+def _team_rows(tick: pl.DataFrame, teams: tuple[str, ...], who: pl.DataFrame) -> pl.DataFrame:
+    """The tickets of the teams one tool serves, with how that tool shows each requester."""
+    return tick.filter(pl.col("service_team").is_in(teams)).join(
         who, on="requester_id", how="left"
     )
+
+
+def write_zendesk(tick: pl.DataFrame, who: pl.DataFrame, path: Path) -> None:
+    t = _team_rows(tick, ZENDESK_TEAMS, who)
     out = t.select(
         pl.lit(1).alias("Summation column"),
         pl.col("ticket_id").alias("Id"),
@@ -360,9 +365,7 @@ def write_zendesk(tick: pl.DataFrame, who: pl.DataFrame, path: Path) -> None:
 
 
 def write_servicenow(tick: pl.DataFrame, who: pl.DataFrame, path: Path) -> None:
-    t = tick.filter(pl.col("service_team").is_in(SERVICENOW_TEAMS)).join(
-        who, on="requester_id", how="left"
-    )
+    t = _team_rows(tick, SERVICENOW_TEAMS, who)
     out = t.select(
         pl.col("ticket_id").alias("number"),
         pl.col("created_at").alias("opened_at"),
@@ -384,9 +387,7 @@ def write_servicenow(tick: pl.DataFrame, who: pl.DataFrame, path: Path) -> None:
 
 
 def write_freshservice(tick: pl.DataFrame, who: pl.DataFrame, path: Path) -> None:
-    t = tick.filter(pl.col("service_team").is_in(FRESHSERVICE_TEAMS)).join(
-        who, on="requester_id", how="left"
-    )
+    t = _team_rows(tick, FRESHSERVICE_TEAMS, who)
     out = t.select(
         pl.col("ticket_id").alias("Ticket Id"),
         pl.col("subject").alias("Subject"),
@@ -420,9 +421,7 @@ def _jira_time(col: str) -> pl.Expr:
 
 
 def write_jira(tick: pl.DataFrame, who: pl.DataFrame, path: Path) -> None:
-    t = tick.filter(pl.col("service_team").is_in(JIRA_TEAMS)).join(
-        who, on="requester_id", how="left"
-    )
+    t = _team_rows(tick, JIRA_TEAMS, who)
     status = pl.col("status")
     out = t.select(
         pl.col("subject").alias("Summary"),

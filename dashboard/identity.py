@@ -332,30 +332,21 @@ def fill_from_people(con: duckdb.DuckDBPyConnection) -> None:
     so it follows the people file and the current identity match (and is cleared when
     the requester no longer matches anyone).
     """
-    con.execute("""
-        UPDATE tickets SET requester_department = p.department,
-            requester_department_source = CASE WHEN p.department IS NOT NULL THEN 'people' END
-        FROM (SELECT t.rowid AS rid, p.department FROM tickets t
-              LEFT JOIN people p ON p.person_id = t.requester_id
-              WHERE coalesce(t.requester_department_source, '') <> 'export'
-                AND t.requester_department IS DISTINCT FROM p.department) p
-        WHERE tickets.rowid = p.rid""")
-    con.execute("""
-        UPDATE tickets SET requester_type = coalesce(p.person_type, 'unknown'),
-            requester_type_source = CASE WHEN p.person_type IS NOT NULL THEN 'people' END
-        FROM (SELECT t.rowid AS rid, p.person_type FROM tickets t
-              LEFT JOIN people p ON p.person_id = t.requester_id
-              WHERE coalesce(t.requester_type_source, '') <> 'export'
-                AND t.requester_type IS DISTINCT FROM coalesce(p.person_type, 'unknown')) p
-        WHERE tickets.rowid = p.rid""")
-    con.execute("""
-        UPDATE survey_responses SET respondent_department = p.department,
-            respondent_department_source = CASE WHEN p.department IS NOT NULL THEN 'people' END
-        FROM (SELECT s.rowid AS rid, p.department FROM survey_responses s
-              LEFT JOIN people p ON p.person_id = s.respondent_id
-              WHERE coalesce(s.respondent_department_source, '') <> 'export'
-                AND s.respondent_department IS DISTINCT FROM p.department) p
-        WHERE survey_responses.rowid = p.rid""")
+    for side, column, source, person_column, default in (
+        (TICKETS, "requester_department", "requester_department_source", "department", None),
+        (TICKETS, "requester_type", "requester_type_source", "person_type", "'unknown'"),
+        (SURVEYS, SURVEYS.department, SURVEYS.department_source, "department", None),
+    ):
+        value = f"coalesce(p.{person_column}, {default})" if default else f"p.{person_column}"
+        con.execute(f"""
+            UPDATE {side.table} SET {column} = f.value,
+                {source} = CASE WHEN f.filled THEN 'people' END
+            FROM (SELECT t.rowid AS rid, {value} AS value,
+                         p.{person_column} IS NOT NULL AS filled
+                  FROM {side.table} t LEFT JOIN people p ON p.person_id = t.{side.person}
+                  WHERE coalesce(t.{source}, '') <> 'export'
+                    AND t.{column} IS DISTINCT FROM {value}) f
+            WHERE {side.table}.rowid = f.rid""")
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> int:

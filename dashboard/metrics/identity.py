@@ -39,7 +39,8 @@ def match_summary(con: duckdb.DuckDBPyConnection, ingest_id: int | None = None) 
         f"count(*) FILTER (WHERE best = '{m}') AS {'by_' + m if m in MATCHED_BY else m}"
         for m in _METHODS
     )
-    return con.sql(f"""
+    return (
+        con.sql(f"""
         WITH r AS ({_rows(ingest_id)}),
         per AS (
             SELECT r.kind, r.source, i.requester_id, sum(r.n) AS n,
@@ -74,7 +75,10 @@ def match_summary(con: duckdb.DuckDBPyConnection, ingest_id: int | None = None) 
             CASE WHEN rows > 0 THEN coalesce(rows_matched, 0) / rows END AS rows_matched_share,
             coalesce(rows_without_requester, 0) AS rows_without_requester
         FROM agg FULL JOIN blank USING (kind, source)
-        ORDER BY kind DESC, source""").pl()
+        ORDER BY kind DESC, source""")
+        .pl()
+        .with_columns(pl.col(pl.Int64).fill_null(0))
+    )
 
 
 def unmatched_requesters(con: duckdb.DuckDBPyConnection, limit: int = 500) -> pl.DataFrame:

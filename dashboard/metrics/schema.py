@@ -26,7 +26,12 @@ TABLES = {
     "survey_scores": "View: survey answers with score_normalised (CSAT 1–5, CES 1–7, NPS 0–10), "
     "top2, band (low/middle/high) and low_score. Use it rather than raw scores.",
     "external_outcomes": "External customer outcomes per business unit and period.",
-    "people": "Who works here: department, employee/contractor/vendor, active dates.",
+    "people": "Who works here: department, employee/contractor/vendor, active dates, and "
+    "what identifies them in the tools (email, name, employee_id, aliases).",
+    "requester_identities": "Every identity a tool showed for a requester (its id, e-mail, "
+    "name, employee number), once per source, and the requester_id it was matched to.",
+    "requester_aliases": "View: every alias of a requester per source (kind email, tool_id, "
+    "name, employee_id) and how the requester was matched to the people file.",
     "org": "Requester department → business unit used for external outcomes.",
     "requester_engagement": "Per requester and team: rhythm, silence, P(alive), status and "
     "the reason (recomputed after every ingest).",
@@ -37,7 +42,18 @@ TABLES = {
 }
 COLUMNS = {
     "service_team": "The team that serves (Zendesk group, JSM project, ServiceNow group…)",
-    "requester_id": "Who asked; personal data — pseudonymise in shared reports",
+    "requester_id": "Who asked: the people file's person_id when matched, else the e-mail, "
+    "else source:tool id; the same person in every tool. Personal data",
+    "requester_key": "The requester_identities row this ticket's requester came from",
+    "respondent_key": "The requester_identities row this respondent came from",
+    "requester_department_source": "export (the ticket's own field) or people (filled from "
+    "the people file)",
+    "requester_type_source": "export or people, as requester_department_source",
+    "respondent_department_source": "export or people, as requester_department_source",
+    "matched_by": "How the requester was matched to the people file: email, employee_id, "
+    "person_id, alias, name; else ambiguous (several people fit) or unmatched",
+    "candidates": "For an ambiguous requester: how many people the alias fits",
+    "alias": "An id, e-mail, name or employee number a tool showed. Personal data",
     "requester_department": "The requester's department (from the export or the people file)",
     "requester_type": "employee, contractor, vendor or unknown",
     "priority": "low, normal, high, urgent",
@@ -98,11 +114,18 @@ def schema_overview(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def sample(con: duckdb.DuckDBPyConnection, table: str, rows: int = 5) -> pl.DataFrame:
-    """A few rows of a documented table (requester ids pseudonymised)."""
+    """A few rows of a documented table (ids, e-mails, names and aliases pseudonymised)."""
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}")
     frame = con.sql(f'SELECT * FROM "{table}" LIMIT {int(rows)}').pl()
-    for col in ("requester_id", "respondent_id", "person_id"):
-        if col in frame.columns:
+    for col in PERSONAL:
+        if col in frame.columns and frame.schema[col] == pl.String:
             frame = frame.with_columns(pseudonym(pl.col(col)).alias(col))
+    if "aliases" in frame.columns:
+        frame = frame.with_columns(pl.col("aliases").list.len().alias("aliases"))
     return frame
+
+
+# Columns that name a person (requester, respondent, people file, identities).
+PERSONAL = ("requester_id", "respondent_id", "person_id", "email", "name", "tool_id",
+            "employee_id", "alias")  # fmt: skip
