@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dashboard import warehouse
-from dashboard.config import ConfigError, load_config
+from dashboard.config import Config, ConfigError, load_config
 from dashboard.filters import Filters
 from dashboard.ingest.base import KINDS
 from dashboard.models import Reader
@@ -341,8 +341,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _serve(db: Path, port: int, config: str | None) -> int:
+    from dashboard import derive
+
+    settings = load_config(config)  # fail fast on a bad config
     if Path(db).is_file():
         warehouse.ensure_current(db)  # the app only reads: bring an old file up to date first
+        derive.ensure_derived(db, settings)  # and finish a refresh a crash left pending
     env = dict(os.environ, INWARD_DB=str(Path(db).resolve()))
     if config:
         env["INWARD_CONFIG"] = str(Path(config).resolve())
@@ -380,15 +384,18 @@ def _serve(db: Path, port: int, config: str | None) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    load_config(args.config)  # fail fast on a bad config
     return _serve(warehouse.db_path(args.db), args.port, args.config)
 
 
-def _open_existing(db_arg: str | None) -> Path:
+def _open_existing(db_arg: str | None, config: Config) -> Path:
+    """The warehouse to read, migrated and with its derived data complete for `config`."""
+    from dashboard import derive
+
     db = warehouse.db_path(db_arg)
     if not db.is_file():
         raise Failure(f"no warehouse at {db}: run 'inward ingest FILES' or 'inward demo' first")
     warehouse.ensure_current(db)
+    derive.ensure_derived(db, config)
     return db
 
 
@@ -411,7 +418,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
             _require_lake_rows(lake)
             frame = summary(lake, filters, by)
     else:
-        db = _open_existing(args.db)
+        db = _open_existing(args.db, load_config(args.config))
         with warehouse.reader(db) as con:
             _require_rows(con, db)
             frame = summary(con, filters, by)
@@ -451,7 +458,7 @@ def _spark_lake(args: argparse.Namespace) -> Iterator[SparkLake]:
 def cmd_export_lake(args: argparse.Namespace) -> int:
     from dashboard.lake import export_lake
 
-    db = _open_existing(args.db)
+    db = _open_existing(args.db, load_config(args.config))
     with warehouse.reader(db) as con:
         _require_rows(con, db)
     t0 = time.perf_counter()
@@ -464,7 +471,7 @@ def cmd_rollups(args: argparse.Namespace) -> int:
     from dashboard.rollups import build, load
 
     _check_engine(args)
-    db = _open_existing(args.db)
+    db = _open_existing(args.db, load_config(args.config))
     t0 = time.perf_counter()
     if args.engine == "spark":
         with _spark_lake(args) as lake:
@@ -502,7 +509,7 @@ def cmd_engagement(args: argparse.Namespace) -> int:
     from dashboard.metrics.identity import find_requesters
 
     config = load_config(args.config)
-    db = _open_existing(args.db)
+    db = _open_existing(args.db, config)
     with warehouse.reader(db) as con:
         _require_rows(con, db)
         frame = engagement_rows(con, config, args.as_of)
@@ -528,7 +535,7 @@ def cmd_alignment(args: argparse.Namespace) -> int:
     if args.max_lag < 0:
         raise UsageError("--max-lag must be 0 or more")
     config = load_config(args.config)
-    db = _open_existing(args.db)
+    db = _open_existing(args.db, config)
     with warehouse.reader(db) as con:
         _require_rows(con, db)
         frame = alignment_table(con, config, period=args.period, max_lag=args.max_lag)
@@ -546,7 +553,7 @@ def cmd_surveys(args: argparse.Namespace) -> int:
         by = parse_by(args.by)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    db = _open_existing(args.db)
+    db = _open_existing(args.db, config)
     with warehouse.reader(db) as con:
         _require_rows(con, db, "survey_responses", "survey responses")
         frame = survey_summary(
@@ -585,7 +592,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if fmt == "pdf" and args.no_charts:
         raise UsageError("--no-charts makes an HTML report only (a PDF is printed by Chromium)")
     config = load_config(args.config)
-    db = _open_existing(args.db)
+    db = _open_existing(args.db, config)
     filters = Filters(
         date_from=args.date_from,
         date_to=args.date_to,
@@ -633,7 +640,7 @@ def cmd_flow(args: argparse.Namespace) -> int:
         raise Failure(
             "per-agent tables are off; set show_agents = true in inward.toml to show them"
         )
-    db = _open_existing(args.db)
+    db = _open_existing(args.db, config)
     filters = Filters(
         date_from=args.date_from,
         date_to=args.date_to,
@@ -657,7 +664,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 
     sandbox.prestart_worker()  # its imports run while this process parses the query
     config = load_config(args.config)
-    db = _open_existing(args.db)
+    db = _open_existing(args.db, config)
     try:
         spec = queries.get_query(args.name)
         result = queries.run_query(spec, queries.parse_param_args(args.param), db, config.queries)
@@ -730,7 +737,7 @@ def cmd_panel(args: argparse.Namespace) -> int:
         options[key.strip()] = value.strip()
     config = load_config(args.config)
     filters = _filters(args)
-    db = _open_existing(args.db)
+    db = _open_existing(args.db, config)
     with warehouse.reader(db) as con:
         _require_rows(con, db)
         try:

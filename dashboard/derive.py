@@ -1,19 +1,55 @@
-"""Derived data, refreshed after every successful ingest (in the writer's lock).
+"""Derived data, kept complete by the process that holds the write lock.
 
 The app only reads, so anything that depends on configuration (business hours,
 SLA targets), on other tables (the people file) or on the whole history
 (engagement) is computed here, once, by the process that holds the write lock.
+Each file's load transaction also records that a refresh is pending; only a
+finished refresh clears it, so a writer killed between a commit and the refresh
+(1M tickets were left without business minutes, and the rerun said "unchanged")
+is completed by the next command: ingest, serve, or any reading command.
 """
 
 from __future__ import annotations
+
+import hashlib
+from pathlib import Path
 
 import duckdb
 
 from dashboard import identity, warehouse
 from dashboard.config import Config
-from dashboard.metrics.business_time import refresh_business_minutes, refresh_sla_targets
+from dashboard.metrics.business_time import (
+    derived_key,
+    refresh_business_minutes,
+    refresh_sla_targets,
+)
 from dashboard.metrics.engagement import refresh_engagement
 from dashboard.metrics.history import refresh_history
+
+PENDING = "derived_pending"  # inward_meta key: a load committed, refresh not finished yet
+FINGERPRINT = "derived_config"  # inward_meta key: `fingerprint` of the last refresh's config
+
+
+def fingerprint(config: Config) -> str:
+    """What the stored derived data depends on in the config: calendars, SLA targets and
+    the engagement model's settings."""
+    text = repr((derived_key(config), config.engagement))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def mark_pending(con: duckdb.DuckDBPyConnection) -> None:
+    """Record, inside a load's own transaction, that derived data is now behind."""
+    con.execute(f"INSERT OR REPLACE INTO inward_meta VALUES ('{PENDING}', 'true')")
+
+
+def needs_refresh(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
+    """Whether a refresh is pending, or the derived data was made under another config."""
+    meta = dict(
+        con.sql(
+            "SELECT key, value FROM inward_meta WHERE key IN (?, ?)", params=[PENDING, FINGERPRINT]
+        ).fetchall()
+    )
+    return PENDING in meta or meta.get(FINGERPRINT) != fingerprint(config)
 
 
 def refresh(con: duckdb.DuckDBPyConnection, config: Config) -> None:
@@ -24,17 +60,34 @@ def refresh(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     business minutes and SLA due times from the team calendars, time in status from
     ticket history), then the engagement model
     (which replaces its table atomically itself). A failure in either leaves the
-    previous derived data in place, never a half-written table.
+    previous derived data in place, never a half-written table, and the pending
+    mark set, so the next command tries again; the mark is cleared last.
     """
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with warehouse.transaction(con):
         identity.refresh(con)
         refresh_sla_targets(con, config, own_transaction=False)
         refresh_business_minutes(con, config, own_transaction=False)
         refresh_history(con, config)
         warehouse.bump_version(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     refresh_engagement(con, config)
+    with warehouse.transaction(con):
+        con.execute(f"DELETE FROM inward_meta WHERE key = '{PENDING}'")
+        con.execute(
+            f"INSERT OR REPLACE INTO inward_meta VALUES ('{FINGERPRINT}', ?)", [fingerprint(config)]
+        )
+
+
+def ensure_derived(db: str | Path, config: Config) -> None:
+    """Complete a pending refresh (or one a config change calls for) before anyone reads.
+
+    Reading commands and `inward serve` call this; it takes the write lock only
+    when there is something to do.
+    """
+    from dashboard.ingest.load import memory_cap
+
+    with warehouse.reader(db) as con:
+        if not needs_refresh(con, config):
+            return
+    with warehouse.writer(db) as con, memory_cap(con):
+        if needs_refresh(con, config):  # another process may have done it meanwhile
+            refresh(con, config)

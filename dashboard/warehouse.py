@@ -13,7 +13,7 @@ import hashlib
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -272,6 +272,29 @@ def reader(
         con.close()
 
 
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """ROLLBACK for an error path, never raising over the error being handled.
+
+    DuckDB aborts the transaction itself on some failures (a write that found the
+    disk full does), and a ROLLBACK after that fails with "cannot rollback - no
+    transaction is active", which would replace the real cause in the message.
+    """
+    with suppress(duckdb.Error):  # nothing left to roll back; the caller re-raises the cause
+        con.execute("ROLLBACK")
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN … COMMIT; on any error ROLLBACK and re-raise the original error."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        rollback(con)
+        raise
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     exists = con.sql(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'inward_meta'"
@@ -290,8 +313,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
             f"this warehouse has schema version {current}, newer than this Inward "
             f"({SCHEMA_VERSION}); upgrade Inward"
         )
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(
             "CREATE TABLE IF NOT EXISTS inward_meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
         )
@@ -305,10 +327,6 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(
             "INSERT OR REPLACE INTO inward_meta VALUES ('definitions', ?)", [definitions_hash()]
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def definitions_hash() -> str:

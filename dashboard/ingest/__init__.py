@@ -46,7 +46,8 @@ def ingest_paths(
     timezone: str | None = None,
     progress: Callable[[IngestResult], None] | None = None,
 ) -> list[IngestResult]:
-    """Ingest files one transaction each, then refresh derived tables once.
+    """Ingest files one transaction each, then refresh derived tables once — also when
+    nothing was loaded but an earlier run died before its refresh (see `derive`).
 
     `[survey_questions]` reaches the survey adapters' `prepare` hooks through a
     context variable (see `survey_questions.configured`), so the adapter interface
@@ -69,7 +70,8 @@ def ingest_paths(
             results.append(r)
             if progress:
                 progress(r)
-        if any(r.status == "loaded" for r in results):
+        # also when every file was unchanged: an earlier run may have died before this
+        if any(r.status == "loaded" for r in results) or derive.needs_refresh(con, config):
             with memory_cap(con):  # the same cap as each file's load: RSS stays bounded
                 derive.refresh(con, config)
     return results

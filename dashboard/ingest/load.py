@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from dashboard import identity
+from dashboard import derive, identity, warehouse
 from dashboard.ingest import canonical, detect, shape
 from dashboard.ingest.base import Adapter
 from dashboard.ingest.mapping_report import record_value_mappings
@@ -435,6 +435,7 @@ def _ingest_file(
             if adapter.kind == "people":  # requesters already loaded may match now
                 identity.resolve(con)
             result.identity = ingest_note(con, adapter.kind, result.ingest_id)
+            derive.mark_pending(con)  # committed with the rows: a crash after it is caught up
             if fail_after_write:
                 raise RuntimeError("injected failure after write (test)")
             result.status = "loaded"
@@ -453,7 +454,7 @@ def _ingest_file(
             con.execute("COMMIT")
             return result
         except BaseException:
-            con.execute("ROLLBACK")
+            warehouse.rollback(con)
             raise
     except RefusedFile as exc:  # one line: the CLI prints it as is
         result.message = " ".join(str(exc).split())

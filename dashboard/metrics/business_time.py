@@ -55,6 +55,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from dashboard import warehouse
 from dashboard.config import PRIORITIES, Calendar, Config
 
 US = 1_000_000
@@ -276,13 +277,8 @@ def _transaction(con: duckdb.DuckDBPyConnection, own: bool) -> Iterator[None]:
     if not own:
         yield
         return
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with warehouse.transaction(con):
         yield
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
 
 
 class _Registered:
@@ -451,11 +447,15 @@ def refresh_business_minutes(con: duckdb.DuckDBPyConnection, config: Config,
     if prepared is None:
         return 0
     table, frames = prepared
-    last = con.sql(f"SELECT max(rowid) FROM tickets WHERE {stale}").fetchall()[0][0]
     n = 0
     with _transaction(con, own_transaction), _Registered(con, **frames):
-        for lo in range(0, int(last) + 1, REFRESH_CHUNK_ROWS):
-            rows = f"{stale} AND tk.rowid >= {lo} AND tk.rowid < {lo + REFRESH_CHUNK_ROWS}"
+        # Walk the stale rows' rowids chunk by chunk, jumping over gaps: rows inserted
+        # in the open transaction (an ingest's own) have rowids from 2^55 up, so a
+        # plain range(0, max(rowid)) would never end.
+        lo = _next_stale_rowid(con, stale, 0)
+        while lo is not None:
+            hi = lo + REFRESH_CHUNK_ROWS
+            rows = f"{stale} AND tk.rowid >= {lo} AND tk.rowid < {hi}"
             n += con.execute(f"""
                 UPDATE tickets SET first_response_business_minutes = b.frm,
                     resolution_business_minutes = b.rm,
@@ -464,7 +464,14 @@ def refresh_business_minutes(con: duckdb.DuckDBPyConnection, config: Config,
                 FROM ({_ticket_query(table, open_only=True, where=rows)}) b
                 WHERE tickets.rowid = b.rid
             """).fetchall()[0][0]
+            lo = _next_stale_rowid(con, stale, hi)
     return n
+
+
+def _next_stale_rowid(con: duckdb.DuckDBPyConnection, stale: str, start: int) -> int | None:
+    return con.sql(
+        f"SELECT min(rowid) FROM tickets WHERE {stale} AND rowid >= {start}"
+    ).fetchall()[0][0]
 
 
 def sla_due_at(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFrame:

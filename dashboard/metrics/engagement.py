@@ -31,6 +31,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from dashboard import warehouse
 from dashboard.config import Config, EngagementSettings
 from dashboard.filters import Filters
 from dashboard.metrics import bgnbd
@@ -720,8 +721,7 @@ def refresh_engagement(
     result = compute_engagement(
         tickets, people, _as_utc(as_of) if as_of else None, config.engagement
     )
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with warehouse.transaction(con):
         con.execute("DELETE FROM requester_engagement")
         if result.height:
             con.register("_inward_engagement", result.to_arrow())
@@ -732,10 +732,6 @@ def refresh_engagement(
                 )
             finally:
                 con.unregister("_inward_engagement")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return result.height
 
 
