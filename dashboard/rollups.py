@@ -26,14 +26,9 @@ def build(con: Reader) -> dict[str, pl.DataFrame]:
 
 def load(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame]) -> None:
     """Replace the rollup tables with `frames`, all or nothing, and mark the data changed."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with warehouse.transaction(con):
         for name, frame in frames.items():
             con.register("_inward_rollup", frame)
             con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _inward_rollup")
             con.unregister("_inward_rollup")
         warehouse.bump_version(con)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
