@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dashboard import warehouse
-from dashboard.config import Config, ConfigError, load_config
+from dashboard.config import Config, ConfigError, check_zone, load_config
 from dashboard.filters import Filters
 from dashboard.ingest.base import KINDS
 from dashboard.models import Reader
@@ -317,6 +317,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from dashboard.ingest import expand, ingest_paths
 
     config = load_config(args.config)
+    if args.timezone is not None:  # checked before any file is read
+        check_zone("--timezone", args.timezone)
     db = warehouse.db_path(args.db)
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
@@ -337,6 +339,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     )
     if args.json:
         print(json.dumps([r.as_json() for r in results], indent=1))
+    if db.is_file():
+        _warn_about_config(db, config)
     return 1 if any(r.status == "refused" for r in results) else 0
 
 
@@ -396,7 +400,17 @@ def _open_existing(db_arg: str | None, config: Config) -> Path:
         raise Failure(f"no warehouse at {db}: run 'inward ingest FILES' or 'inward demo' first")
     warehouse.ensure_current(db)
     derive.ensure_derived(db, config)
+    _warn_about_config(db, config)
     return db
+
+
+def _warn_about_config(db: Path, config: Config) -> None:
+    """Config that names things the warehouse does not have: stated, never silent."""
+    from dashboard import derive
+
+    with warehouse.reader(db) as con:
+        for line in derive.team_setting_warnings(con, config):
+            _err(line)
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
@@ -784,7 +798,10 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         _err(f"inward {args.command}: {exc}")
         return 2
-    except (Failure, ConfigError, warehouse.WarehouseBusy) as exc:
+    except ConfigError as exc:  # a config that cannot be used is bad usage
+        _err(f"inward {args.command}: {exc}")
+        return 2
+    except (Failure, warehouse.WarehouseBusy) as exc:
         _err(f"inward {args.command}: {exc}")
         return 1
     except KeyboardInterrupt:

@@ -118,7 +118,7 @@ class Config:
         return self.slas.get(team or "", self.slas["default"])
 
 
-def _zone(key: str, value: Any) -> str:
+def check_zone(key: str, value: Any) -> str:
     if not isinstance(value, str):
         raise ConfigError(
             f"{key}: expected a time zone name such as 'Europe/Berlin', got {value!r}"
@@ -186,7 +186,7 @@ def _calendar(key: str, raw: dict[str, Any], base: Calendar) -> Calendar:
     cal = base
     if "timezone" in raw:
         cal = Calendar(
-            _zone(f"{key}.timezone", raw["timezone"]),
+            check_zone(f"{key}.timezone", raw["timezone"]),
             cal.workdays,
             cal.start,
             cal.end,
@@ -368,7 +368,7 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
     )
     mapping_raw = _table("mapping", raw.get("mapping", {}))
     return Config(
-        timezone=_zone("timezone", raw.get("timezone", d.timezone)),
+        timezone=check_zone("timezone", raw.get("timezone", d.timezone)),
         # 1 would show every single respondent's score: no anonymity at all
         anonymity_min_group=_int(
             "anonymity_min_group", raw.get("anonymity_min_group", d.anonymity_min_group), 2

@@ -11,6 +11,7 @@ is completed by the next command: ingest, serve, or any reading command.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from pathlib import Path
 
@@ -91,3 +92,32 @@ def ensure_derived(db: str | Path, config: Config) -> None:
     with warehouse.writer(db) as con, memory_cap(con):
         if needs_refresh(con, config):  # another process may have done it meanwhile
             refresh(con, config)
+
+
+def team_setting_warnings(con: duckdb.DuckDBPyConnection, config: Config) -> list[str]:
+    """One line per `[calendar."X"]` / `[sla."X"]` naming no service team in the warehouse.
+
+    Such a table is silently never used (a typo, or a team renamed in the tool), so
+    its team's numbers quietly fall back to the defaults; say so, with the near miss.
+    """
+    teams = [
+        r[0]
+        for r in con.sql(
+            "SELECT DISTINCT service_team FROM tickets WHERE service_team IS NOT NULL ORDER BY 1"
+        ).fetchall()
+    ]
+    if not teams:
+        return []
+    known = set(teams)
+    out = []
+    for section, named in (("calendar", config.calendars), ("sla", config.slas)):
+        for team in named:
+            if team == "default" or team in known:
+                continue
+            close = difflib.get_close_matches(team, teams, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            out.append(
+                f'warning: [{section}."{team}"] names no service team in the warehouse, so it '
+                f"is not used (that team would get [{section}.default]){hint}"
+            )
+    return out

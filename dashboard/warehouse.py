@@ -20,7 +20,7 @@ import duckdb
 
 from dashboard import models
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 DEFAULT_DB = Path("data") / "inward.duckdb"
 
 # Each migration is applied once, in order, inside one transaction with the
@@ -171,6 +171,12 @@ MIGRATIONS: tuple[str, ...] = (
         matched_by VARCHAR, candidates INTEGER, first_ingest_id BIGINT,
         PRIMARY KEY (source, requester_key)
     );
+    """,
+    # 6: the options a file was loaded with (kind, format, time zone, mappings) next to
+    # its sha256, so the same content re-ingested with a corrected --timezone or --kind
+    # is loaded again (replacing the first load) instead of skipped as "unchanged".
+    """
+    ALTER TABLE ingests ADD COLUMN options VARCHAR;
     """,
 )
 

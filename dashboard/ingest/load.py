@@ -10,6 +10,7 @@ refused file or a failure mid-load rolls back, leaving every table but
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -30,9 +31,11 @@ from dashboard.ingest.read import (
     Staged,
     apply_mapping,
     drop_extra_header_rows,
+    glob_matches,
     quote_ident,
     stage,
 )
+from dashboard.ingest.survey_questions import current_overrides
 from dashboard.metrics.identity import ingest_note
 
 UPSERT = {
@@ -79,6 +82,7 @@ class IngestResult:
     finished_at: datetime
     status: str
     message: str
+    options: str = ""  # JSON of `options_key`: kind, format, time zone, mappings asked for
     # who the file's requesters turned out to be (also in `message`); not an ingests column
     identity: str = field(default="", compare=False)
 
@@ -111,7 +115,9 @@ def sha256_of(path: Path) -> str:
 
 def _record(con: duckdb.DuckDBPyConnection, r: IngestResult) -> None:
     con.execute(
-        "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ingests (ingest_id, source_file, sha256, format, kind, rows_read, "
+        "rows_loaded, rows_rejected, started_at, finished_at, status, message, options) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             r.ingest_id,
             r.source_file,
@@ -125,8 +131,64 @@ def _record(con: duckdb.DuckDBPyConnection, r: IngestResult) -> None:
             r.finished_at,
             r.status,
             r.message,
+            r.options,
         ],
     )
+
+
+def options_key(
+    path: Path,
+    kind: str | None,
+    fmt: str,
+    timezone: str,
+    mapping: Mapping[str, Mapping[str, str]] | None,
+) -> dict[str, Any]:
+    """Everything besides the bytes that decides what a file loads as: with its sha256,
+    the key that makes a re-ingest "unchanged"."""
+    return {
+        "kind": kind or "auto",
+        "format": fmt,
+        "timezone": timezone,
+        "mapping": {p: dict(m) for p, m in (mapping or {}).items() if glob_matches(p, path)},
+        "survey_questions": dict(current_overrides()),
+    }
+
+
+def _same_load(now: dict[str, Any], prior: str | None, kind: str, fmt: str) -> bool:
+    """Whether `now` loads the file the way an earlier load (its options, and the kind and
+    format it resolved to) did. Naming what auto-detection found counts as the same;
+    loads recorded before options were kept are taken as the same, as they were then."""
+    if prior is None:
+        return True
+    before = json.loads(prior)
+    return (
+        now["kind"] in (before.get("kind"), kind)
+        and now["format"] in (before.get("format"), fmt)
+        and {k: v for k, v in now.items() if k not in ("kind", "format")}
+        == {k: v for k, v in before.items() if k not in ("kind", "format")}
+    )
+
+
+# Tables an ingest writes rows into (all with ingest_id), besides its own bookkeeping.
+_BOOKKEEPING = ("ingests", "rejected_rows", "value_mappings")
+
+
+def _drop_earlier_loads(con: duckdb.DuckDBPyConnection, ingest_ids: list[int]) -> None:
+    """Remove the rows earlier loads of the same content wrote, so a reload with
+    corrected options replaces them (a wrong --kind leaves nothing behind, a corrected
+    --timezone is not refused by the later-update-wins rule)."""
+    tables = con.sql(
+        "SELECT c.table_name FROM information_schema.columns c "
+        "JOIN information_schema.tables t USING (table_schema, table_name) "
+        "WHERE c.column_name = 'ingest_id' AND t.table_type = 'BASE TABLE' "
+        "AND t.table_schema = 'main' ORDER BY 1"
+    ).fetchall()
+    for (table,) in tables:
+        if table not in _BOOKKEEPING:
+            con.execute(
+                f"DELETE FROM {quote_ident(table)} WHERE list_contains($ids, ingest_id)",
+                {"ids": ingest_ids},
+            )
 
 
 def _next_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -387,17 +449,22 @@ def _ingest_file(
     result = IngestResult(
         0, source_file, digest, fmt, kind or "", 0, 0, 0, started, started, "refused", ""
     )
+    options = options_key(path, kind, fmt, timezone, mapping)
+    result.options = json.dumps(options, sort_keys=True)
+    earlier: list[int] = []
     if digest:
         seen = con.sql(
-            "SELECT ingest_id, format, kind FROM ingests "
-            "WHERE sha256 = ? AND status = 'loaded' ORDER BY ingest_id LIMIT 1",
+            "SELECT ingest_id, format, kind, options FROM ingests "
+            "WHERE sha256 = ? AND status = 'loaded' ORDER BY ingest_id",
             params=[digest],
         ).fetchall()
-        if seen:
-            result.format, result.kind = seen[0][1], seen[0][2]
-            result.status = "unchanged"
-            result.message = f"same content as ingest {seen[0][0]}; nothing changed"
-            return _finish_outside(con, result)
+        for ingest_id, seen_fmt, seen_kind, seen_options in reversed(seen):
+            if _same_load(options, seen_options, seen_kind, seen_fmt):
+                result.format, result.kind = seen_fmt, seen_kind
+                result.status = "unchanged"
+                result.message = f"same content as ingest {ingest_id}; nothing changed"
+                return _finish_outside(con, result)
+        earlier = [row[0] for row in seen]
     try:
         if not path.is_file():
             raise RefusedFile(f"{path} does not exist or is not a file")
@@ -426,6 +493,12 @@ def _ingest_file(
             result.rows_loaded = result.rows_read - result.rows_rejected
             if adapter.kind in ("tickets", "surveys"):
                 identity.register(con, shape.OBSERVED, result.ingest_id)
+            if earlier:
+                _drop_earlier_loads(con, earlier)
+                staged.notes.append(
+                    f"replaces ingest {', '.join(map(str, earlier))} (same content, "
+                    "loaded with other options)"
+                )
             _write(con, adapter.kind, select, result.ingest_id)
             if adapter.kind == "tickets":
                 _write_keys(con, canon, adapter.source)

@@ -503,7 +503,7 @@ def drop_extra_header_rows(
     return staged
 
 
-def _glob_matches(pattern: str, path: Path) -> bool:
+def glob_matches(pattern: str, path: Path) -> bool:
     """Case-insensitive glob on the file name; a pattern with a `/` is matched
     against the end of the full path instead (`exports/helpdesk_*.csv`)."""
     pat = pattern.lower()
@@ -531,7 +531,7 @@ def apply_mapping(
     The renames (and keys not found in the file) go into `staged.notes`, so the
     ingest message shows what the mapping did.
     """
-    patterns = [p for p in mapping if _glob_matches(p, path)]
+    patterns = [p for p in mapping if glob_matches(p, path)]
     if not patterns:
         return staged
     wanted: dict[str, str] = {}

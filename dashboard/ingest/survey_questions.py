@@ -248,6 +248,11 @@ def configured(overrides: Mapping[str, str]) -> Iterator[None]:
         _OVERRIDES.reset(token)
 
 
+def current_overrides() -> Mapping[str, str]:
+    """The `[survey_questions]` in force (empty outside `configured`)."""
+    return _OVERRIDES.get() or {}
+
+
 def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
