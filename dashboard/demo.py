@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from dashboard import demo_exports
+from dashboard import demo_exports, demo_history
 
 END = datetime(2026, 10, 31, 18, 0)
 DAYS = 548
@@ -116,9 +116,10 @@ class DemoFiles:
     quitters: tuple[tuple[str, str], ...] = ()
     # person ids of the two people who share a name (never matched by name)
     namesakes: tuple[str, ...] = ()
+    history: tuple[Path, ...] = ()  # ticket history (see demo_history)
 
     def all(self) -> list[Path]:
-        return [self.org, self.people, *self.tickets, *self.surveys, self.outcomes]
+        return [self.org, self.people, *self.tickets, *self.history, *self.surveys, self.outcomes]
 
 
 def _people(rng: np.random.Generator, n: int) -> pl.DataFrame:
@@ -224,14 +225,18 @@ def _identities(
         pl.Series("namesake", namesake),
         pl.Series(
             "aliases",
-            [e.replace("@northwind.", "@northwind-legacy.") if o else None
-             for e, o in zip(emails, old, strict=True)],
+            [
+                e.replace("@northwind.", "@northwind-legacy.") if o else None
+                for e, o in zip(emails, old, strict=True)
+            ],
             dtype=pl.String,
         ),
         pl.Series(
             "personal_email",
-            [e.replace("@northwind.example", "@home.example") if p else None
-             for e, p in zip(emails, personal, strict=True)],
+            [
+                e.replace("@northwind.example", "@home.example") if p else None
+                for e, p in zip(emails, personal, strict=True)
+            ],
             dtype=pl.String,
         ),
     )
@@ -421,13 +426,23 @@ def write_demo(
     ).write_csv(org)
     people.select(PEOPLE_COLUMNS).write_csv(people_path)
     _outcomes(rng, link).write_csv(outcomes)
+    events = demo_history.history(tick, seed)
     if layout == "vendor":
         paths = demo_exports.write_all(tick, surveys, folder, people)
         ticket_files, survey_files = tuple(paths[:4]), tuple(paths[4:])
+        zd = tick.filter(pl.col("service_team").is_in(demo_exports.ZENDESK_TEAMS))
+        history = (
+            demo_history.write_zendesk_audits(
+                events.filter(pl.col("ticket_id").is_in(zd["ticket_id"].implode())),
+                zd,
+                folder / "zendesk_ticket_audits.jsonl",
+            ),
+        )
     else:
         ticket_files, survey_files = (folder / "tickets.csv",), (folder / "surveys.csv",)
         tick.write_csv(ticket_files[0])
         surveys.write_csv(survey_files[0])
+        history = (demo_history.write_events_csv(events, folder / "ticket_events.csv"),)
     expected = demo_exports.expected_requester if layout == "vendor" else None
     quitters = tuple(
         (
@@ -437,7 +452,9 @@ def write_demo(
         for q in sorted(quit_at)
     )
     namesakes = tuple(people.filter(pl.col("namesake"))["person_id"].to_list())
-    return DemoFiles(org, people_path, ticket_files, survey_files, outcomes, quitters, namesakes)
+    return DemoFiles(
+        org, people_path, ticket_files, survey_files, outcomes, quitters, namesakes, history
+    )
 
 
 def _minutes_to_opening(created: np.ndarray) -> np.ndarray:

@@ -231,8 +231,12 @@ def prepare_event_log(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
         FROM ({ordered})
         GROUP BY __key
         ORDER BY 1"""
+    # __row in the log's order (time, then sys_mod_count, then file row): the order
+    # the events kind keeps for changes recorded in the same minute
     history = f"""
-        SELECT __row, number AS ticket_id,
+        SELECT row_number() OVER (ORDER BY __key, updated NULLS FIRST, mods NULLS FIRST, __row)
+                AS __row,
+            number AS ticket_id,
             coalesce({iso("updated")}, updated_text) AS at,
             CASE WHEN state <> '-100' THEN state END AS status,
             assignment_group AS service_team, assigned_to AS assignee,

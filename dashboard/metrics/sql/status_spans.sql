@@ -8,7 +8,8 @@
 -- * Events are ordered by time, then the order they had in their export (seq),
 --   then their key. Status, vendor status, team and assignee are carried forward
 --   (an event that does not name one keeps the previous value); a ticket whose
---   first events carry no status is `new` until one does.
+--   first events carry no status is `new` until one does. Events at the same
+--   instant are one moment, in the state after the last of them.
 -- * Each event starts an interval that lasts until the next event. The clock ends
 --   at the ticket's resolved_at when it has one; else, when its history ends in a
 --   run of solved/closed/cancelled events, at the first of them; else (still open)
@@ -30,6 +31,9 @@ WITH ev AS (
     WHERE e.source IN (SELECT source FROM flow_todo)
     WINDOW o AS (PARTITION BY e.source, e.ticket_id ORDER BY e."at", e.seq, e.event_key),
         w AS (o ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    -- changes recorded at one instant (an audit's child events, a log row's fields)
+    -- are one moment: the state after the last of them
+    QUALIFY e."at" IS DISTINCT FROM lead(e."at") OVER o
 ), tail AS (
     SELECT *,
         -- true from the first event of the final run of terminal statuses onwards
