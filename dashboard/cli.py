@@ -246,17 +246,7 @@ def parser() -> argparse.ArgumentParser:
         help="what to print (default: summary; agents needs show_agents = true)",
     )
     _add_db(p)
-    p.add_argument(
-        "--from",
-        dest="date_from",
-        type=_date,
-        help="first day (created_at; for backlog: first day shown)",
-    )
-    p.add_argument("--to", dest="date_to", type=_date, help="last day")
-    p.add_argument("--team", action="append", default=[], help="service team (repeatable)")
-    p.add_argument(
-        "--department", action="append", default=[], help="requester department (repeatable)"
-    )
+    _add_filters(p)
     _add_format(p)
 
     p = sub.add_parser("query", help="run an analyst query from queries/ in the sandbox")
@@ -645,22 +635,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_flow(args: argparse.Namespace) -> int:
-    """`inward flow SECTION`: the Flow page's tables. Sections other than backlog and
-    summary need ticket history; per-agent rows need `show_agents = true`."""
+    """`inward flow SECTION`: the Flow page's panels (`inward panel flow.SECTION`), with
+    a hint when the warehouse has no history to show."""
+    from dashboard import panels
     from dashboard.metrics import flow
 
     config = load_config(args.config)
-    if args.section == "agents" and not config.show_agents:
-        raise Failure(
-            "per-agent tables are off; set show_agents = true in inward.toml to show them"
-        )
     db = _open_existing(args.db, config)
-    filters = Filters(
-        date_from=args.date_from,
-        date_to=args.date_to,
-        teams=tuple(args.team),
-        departments=tuple(args.department),
-    )
     with warehouse.reader(db) as con:
         _require_rows(con, db)
         if args.section not in ("summary", "backlog") and not flow.has_history(con):
@@ -668,7 +649,10 @@ def cmd_flow(args: argparse.Namespace) -> int:
                 f"the warehouse {db} has no ticket history: load an export that "
                 "carries it (event log, audits, changelog; see README)"
             )
-        frame = flow.section(con, args.section, filters)
+        try:
+            frame = panels.get(f"flow.{args.section}").run(con, _filters(args), config)
+        except PermissionError as exc:
+            raise Failure(str(exc)) from exc
     print(render(frame, args.format))
     return 0
 
@@ -758,6 +742,8 @@ def cmd_panel(args: argparse.Namespace) -> int:
             frame = panel.run(con, filters, config, **options)
         except TypeError as exc:
             raise UsageError(f"{args.name}: {exc}") from exc
+        except PermissionError as exc:  # a panel the config keeps off (flow.agents)
+            raise Failure(str(exc)) from exc
     note = panels.not_applying(panel, filters)
     if note:
         _err(f"note: {note}")

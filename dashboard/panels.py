@@ -24,6 +24,7 @@ from dashboard.config import Config
 from dashboard.filters import ALL_FILTERS, SURVEY_FILTERS, Filters
 from dashboard.metrics import alignment as al
 from dashboard.metrics import engagement as eng
+from dashboard.metrics import flow as fl
 from dashboard.metrics import response_times as rt
 from dashboard.metrics import surveys as sv
 
@@ -119,6 +120,42 @@ def tickets_per_head(con: duckdb.DuckDBPyConnection, f: Filters, config: Config)
 
 def ticket_list(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
     return rt.ticket_list(con, f)
+
+
+# --------------------------------------------------------------------------- flow
+
+
+def flow_summary(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return fl.summary(con, f)
+
+
+def flow_status(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return fl.status_time(con, f)
+
+
+def flow_waits(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return fl.waits(con, f)
+
+
+def flow_handoffs(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return fl.handoffs(con, f)
+
+
+def flow_backlog(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return fl.backlog_by_team(con, f)
+
+
+def flow_replies(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return fl.next_replies(con, f)
+
+
+def flow_agents(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    """Per-agent rows exist only when the config asks for them (agents are people)."""
+    if not config.show_agents:
+        raise PermissionError(
+            "per-agent tables are off; set show_agents = true in inward.toml to show them"
+        )
+    return fl.agents(con, f)
 
 
 # --------------------------------------------------------------------------- engagement
@@ -262,6 +299,13 @@ PANELS: dict[str, Panel] = {
         Panel("teams.slowest_categories", "Slowest categories", ALL_FILTERS, slowest_categories),
         Panel("teams.per_head", "Demand per head count", ALL_FILTERS, tickets_per_head),
         Panel("teams.tickets", "Tickets (pseudonymised)", ALL_FILTERS, ticket_list),
+        Panel("flow.summary", "Resolution with and without waiting", ALL_FILTERS, flow_summary),
+        Panel("flow.status", "Time in status by team", ALL_FILTERS, flow_status),
+        Panel("flow.waits", "Where tickets wait", ALL_FILTERS, flow_waits),
+        Panel("flow.handoffs", "Slowest hand-offs between teams", ALL_FILTERS, flow_handoffs),
+        Panel("flow.backlog", "Open at each day's end, per team", ALL_FILTERS, flow_backlog),
+        Panel("flow.replies", "Replies, first and next reply", ALL_FILTERS, flow_replies),
+        Panel("flow.agents", "Per agent (show_agents = true)", ALL_FILTERS, flow_agents),
         Panel(
             "engagement.quiet", "Regulars who went quiet, by team", ENGAGEMENT, quiet_by_team, _ENG
         ),

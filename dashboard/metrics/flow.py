@@ -182,10 +182,12 @@ def backlog_by_team(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.Data
     """Open tickets at the end of each day per team (day, service_team, open).
 
     From history where a ticket has it: open while in a status other than
-    solved/closed/cancelled, counted for the team holding it at the day's end;
-    otherwise from created_at to resolved_at (a closed or cancelled ticket without
-    one ends at its last update), for the ticket's team. Tickets still open count
-    up to their source's as-of day and not after it (nothing is known later).
+    solved/closed/cancelled, counted for the team holding it at the day's end (so a
+    solved ticket that is reopened is out of the backlog in between); otherwise
+    open from created_at to `ticket_spans.closed_at`, the warehouse's one
+    definition of when a ticket without history closed, for the ticket's team.
+    Tickets still open count up to their source's as-of day and not after it
+    (nothing is known later).
     The range's dates bound the days shown; other filters apply to the tickets.
     """
     where, params = filters.without_dates().where()
@@ -197,10 +199,10 @@ def backlog_by_team(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.Data
             SELECT s.source, s.service_team, s.started_at AS from_ts, s.ended_at AS to_ts
             FROM {_SPANS} s WHERE {where} AND s.status NOT IN ({_TERMINAL})
             UNION ALL
-            SELECT source, service_team, created_at,
-                coalesce(resolved_at, CASE WHEN status IN ({_TERMINAL}) THEN updated_at END)
-            FROM tickets
-            WHERE {where} AND waiting_minutes IS NULL
+            SELECT t.source, t.service_team, t.created_at, t.closed_at
+            FROM ticket_spans t
+            WHERE {where} AND NOT EXISTS (SELECT 1 FROM ticket_status_spans h
+                WHERE h.source = t.source AND h.ticket_id = t.ticket_id)
         ), ev AS (
             SELECT i.service_team, {day.format("i.from_ts")} AS day, 1 AS delta
             FROM intervals i
@@ -305,19 +307,3 @@ def agents(con: duckdb.DuckDBPyConnection, filters: Filters, top: int = 50) -> p
 
 
 SECTIONS = ("summary", "status", "waits", "handoffs", "backlog", "replies", "agents")
-
-
-def section(con: duckdb.DuckDBPyConnection, name: str, filters: Filters) -> pl.DataFrame:
-    """One section by name (what `inward flow SECTION` prints)."""
-    fns = {
-        "summary": summary,
-        "status": status_time,
-        "waits": waits,
-        "handoffs": handoffs,
-        "backlog": backlog_by_team,
-        "replies": next_replies,
-        "agents": agents,
-    }
-    if name not in fns:
-        raise ValueError(f"unknown section {name!r} (use one of: {', '.join(SECTIONS)})")
-    return fns[name](con, filters)

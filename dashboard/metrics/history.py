@@ -38,12 +38,14 @@ TERMINAL = ("solved", "closed", "cancelled")
 def as_of_relation() -> str:
     """SQL relation (source, as_of): the moment each source's data describes.
 
-    The newest ticket update (or creation) of the source, or its newest event when
-    that is later — what CONTRACT's "as of the data" says, never the wall clock.
+    The source's as-of as the shared `ticket_spans` view states it (its newest
+    ticket timestamp, CONTRACT "as of the data"), or its newest recorded event when
+    that is later (a history export can be taken after the tickets export) — never
+    the wall clock.
     """
     return """(
         SELECT source, max(t) AS as_of FROM (
-            SELECT source, max(coalesce(updated_at, created_at)) AS t FROM tickets GROUP BY 1
+            SELECT source, max(as_of) AS t FROM ticket_spans GROUP BY 1
             UNION ALL
             SELECT source, max("at") FROM ticket_events GROUP BY 1)
         GROUP BY source)"""

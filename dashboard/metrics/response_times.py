@@ -264,36 +264,16 @@ AGE_BUCKETS = ("under 1 day", "1–3 days", "3–7 days", "1–2 weeks", "2–4 
 
 
 def backlog(con: duckdb.DuckDBPyConnection, filters: Filters, period: str = "day") -> pl.DataFrame:
-    """Open tickets at the end of each day (or week) in the date range.
+    """Open tickets at the end of each day (or week) in the date range, over all teams.
 
-    Computed from opening (+1) and closing (−1) events of `ticket_spans` over *all*
-    history, so tickets opened before the range still count while open; other
-    filters apply. "Closed" is the view's definition, so the last day at the as-of
-    equals `backlog_age`'s total.
+    The one backlog-over-time definition (`flow.backlog_by_team`): from ticket
+    history where a ticket has it, else from `ticket_spans` (creation to closing),
+    over *all* history so tickets opened before the range still count while open;
+    other filters apply. The last day, at the as-of, equals `backlog_age`'s total.
     """
-    where, params = filters.without_dates().where()
-    lo, hi = filters.date_from, filters.date_to
-    frame = con.sql(
-        f"""
-        WITH ev AS (
-            SELECT CAST(utc(created_at) AS DATE) AS day, 1 AS delta
-            FROM ticket_spans WHERE {where}
-            UNION ALL
-            SELECT CAST(utc(closed_at) AS DATE), -1
-            FROM ticket_spans WHERE {where} AND closed_at IS NOT NULL
-        ), daily AS (SELECT day, sum(delta) AS delta FROM ev GROUP BY day),
-        span AS (
-            SELECT CAST(unnest(generate_series(min(day), max(day), INTERVAL 1 DAY)) AS DATE)
-                AS day FROM daily
-        )
-        SELECT s.day, CAST(sum(coalesce(d.delta, 0)) OVER (ORDER BY s.day) AS BIGINT) AS open
-        FROM span s LEFT JOIN daily d USING (day) ORDER BY s.day""",
-        params=params,
-    ).pl()
-    if lo is not None:
-        frame = frame.filter(pl.col("day") >= lo)
-    if hi is not None:
-        frame = frame.filter(pl.col("day") <= hi)
+    from dashboard.metrics import flow
+
+    frame = flow.backlog(con, filters)
     if period == "week":
         frame = (
             frame.with_columns(pl.col("day").dt.truncate("1w").alias("week"))

@@ -13,7 +13,8 @@
 -- * Each event starts an interval that lasts until the next event. The clock ends
 --   at the ticket's resolved_at when it has one; else, when its history ends in a
 --   run of solved/closed/cancelled events, at the first of them; else (still open)
---   at the source's as-of. Intervals are clipped to the end, and events at or
+--   at the source's as-of — and never after the as-of (a configured as-of in the
+--   past sees the ticket open then). Intervals are clipped to the end, and events at or
 --   after it contribute nothing — so per ticket the minutes over its statuses add
 --   up to first event → end (zero when the end is not after the first event).
 -- * A run starts a `team_hop` when its team differs from the last team the ticket
@@ -43,8 +44,9 @@ WITH ev AS (
     FROM ev
 ), ends AS (
     SELECT ev.source, ev.ticket_id,
-        coalesce(any_value(tk.resolved_at), min(ev.at_ts) FILTER (WHERE in_final_terminal_run),
-                 any_value(a.as_of)) AS end_at
+        least(coalesce(any_value(tk.resolved_at),
+                       min(ev.at_ts) FILTER (WHERE in_final_terminal_run), any_value(a.as_of)),
+              any_value(a.as_of)) AS end_at
     FROM tail ev
     JOIN flow_as_of a USING (source)
     LEFT JOIN tickets tk ON tk.source = ev.source AND tk.ticket_id = ev.ticket_id
