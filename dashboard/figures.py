@@ -115,3 +115,54 @@ def csat_per_period(trend: pl.DataFrame, height: int = 300) -> go.Figure:
         labels={"period_start": "", "csat_mean": "CSAT"},
     )
     return tidy(fig, height)
+
+
+STATUS_ORDER = ("new", "open", "pending", "on_hold", "solved", "closed", "cancelled")
+
+
+def status_share(status_time: pl.DataFrame, height: int = 320) -> go.Figure:
+    """Share of each team's tracked time per status, stacked (`flow.status_time`)."""
+    fig = px.bar(
+        status_time,
+        x="share",
+        y="service_team",
+        color="status",
+        orientation="h",
+        category_orders={"status": list(STATUS_ORDER)},
+        labels={"share": "", "service_team": ""},
+        hover_data=["median_minutes", "tickets"],
+    )
+    fig.update_xaxes(tickformat=".0%")
+    return tidy(fig, height)
+
+
+def waits(frame: pl.DataFrame, height: int = 360) -> go.Figure:
+    """Total hours per holding team and tool status, waiting ones coloured (`flow.waits`)."""
+    data = frame.with_columns(
+        (pl.col("service_team") + " · " + pl.col("vendor_status").fill_null("")).alias("where"),
+        pl.when(pl.col("waiting"))
+        .then(pl.lit("waiting on requester / third party"))
+        .otherwise(pl.lit("with the team"))
+        .alias("who"),
+    )
+    fig = px.bar(
+        data.reverse(),
+        x="total_hours",
+        y="where",
+        color="who",
+        orientation="h",
+        labels={"total_hours": "hours", "where": "", "who": ""},
+    )
+    return tidy(fig, height)
+
+
+def backlog_by_team(frame: pl.DataFrame, height: int = 320) -> go.Figure:
+    """Open tickets at each day's end, one line per team (`flow.backlog_by_team`)."""
+    fig = px.line(
+        frame.with_columns(pl.col("service_team").fill_null("(no team)")),
+        x="day",
+        y="open",
+        color="service_team",
+        labels={"day": "", "open": "open tickets", "service_team": ""},
+    )
+    return tidy(fig, height)

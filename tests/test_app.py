@@ -12,6 +12,7 @@ APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app" / "main.py")
 PAGES = [
     "app_pages/overview.py",
     "app_pages/teams.py",
+    "app_pages/flow.py",
     "app_pages/engagement.py",
     "app_pages/voice.py",
     "app_pages/alignment.py",

@@ -197,3 +197,22 @@ def test_download_report_is_the_clis_report(served, page, tmp_path: Path) -> Non
     assert got.read_bytes().startswith(b"%PDF")
     assert text(got) == text(cli)
     assert any("Legal" in line for line in text(got))
+
+
+def test_flow_page_in_browser(served, page) -> None:
+    """The Flow page in a real browser shows the demo's history: its hand-off table
+    names the planted misroute, the wait chart and the backlog per team draw."""
+    url, _ = served
+    page.goto(f"{url}/flow")
+    page.wait_for_selector("h1", timeout=60_000)
+    page.get_by_text("Slowest hand-offs").wait_for(timeout=60_000)
+    page.wait_for_function(
+        "document.querySelectorAll('[data-testid=\"stPlotlyChart\"]').length >= 3",
+        timeout=60_000,
+    )
+    assert page.locator("h1").first.inner_text() == "Flow"
+    tile = page.locator('[data-testid="stMetric"]').filter(has_text="Excluding waiting").first
+    assert tile.locator('[data-testid="stMetricValue"]').inner_text().endswith(" h")
+    body = page.locator("body").inner_text()
+    assert "Where tickets wait" in body and "Per-agent tables are off" in body
+    assert page.locator('[data-testid="stException"]').count() == 0

@@ -31,6 +31,7 @@ pages = {
             default=True,
         ),
         st.Page(PAGES / "teams.py", title="Teams", icon=":material/groups:", url_path="teams"),
+        st.Page(PAGES / "flow.py", title="Flow", icon=":material/timeline:", url_path="flow"),
         st.Page(
             PAGES / "engagement.py",
             title="Engagement",

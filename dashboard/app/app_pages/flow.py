@@ -1,0 +1,129 @@
+"""Flow: where the time goes — time in status, waits, hand-offs, backlog over time.
+
+Layout only: every number comes from `dashboard.metrics.flow` (the same functions
+`inward flow` / `inward panel flow.*` print). Per-agent rows appear only when the
+config says `show_agents = true`.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import figures
+from dashboard.app import data
+from dashboard.app.components.charts import download_table
+from dashboard.app.components.tiles import empty_state
+from dashboard.metrics import flow
+
+filters = st.session_state.get("filters")
+if filters is None:
+    empty_state()
+    st.stop()
+
+st.title("Flow")
+st.caption(f"{filters.describe()} · where the time goes, from the tools' own ticket history")
+
+if not data.call(flow.has_history):
+    st.info(
+        "No ticket history in the warehouse yet, so time in status, waits and hand-offs "
+        "cannot be shown. Exports that carry history: the ServiceNow incident event log, "
+        "`sys_audit` or `metric_instance`; Zendesk ticket audits or ticket metric events "
+        "(API JSON); Jira issues as JSON with `changelog`; event logs such as BPI 2013; or a "
+        "CSV of changes (ticket_id, at, status, team, assignee). See the README.",
+        icon=":material/history:",
+    )
+    with st.container(border=True):
+        st.markdown("**Backlog per team** (open tickets at each day's end, from created/resolved)")
+        st.plotly_chart(
+            figures.backlog_by_team(data.call(flow.backlog_by_team, filters)), key="backlog"
+        )
+    st.stop()
+
+(overall,) = data.call(flow.summary, filters, []).iter_rows(named=True)
+
+
+def _hours(minutes: float | None) -> str:
+    return "–" if minutes is None else f"{minutes / 60:,.1f} h"
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+with st.container(horizontal=True):
+    for label, value, help_text in (
+        (
+            "Tickets with history",
+            f"{overall['tickets_with_history']:,} of {overall['tickets']:,}",
+            "Tickets whose export recorded their changes (status, team, assignee).",
+        ),
+        (
+            "Median resolution",
+            _hours(overall["history_median_resolution_minutes"]),
+            "Over the tickets with history.",
+        ),
+        (
+            "Excluding waiting",
+            _hours(overall["median_resolution_excluding_waiting_minutes"]),
+            "Resolution minus time pending (on the requester) or on hold (a third party).",
+        ),
+        (
+            "Time spent waiting",
+            _share(overall["waiting_share"]),
+            "Share of resolved tickets' resolution time in pending or on hold.",
+        ),
+        (
+            "Reassigned",
+            _share(overall["reassigned_rate"]),
+            "Tickets handed to another team or agent at least once.",
+        ),
+        (
+            "Team hops per ticket",
+            "–"
+            if overall["team_hops_per_ticket"] is None
+            else f"{overall['team_hops_per_ticket']:.2f}",
+            "Hand-offs between teams per ticket.",
+        ),
+    ):
+        st.metric(label, value, border=True, help=help_text)
+
+status = data.call(flow.status_time, filters)
+with st.container(border=True):
+    st.markdown("**Time in status by team** (share of each team's tracked time)")
+    st.plotly_chart(figures.status_share(status), key="status_share")
+    download_table(status, "inward_time_in_status")
+
+left, right = st.columns(2)
+with left, st.container(border=True):
+    st.markdown("**Where tickets wait** (open statuses by the team holding them, in hours)")
+    waits = data.call(flow.waits, filters)
+    st.plotly_chart(figures.waits(waits), key="waits")
+    download_table(waits, "inward_waits")
+with right, st.container(border=True):
+    st.markdown("**Slowest hand-offs** (median time the receiving team held the ticket)")
+    handoffs = data.call(flow.handoffs, filters)
+    if handoffs.is_empty():
+        st.caption("No team sent at least three tickets to another in this selection.")
+    download_table(handoffs, "inward_handoffs")
+
+with st.container(border=True):
+    st.markdown("**Backlog per team** (open tickets at each day's end, as the history says)")
+    st.plotly_chart(
+        figures.backlog_by_team(data.call(flow.backlog_by_team, filters)), key="backlog"
+    )
+
+replies = data.call(flow.next_replies, filters)
+if not replies.is_empty():
+    with st.container(border=True):
+        st.markdown("**Replies** (first reply from creation; next reply after a requester answer)")
+        download_table(replies, "inward_replies")
+
+with st.container(border=True):
+    st.markdown("**Per agent**")
+    if data.config().show_agents:
+        download_table(data.call(flow.agents, filters), "inward_agents")
+    else:
+        st.caption(
+            "Per-agent tables are off: agents are people too. Set `show_agents = true` in "
+            "inward.toml to show them."
+        )
