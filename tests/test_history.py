@@ -454,3 +454,89 @@ def test_demo_history_loads_whole_and_its_planted_patterns_are_found(demo_wh) ->
         ("IT Service Desk", "Finance & Payroll"),
     }
     assert hand["to_team"][0] == "Finance & Payroll"
+
+
+# --------------------------------------------------------------------------- vendor layouts
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def status_minutes(db: Path) -> dict[tuple[str, str], float]:
+    return {
+        (t, s): m
+        for t, s, m in rows(db, "SELECT ticket_id, status, minutes FROM ticket_status_time")
+    }
+
+
+def test_zendesk_audits_and_metric_events(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    zd = FIXTURES / "zendesk"
+    results = ingest_paths(
+        db,
+        [zd / "tickets.csv", zd / "ticket_audits.json", zd / "ticket_metric_events.json"],
+        Config(),
+    )
+    assert [(r.format, r.rows_read, r.rows_rejected) for r in results[1:]] == [
+        ("zendesk_audits", 14, 0),
+        ("zendesk_metric_events", 8, 0),
+    ]
+    assert "3 other events" in results[1].message  # a notification, tags, priority
+    got = status_minutes(db)
+    # 48101: new 08:14 → agent reply and open 08:41 → solved 11:40 (the CSV's Solved at)
+    assert (got[("48101", "new")], got[("48101", "open")]) == (27.0, 179.0)
+    # 48108 from metric events: only agent_work_time paused 09:00-12:00 → on hold
+    assert got[("48108", "on_hold")] == 180.0 and got[("48108", "open")] == 1595.0
+    tk = {
+        r[0]: r[1:]
+        for r in rows(
+            db,
+            "SELECT ticket_id, team_hops, replies, status "
+            "FROM tickets WHERE waiting_minutes IS NOT NULL",
+        )
+    }
+    assert tk["48106"][:1] == (1,)  # IT Service Desk → Payroll, names from the groups list
+    assert tk["48101"][1] == 1  # the requester's description is no reply; Sam's answer is
+    ((actor,),) = rows(db, "SELECT actor FROM ticket_events WHERE event_key = '7001:70011'")
+    assert actor == "requester"  # the users sideload says end-user
+
+
+def test_jira_issue_json_with_changelog(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    load(db, FIXTURES / "jira/issues_changelog.json")
+    got = status_minutes(db)
+    # LEG-101: waiting for support 08:05 → in progress 09:30 → waiting for customer
+    # 09:35 → waiting for support 03-03 11:00 → resolved 03-04 16:00
+    assert got[("LEG-101", "pending")] == 25 * 60 + 25
+    assert got[("LEG-101", "open")] == 85 + 5 + 29 * 60
+    tk = {
+        r[0]: r[1:]
+        for r in rows(
+            db,
+            """SELECT ticket_id, team_hops, waiting_minutes,
+        first_response_at, replies FROM tickets""",
+        )
+    }
+    assert tk["LEG-102"][0] == 1  # moved from the HR Operations project to Legal
+    assert tk["LEG-104"][1:2] == (None,)  # exported without its changelog: no history
+    assert tk["LEG-101"][2].isoformat().startswith("2026-03-02T09:35")  # first agent comment
+    assert tk["LEG-101"][3] == 1  # the internal note and the reporter's answer are no replies
+
+
+def test_servicenow_sys_audit_and_metric_instance(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    sn = FIXTURES / "servicenow/history"
+    # the audit comes first: its rows name incidents by sys_id until the list export
+    # (which carries sys_id) says which incident that is
+    load(
+        db,
+        sn / "sys_audit.csv",
+        sn / "incident.csv",
+        sn / "sys_audit.json",
+        sn / "metric_instance.csv",
+    )
+    got = status_minutes(db)
+    assert got[("INC0013001", "pending")] == 180.0  # On Hold, Awaiting Caller: on the caller
+    assert got[("INC0013002", "on_hold")] == 180.0  # On Hold, Awaiting Vendor
+    assert got[("INC0013003", "on_hold")] == 60.0  # metric_instance "Incident State Duration"
+    assert rows(db, "SELECT count(*) FROM ticket_events WHERE ticket_id NOT LIKE 'INC%'") == [(0,)]
+    hops = dict(rows(db, "SELECT ticket_id, team_hops FROM tickets"))
+    assert hops == {"INC0013001": 0, "INC0013002": 1, "INC0013003": 0}

@@ -261,6 +261,8 @@ _COMMON_ALIASES = {
     "priority": ("priority",),
     "reopen_count": ("reopen_count",),
     "subject": ("short_description",),
+    # the record's sys_id: history exports (sys_audit) name incidents by it
+    "external_key": ("sys_id",),
 }
 
 LIST_CSV = Adapter(

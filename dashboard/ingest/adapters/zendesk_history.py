@@ -31,8 +31,9 @@ only while pending, and fulfils `requester_wait_time` when it is solved; so per
 ticket and instant: requester_wait_time fulfilled → solved; both clocks paused
 → pending; only agent_work_time paused → on_hold; a clock (re)activated → open
 (metric events cannot tell new from open). A fulfilled `reply_time` is an agent
-reply. A row of this format is one metric event; the ones that carry no status
-or reply (apply_sla, breach, update_status, measure…) are passed over likewise.
+reply. A row of this format is one such change (a status at an instant, or a
+reply), made from the metric events of that ticket and instant; the ones that
+carry neither (apply_sla, breach, update_status, measure…) are no history.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ import dataclasses
 
 import duckdb
 
+from dashboard.ingest.adapters._derive import json_elements
 from dashboard.ingest.adapters.zendesk import STATUS
 from dashboard.ingest.base import Adapter
 from dashboard.ingest.read import Staged
@@ -50,20 +52,12 @@ COMMENT_TYPES = ("Comment", "VoiceComment")
 ROLES = {"end-user": "requester", "agent": "agent", "admin": "agent"}
 
 
-def _elements(json_list: str, obj: str = "obj", pos: str = "pos") -> str:
-    """SELECT items unnesting a JSON array into (obj, pos). Not `json_each`: it
-    repeats the whole document on every row it returns (memory quadratic in the
-    size of a saved API page)."""
-    arr = f"CAST({json_list} AS JSON[])"
-    return f"unnest({arr}) AS {obj}, generate_subscripts({arr}, 1) AS {pos}"
-
-
 def _each(staged: Staged, list_column: str) -> str:
     """Rows of a JSON list column (pages) or, when absent, the staged rows themselves."""
     if list_column in staged.columns:
         return (
             f"SELECT page, CAST(pos AS INTEGER) AS pos, obj FROM ("
-            f"SELECT __row AS page, {_elements(list_column)} FROM {staged.table})"
+            f"SELECT __row AS page, {json_elements(list_column)} FROM {staged.table})"
         )
     # one object per line: its keys are the staged columns (nested ones as JSON text)
     cols = ", ".join(
@@ -78,22 +72,35 @@ def _sideload(staged: Staged, column: str) -> str:
         return "SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS name, NULL::VARCHAR AS role LIMIT 0"
     return f"""SELECT DISTINCT ON (id) json_extract_string(u, '$.id') AS id,
             json_extract_string(u, '$.name') AS name, json_extract_string(u, '$.role') AS role
-        FROM (SELECT {_elements(column, "u", "i")} FROM {staged.table})"""
+        FROM (SELECT {json_elements(column, "u", "i")} FROM {staged.table})"""
 
 
 def _finish(
-    con: duckdb.DuckDBPyConnection, staged: Staged, select: str, what: str, total_sql: str
+    con: duckdb.DuckDBPyConnection,
+    staged: Staged,
+    select: str,
+    what: str,
+    total_sql: str,
+    merged: bool = False,
 ) -> Staged:
+    """Make `select` the staged table; the note says how the vendor's events became
+    rows (`merged`: several clock events of one instant make one change)."""
     table = f"{staged.table}_history"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select}")
     columns = [r[0] for r in con.sql(f"DESCRIBE {table}").fetchall()][1:]
     rows = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     total = con.sql(total_sql).fetchall()[0][0]
-    notes = [
-        *staged.notes,
-        f"{what}: {rows:,} history events read as rows; "
-        f"{total - rows:,} other events (no status, team, assignee or reply) passed over",
-    ]
+    if merged:
+        note = (
+            f"{total:,} {what} became {rows:,} history rows (the clock events of one "
+            "instant are one change; SLA, breach and measure events are no history)"
+        )
+    else:
+        note = (
+            f"{what}: {rows:,} history events read as rows; {total - rows:,} other "
+            "events (no status, team, assignee or reply) passed over"
+        )
+    notes = [*staged.notes, note]
     return dataclasses.replace(
         staged, table=table, headers=columns, columns=columns, rows=rows, notes=notes
     )
@@ -116,7 +123,7 @@ def prepare_audits(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
             json_extract(a.c, '$.public') AS public,
             coalesce(json_extract_string(a.c, '$.author_id'),
                      json_extract_string(a.obj, '$.author_id')) AS author
-        FROM (SELECT *, {_elements("json_extract(obj, '$.events')", "c", "child")}
+        FROM (SELECT *, {json_elements("json_extract(obj, '$.events')", "c", "child")}
               FROM zd_audits) a""")
     select = f"""
         WITH users AS ({_sideload(staged, "users")}),
@@ -195,7 +202,9 @@ def prepare_metric_events(con: duckdb.DuckDBPyConnection, staged: Staged) -> Sta
             SELECT ticket_id, ts, NULL, 'reply', 'agent', 'reply:' || id, first_pos
             FROM s WHERE replied)"""
     select = f"SELECT * EXCLUDE (first_pos) FROM ({select})"
-    return _finish(con, staged, select, "ticket metric events", "SELECT count(*) FROM zd_metric")
+    return _finish(
+        con, staged, select, "ticket metric events", "SELECT count(*) FROM zd_metric", merged=True
+    )
 
 
 _ALIASES = {
