@@ -523,13 +523,13 @@ def test_jira_issue_json_with_changelog(tmp_path: Path) -> None:
 
 def test_servicenow_sys_audit_and_metric_instance(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
-    sn = FIXTURES / "servicenow/history"
+    sn = FIXTURES / "servicenow"
     # the audit comes first: its rows name incidents by sys_id until the list export
     # (which carries sys_id) says which incident that is
     load(
         db,
         sn / "sys_audit.csv",
-        sn / "incident.csv",
+        sn / "incident_with_sys_id.csv",
         sn / "sys_audit.json",
         sn / "metric_instance.csv",
     )
