@@ -19,6 +19,7 @@ from dashboard.output import render
 TEAM_COLUMNS = ("service_team",)
 DEPARTMENT_COLUMNS = ("requester_department", "department")
 OPTIONS = {"alignment.pair": {"unit": "Sales"}}
+CONFIGS = {"flow.agents": Config(show_agents=True)}  # off by default: agents are people
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +55,10 @@ def test_panel_honours_team_and_department(con, picks, name) -> None:
     panel = panels.get(name)
     team, dept = picks
     options = OPTIONS.get(name, {})
-    unfiltered = panel.run(con, Filters(), Config(), **options)
-    by_team = panel.run(con, Filters(teams=(team,)), Config(), **options)
-    by_dept = panel.run(con, Filters(departments=(dept,)), Config(), **options)
+    config = CONFIGS.get(name, Config())
+    unfiltered = panel.run(con, Filters(), config, **options)
+    by_team = panel.run(con, Filters(teams=(team,)), config, **options)
+    by_dept = panel.run(con, Filters(departments=(dept,)), config, **options)
     if "teams" in panel.applies:
         assert offending(by_team, TEAM_COLUMNS, {team}) == []
         if any(c in unfiltered.columns for c in TEAM_COLUMNS):
