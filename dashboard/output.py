@@ -3,13 +3,16 @@
 CONTRACT: `--format json` is a list of objects with ISO-8601 timestamps and
 null for missing values, nothing else on stdout. Every command (metrics,
 surveys, engagement, alignment, analyst queries) prints through `render`, so
-they all agree on those rules.
+they all agree on those rules; the app's CSV downloads use `csv_text` too.
+
+CSV is opened in spreadsheets, where a cell starting with `=`, `+`, `-` or `@`
+(or a tab / carriage return before one) is run as a formula: ticket subjects and
+survey comments are typed by anyone, so such text cells are prefixed with `'`
+(OWASP's CSV-injection guidance). Numbers are never touched, so `-5` stays a number.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from datetime import date, datetime
@@ -55,6 +58,36 @@ def _cell(value: Any) -> str:
     return str(v).replace("\n", " ")
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_field(value: Any) -> str:
+    """One RFC 4180 field: neutralised when text could be read as a formula, quoted when
+    it holds a delimiter, quote or line break (a bare `\r` included, which Python's
+    `csv` module leaves unquoted)."""
+    v = _plain(value)
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list | dict):
+        v = json.dumps(v, ensure_ascii=False)
+    elif not isinstance(v, str):
+        return str(v)
+    if v.startswith(FORMULA_START):
+        v = "'" + v
+    if any(ch in v for ch in ',"\r\n'):
+        return '"' + v.replace('"', '""') + '"'
+    return v
+
+
+def csv_text(frame: pl.DataFrame) -> str:
+    """The frame as CSV that is safe to open in a spreadsheet (header included)."""
+    lines = [",".join(_csv_field(c) for c in frame.columns)]
+    lines.extend(",".join(_csv_field(v) for v in row) for row in frame.iter_rows())
+    return "\n".join(lines) + "\n"
+
+
 def render(frame: pl.DataFrame, fmt: str = "table") -> str:
     """The frame as `table` (aligned text), `csv`, or `json` (a list of objects)."""
     rows = frame.rows()
@@ -66,21 +99,7 @@ def render(frame: pl.DataFrame, fmt: str = "table") -> str:
             indent=2,
         )
     if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(cols)
-        for row in rows:
-            w.writerow(
-                [
-                    ""
-                    if (c := _plain(v)) is None
-                    else json.dumps(c, ensure_ascii=False)
-                    if isinstance(c, list | dict)
-                    else ("true" if c is True else "false" if c is False else c)
-                    for v in row
-                ]
-            )
-        return buf.getvalue()
+        return csv_text(frame)
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r} (use one of: {', '.join(FORMATS)})")
     text = [[_cell(v) for v in row] for row in rows]

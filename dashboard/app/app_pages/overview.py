@@ -8,6 +8,7 @@ from dashboard import figures, report
 from dashboard.app import data
 from dashboard.app.components.tiles import empty_state, kpi_row
 from dashboard.metrics.response_times import kpis, summary, weekly_trend
+from dashboard.output import csv_text
 
 filters = st.session_state.get("filters")
 if filters is None:
@@ -78,7 +79,7 @@ with st.container(border=True):
     st.dataframe(table, hide_index=True)
     st.download_button(
         "Download CSV",
-        table.write_csv(),
+        csv_text(table),
         "inward_by_team.csv",
         "text/csv",
         icon=":material/download:",

@@ -6,6 +6,8 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from dashboard.output import csv_text
+
 
 def download_table(
     frame: pl.DataFrame, name: str, key: str | None = None, height: int | str = "auto"
@@ -14,7 +16,7 @@ def download_table(
     st.dataframe(frame, hide_index=True, height=height)
     st.download_button(
         "Download CSV",
-        frame.write_csv(),
+        csv_text(frame),
         f"{name}.csv",
         "text/csv",
         icon=":material/download:",

@@ -17,6 +17,7 @@ import streamlit as st
 from dashboard import queries, warehouse
 from dashboard.app import data
 from dashboard.config import QuerySettings
+from dashboard.output import csv_text
 
 
 def _widget(spec: queries.QuerySpec, p: queries.Param) -> Any:
@@ -116,7 +117,7 @@ def render(name: str) -> None:
     st.dataframe(result.frame, hide_index=True)
     st.download_button(
         "Download CSV",
-        result.frame.write_csv(),
+        csv_text(result.frame),
         f"{name.replace('/', '_')}.csv",
         "text/csv",
         icon=":material/download:",
