@@ -694,12 +694,14 @@ def cmd_queries(args: argparse.Namespace) -> int:
             files = write_demo(Path(tmp) / "demo", seed=7, tickets=3000)
             ingest_paths(db, files.all(), config)
         problems = queries.check_all(db, None, config.queries)
-        specs, _ = queries.discover()
+        specs, errors = queries.discover()
     for problem in problems:
         _err(str(problem))
+    total = len(specs) + len(errors)  # files: a query that parsed and then failed is one
     if problems:
-        raise Failure(f"{len(problems)} of {len(specs) + len(problems)} queries failed")
-    _err(f"all {len(specs)} queries parse and run on {db}")
+        failed = len({p.path for p in problems})
+        raise Failure(f"{failed} of {total} queries failed" if total else "no queries to check")
+    _err(f"all {total} queries parse and run on {db}")
     return 0
 
 

@@ -524,3 +524,24 @@ def test_inward_queries_check_runs_every_shipped_query(capsys) -> None:
 
     assert main(["queries", "check", "--demo"]) == 0
     assert "queries parse and run" in capsys.readouterr().err
+
+
+def test_queries_check_counts_each_failing_file_once(tmp_path, monkeypatch, capsys) -> None:
+    """Run failures were counted twice (`60 of 102` for 85 files, issue 17)."""
+    from dashboard.cli import main
+
+    root = tmp_path / "queries"
+    root.mkdir()
+    (root / "good.sql").write_text("/*\ntitle: ok\n*/\nSELECT count(*) AS n FROM tickets\n")
+    (root / "typo.sql").write_text("/*\ntitle: typo\n*/\nSELECT nope FROM tickets\n")
+    (root / "undeclared.sql").write_text("/*\ntitle: u\n*/\nSELECT $x\n")
+    monkeypatch.setenv("INWARD_QUERIES", str(root))
+    from dashboard.warehouse import connect, migrate
+
+    db = tmp_path / "w.duckdb"
+    con = connect(db)
+    migrate(con)
+    con.close()
+    capsys.readouterr()
+    assert main(["queries", "check", "--db", str(db)]) == 1
+    assert capsys.readouterr().err.splitlines()[-1].endswith("2 of 3 queries failed")
