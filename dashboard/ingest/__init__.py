@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 from dashboard.config import Config
 from dashboard.ingest.load import IngestResult, ingest_file, memory_cap
@@ -16,24 +17,28 @@ from dashboard.ingest.read import SUPPORTED
 __all__ = ["IngestResult", "expand", "ingest_paths"]
 
 
-def expand(paths: Iterable[str | Path]) -> list[Path]:
+class Found(NamedTuple):
+    path: Path
+    folder: Path | None  # the folder it was found in; None when the file was named itself
+
+
+def expand(paths: Iterable[str | Path]) -> list[Found]:
     """Files as given, and every supported file (recursively, sorted) in given folders.
 
     Within a folder, reference data (org, people) is loaded before tickets and
-    surveys so requester departments can be filled from it.
+    surveys so requester departments can be filled from it. The folder goes with
+    each file so a symbolic link out of it is refused rather than followed.
     """
-    out: list[Path] = []
+    out: list[Found] = []
     for p in map(Path, paths):
         if p.is_dir():
             out.extend(
-                sorted(
-                    f
-                    for f in p.rglob("*")
-                    if f.is_file() and f.suffix.lower() in SUPPORTED and not f.name.startswith(".")
-                )
+                Found(f, p)
+                for f in sorted(p.rglob("*"))
+                if f.is_file() and f.suffix.lower() in SUPPORTED and not f.name.startswith(".")
             )
         else:
-            out.append(p)
+            out.append(Found(p, None))
     return out
 
 
@@ -58,10 +63,11 @@ def ingest_paths(
 
     results = []
     with configured(config.survey_questions), warehouse.writer(db) as con:
-        for path in expand(paths):
+        for path, folder in expand(paths):
             r = ingest_file(
                 con,
                 path,
+                folder=folder,
                 kind=kind,
                 fmt=fmt,
                 timezone=timezone or config.timezone,

@@ -80,7 +80,10 @@ def choose(columns: list[str], kind: str | None, fmt: str, file_name: str) -> Ad
         + (f" and one of {'/'.join(REQUIRED[k][1])}" if REQUIRED[k][1] else "")
         for k in kinds
     )
-    shown = ", ".join(columns[:30]) + (" …" if len(columns) > 30 else "")
+    # names only, each cut short: a refused file's "header" may be any first line
+    shown = ", ".join(c if len(c) <= 40 else c[:39] + "…" for c in columns[:30]) + (
+        " …" if len(columns) > 30 else ""
+    )
     raise RefusedFile(
         f"{file_name}: cannot tell what this file holds. Columns seen: {shown}. "
         f"Needed ({needs}); rename columns or add a [mapping] table in inward.toml"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -94,15 +95,26 @@ class IngestResult:
         return d
 
     def summary(self) -> str:
-        """One readable line for the CLI."""
+        """One readable line for the CLI, also when a file name holds a newline."""
         name = Path(self.source_file).name
         if self.status == "loaded":
-            return (
+            return one_line(
                 f"{name}: loaded {self.rows_loaded:,} of {self.rows_read:,} rows as "
                 f"{self.kind} ({self.format}); {self.rows_rejected:,} rejected"
                 + (f"; {self.identity}" if self.identity else "")
             )
-        return f"{name}: {self.status}: {self.message}"
+        return one_line(f"{name}: {self.status}: {self.message}")
+
+
+def one_line(text: str) -> str:
+    """`text` with control and line-separator characters escaped (`\\n`, `\\r`, `\\x1b`):
+    output that promises a line per file keeps that promise whatever the names hold."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
+        else ch
+        for ch in text
+    )
 
 
 def sha256_of(path: Path) -> str:
@@ -424,12 +436,15 @@ def ingest_file(
     timezone: str = "UTC",
     fail_after_write: bool = False,
     mapping: Mapping[str, Mapping[str, str]] | None = None,
+    folder: Path | None = None,
 ) -> IngestResult:
     """Load one file in one transaction. `fail_after_write` exists for the crash test:
     it raises after the data is written but before commit. `mapping` is the config's
-    `[mapping."<glob>"]` tables (see `read.apply_mapping`), applied before detection."""
+    `[mapping."<glob>"]` tables (see `read.apply_mapping`), applied before detection.
+    `folder` is the folder `path` was found in: a file that resolves outside it (a
+    symbolic link to `/etc/shadow` in an export folder) is refused unread."""
     with _file_scope(con):
-        return _ingest_file(con, path, kind, fmt, timezone, fail_after_write, mapping)
+        return _ingest_file(con, path, kind, fmt, timezone, fail_after_write, mapping, folder)
 
 
 def _ingest_file(
@@ -440,12 +455,14 @@ def _ingest_file(
     timezone: str = "UTC",
     fail_after_write: bool = False,
     mapping: Mapping[str, Mapping[str, str]] | None = None,
+    folder: Path | None = None,
 ) -> IngestResult:
     """`ingest_file` inside its memory scope."""
     path = Path(path)
     started = datetime.now(UTC)
-    source_file = str(path.resolve())
-    digest = sha256_of(path) if path.is_file() else ""
+    escapes = folder is not None and not path.resolve().is_relative_to(folder.resolve())
+    source_file = str(path.absolute() if escapes else path.resolve())
+    digest = sha256_of(path) if path.is_file() and not escapes else ""
     result = IngestResult(
         0, source_file, digest, fmt, kind or "", 0, 0, 0, started, started, "refused", ""
     )
@@ -466,6 +483,11 @@ def _ingest_file(
                 return _finish_outside(con, result)
         earlier = [row[0] for row in seen]
     try:
+        if escapes:
+            raise RefusedFile(
+                f"{path.name} is a symbolic link to a file outside {folder}; not read "
+                "(name the file itself to load it)"
+            )
         if not path.is_file():
             raise RefusedFile(f"{path} does not exist or is not a file")
         if path.suffix.lower() not in SUPPORTED:
