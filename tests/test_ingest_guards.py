@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from dashboard.cli import main
 
@@ -57,3 +58,75 @@ def test_a_newline_in_a_file_name_stays_one_line(tmp_path, capsys) -> None:
     assert main(["ingest", str(f), "--db", str(db)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 and lines[0].startswith("evil\\nname\\r.csv: loaded 2 of 2")
+
+
+HEAD = ["Ticket ID", "Team", "Priority", "Status", "Created"]
+
+
+def workbook(path: Path, sheets: list[tuple[str, list[list[str]], bool]]) -> Path:
+    """An .xlsx with (name, rows, hidden) sheets, written by xlsxwriter."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    for name, rows, hidden in sheets:
+        ws = wb.add_worksheet(name)
+        for i, row in enumerate(rows):
+            ws.write_row(i, 0, row)
+        if hidden:
+            ws.hide()
+    wb.worksheets()[[h for *_, h in sheets].index(False)].activate()
+    wb.close()
+    return path
+
+
+def loaded_ids(db: Path) -> list[str]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return [r[0] for r in con.sql("SELECT ticket_id FROM tickets ORDER BY 1").fetchall()]
+    finally:
+        con.close()
+
+
+def test_xlsx_hidden_first_sheet_is_not_loaded_instead_of_the_visible_one(tmp_path) -> None:
+    old = [HEAD, ["OLD1", "IT", "high", "open", "2020-01-01 10:00"]]
+    new = [HEAD, ["NEW1", "IT", "high", "open", "2026-01-01 10:00"]]
+    f = workbook(
+        tmp_path / "t.xlsx",
+        [("Old copy", old, True), ("Notes", [["read me"]], False), ("Export", new, False)],
+    )
+    db = tmp_path / "w.duckdb"
+    assert main(["ingest", str(f), "--db", str(db)]) == 0
+    assert loaded_ids(db) == ["NEW1"]
+    message = ingests(db)[-1]["message"]
+    assert "sheet 'Export' loaded (of 3)" in message
+    assert "hidden sheets not loaded: 'Old copy'" in message
+
+
+def test_xlsx_with_many_data_sheets_names_every_one_not_loaded(tmp_path) -> None:
+    sheets = [
+        (f"Week {i}", [HEAD, [f"W{i}", "IT", "high", "open", "2026-01-01 10:00"]], False)
+        for i in range(1, 31)
+    ]
+    f = workbook(tmp_path / "weeks.xlsx", sheets)
+    db = tmp_path / "w.duckdb"
+    assert main(["ingest", str(f), "--db", str(db)]) == 0
+    assert loaded_ids(db) == ["W1"]
+    message = ingests(db)[-1]["message"]
+    assert "sheet 'Week 1' loaded (of 30)" in message
+    assert "other sheets with data not loaded: 'Week 2'" in message and "and 19 more" in message
+
+
+def test_xlsx_that_unpacks_past_the_cap_is_refused_before_reading(tmp_path, monkeypatch) -> None:
+    """Stands in for the 6.5 MB workbook holding 1.9 GB of XML: the cap is lowered
+    instead of writing gigabytes in a test; the refusal comes from the zip directory."""
+    from dashboard.ingest import read
+
+    rows = [HEAD] + [[f"T{i}", "IT", "high", "open", "2026-01-01 10:00"] for i in range(3000)]
+    f = workbook(tmp_path / "big.xlsx", [("Export", rows, False)])
+    monkeypatch.setattr(read, "MAX_XLSX_UNPACKED", 100_000)
+    monkeypatch.setattr(read.pl, "read_excel", lambda *a, **k: pytest.fail("the workbook was read"))
+    db = tmp_path / "w.duckdb"
+    assert main(["ingest", str(f), "--db", str(db)]) == 1
+    row = ingests(db)[-1]
+    assert row["status"] == "refused" and "MB of XML" in row["message"]
+    assert "export it as CSV" in row["message"]
