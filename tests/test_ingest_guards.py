@@ -130,3 +130,34 @@ def test_xlsx_that_unpacks_past_the_cap_is_refused_before_reading(tmp_path, monk
     row = ingests(db)[-1]
     assert row["status"] == "refused" and "MB of XML" in row["message"]
     assert "export it as CSV" in row["message"]
+
+
+def teams(db: Path) -> list[str]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return [r[0] for r in con.sql("SELECT service_team FROM tickets ORDER BY 1").fetchall()]
+    finally:
+        con.close()
+
+
+def test_a_file_mixing_utf8_and_cp1252_lines_reads_each_line_right(tmp_path) -> None:
+    head = b"Ticket ID,Team,Priority,Status,Created\n"
+    utf8 = "T1,Büro Zürich,high,open,2026-01-01 10:00\n".encode()
+    legacy = "T2,Médiathèque,high,open,2026-01-01 11:00\n".encode("cp1252")
+    f = tmp_path / "appended.csv"
+    f.write_bytes(head + utf8 + legacy + utf8.replace(b"T1", b"T3"))
+    db = tmp_path / "w.duckdb"
+    assert main(["ingest", str(f), "--db", str(db)]) == 0
+    assert teams(db) == ["Büro Zürich", "Büro Zürich", "Médiathèque"]  # no Ã¼ mojibake
+    message = ingests(db)[-1]["message"]
+    assert "mixed encodings: 1 lines were not UTF-8 and were read as cp1252" in message
+
+
+def test_a_cp1252_file_still_reads_whole_and_without_a_mixed_note(tmp_path) -> None:
+    text = "Ticket ID,Team,Priority,Status,Created\nT1,Médiathèque,high,open,2026-01-01 10:00\n"
+    f = tmp_path / "legacy.csv"
+    f.write_bytes(text.encode("cp1252"))
+    db = tmp_path / "w.duckdb"
+    assert main(["ingest", str(f), "--db", str(db)]) == 0
+    assert teams(db) == ["Médiathèque"]
+    assert "mixed" not in ingests(db)[-1]["message"]

@@ -189,6 +189,43 @@ def _transcode(path: Path, encoding: str, tmpdir: Path) -> Path:
     return out
 
 
+def _transcode_per_line(path: Path, tmpdir: Path) -> tuple[Path, str | None]:
+    """Rewrite a file that is not UTF-8 as a whole, deciding per line: UTF-8 where the
+    line is valid UTF-8, else cp1252. Files appended to by several tools mix both, and
+    reading it all as cp1252 turns every UTF-8 line's `é` into `Ã©` without a word.
+    Returns the new file and, when both kinds of line were found, the note to show."""
+    out = tmpdir / (path.stem + ".utf8" + path.suffix)
+    legacy = utf8_accented = 0
+    with path.open("rb") as src, out.open("w", encoding="utf-8", newline="") as dst:
+        tail = b""
+        while True:
+            block = src.read(1 << 20)
+            data = tail + block
+            # a chunk cut at a line break never splits a character
+            cut = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1 if block else len(data)
+            data, tail = data[:cut], data[cut:]
+            try:
+                dst.write(data.decode("utf-8"))
+                utf8_accented += not data.isascii()
+            except UnicodeDecodeError:
+                for line in data.splitlines(keepends=True):
+                    try:
+                        dst.write(line.decode("utf-8"))
+                        utf8_accented += not line.isascii()
+                    except UnicodeDecodeError:
+                        dst.write(line.decode("cp1252", errors="replace"))
+                        legacy += 1
+            if not block:
+                break
+    note = None
+    if legacy and utf8_accented:
+        note = (
+            f"mixed encodings: {legacy:,} lines were not UTF-8 and were read as cp1252 "
+            "(Windows), the others as UTF-8"
+        )
+    return out, note
+
+
 @dataclass
 class Dialect:
     """How a CSV is laid out, decided from its first megabyte."""
@@ -386,7 +423,13 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Staged
         raise RefusedFile(f"{path.name} is empty (0 bytes)")
     encoding = _sniff_encoding(path)
     with tempfile.TemporaryDirectory(prefix="inward-") as tmp:
-        src = path if encoding == "utf-8" else _transcode(path, encoding, Path(tmp))
+        note = None
+        if encoding == "utf-8":
+            src = path
+        elif encoding == "cp1252":
+            src, note = _transcode_per_line(path, Path(tmp))
+        else:
+            src = _transcode(path, encoding, Path(tmp))
         dialect = sniff_dialect(src, path.name)
         headers = [h.replace("\ufeff", "") for h in dialect.headers]
         columns = unique_names([normalise(h) for h in headers])
@@ -403,7 +446,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Staged
             except RefusedFile as exc:
                 raise RefusedFile(f"{path.name} {exc}") from exc
     rows = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    return Staged(table, headers, columns, rows, rejects, encoding)
+    return Staged(table, headers, columns, rows, rejects, encoding, notes=[note] if note else [])
 
 
 def _stage_frame(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, table: str) -> Staged:
