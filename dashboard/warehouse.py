@@ -20,7 +20,7 @@ import duckdb
 
 from dashboard import models
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 DEFAULT_DB = Path("data") / "inward.duckdb"
 
 # Each migration is applied once, in order, inside one transaction with the
@@ -178,7 +178,38 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE ingests ADD COLUMN options VARCHAR;
     """,
+    # 7: `superseded`: another source stored a newer version of this ticket id (see
+    # MARK_SUPERSEDED), so `ticket_latest` is a filter instead of a window over every
+    # ticket; filled for the existing rows by `migrate`.
+    """
+    ALTER TABLE tickets ADD COLUMN superseded BOOLEAN;
+    """,
 )
+SUPERSEDED_FROM = 7  # the migration that added `superseded`
+
+# Which version of a ticket id is its newest across sources (the row updated last,
+# then the later ingest, then the first source by name), stored as `superseded` on
+# the others. Run inside every transaction that writes tickets, after the write, so
+# `ticket_latest` is exact whenever a reader can see the rows. Only ids stored more
+# than once, or marked before (a deleted version may free an older one), are ranked:
+# a hash aggregate over the ids, not a sort of every ticket.
+MARK_SUPERSEDED = """
+UPDATE tickets SET superseded = v.rank > 1
+FROM (
+    SELECT source, ticket_id,
+        row_number() OVER (
+            PARTITION BY ticket_id
+            ORDER BY updated_at DESC NULLS LAST, ingest_id DESC NULLS LAST, source
+        ) AS rank
+    FROM tickets
+    WHERE ticket_id IN (
+        SELECT ticket_id FROM tickets GROUP BY ticket_id
+        HAVING count(*) > 1 OR bool_or(coalesce(superseded, false))
+    )
+) AS v
+WHERE tickets.source = v.source AND tickets.ticket_id = v.ticket_id
+    AND tickets.superseded IS DISTINCT FROM (v.rank > 1)
+"""
 
 # `utc(ts)`: the UTC wall-clock TIMESTAMP of a TIMESTAMPTZ. Same result as
 # `ts AT TIME ZONE 'UTC'`, but plain integer arithmetic instead of ICU calendar
@@ -325,6 +356,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         )
         for version in range(current + 1, SCHEMA_VERSION + 1):
             con.execute(MIGRATIONS[version - 1])
+        if 0 < current < SUPERSEDED_FROM:
+            mark_superseded(con)
         for statement in (UTC_MACRO, *models.SHIMS, TICKET_TIMES_VIEW, *SHARED_VIEWS):
             con.execute(statement)
         con.execute(
@@ -335,9 +368,16 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
+def mark_superseded(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring `tickets.superseded` up to date (MARK_SUPERSEDED); call after writing tickets."""
+    con.execute(MARK_SUPERSEDED)
+
+
 def definitions_hash() -> str:
     """Fingerprint of everything `migrate` defines (tables, macro, views)."""
-    text = "\n".join((*MIGRATIONS, UTC_MACRO, *models.SHIMS, TICKET_TIMES_VIEW, *SHARED_VIEWS))
+    text = "\n".join(
+        (*MIGRATIONS, MARK_SUPERSEDED, UTC_MACRO, *models.SHIMS, TICKET_TIMES_VIEW, *SHARED_VIEWS)
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -522,6 +522,8 @@ def _ingest_file(
                     "loaded with other options)"
                 )
             _write(con, adapter.kind, select, result.ingest_id)
+            if adapter.kind == "tickets" or earlier:  # which version of an id is newest
+                warehouse.mark_superseded(con)
             if adapter.kind == "tickets":
                 _write_keys(con, canon, adapter.source)
             if staged.events is not None:

@@ -69,6 +69,8 @@ COLUMNS = {
     "first_response_due_at": "When the first-response target runs out (set while unanswered)",
     "resolution_due_at": "When the resolution target runs out (set while unresolved)",
     "derived_key": "Calendars/SLA config the derived columns were computed with",
+    "superseded": "true when another source stored a newer version of this ticket_id "
+    "(ticket_latest leaves it out)",
     "sla_first_response_met": "true/false; null when no target or not yet due",
     "sla_resolution_met": "true/false; null when no target or not yet due",
     "reopen_count": "How often the ticket was reopened",

@@ -2,15 +2,13 @@
 --
 -- Survey answers name their ticket by id only. When two tools exported the same id
 -- (a Jira issue that also came in a plain CSV), a join on ticket_id would count the
--- answer twice; this view keeps the row updated last (then the later ingest), so
--- every survey-to-ticket link in Inward and in analyst SQL finds one ticket.
-SELECT * EXCEPT (_version)
-FROM (
-    SELECT *,
-        row_number() OVER (
-            PARTITION BY ticket_id
-            ORDER BY updated_at DESC NULLS LAST, ingest_id DESC NULLS LAST, source
-        ) AS _version
-    FROM ticket_times
-) AS v
-WHERE _version = 1
+-- answer twice; this view keeps the row updated last (then the later ingest, then
+-- the first source by name), so every survey-to-ticket link in Inward and in
+-- analyst SQL finds one ticket.
+--
+-- Which version that is gets decided when tickets are written (`superseded`, set by
+-- warehouse.MARK_SUPERSEDED in the ingest's transaction), so reading is a filter
+-- that pushes down into the scan instead of a window sorting every ticket (7x
+-- faster joined to surveys at 300k tickets); tests/test_ticket_latest.py checks it
+-- against a brute-force ranking of every version.
+SELECT * FROM ticket_times WHERE superseded IS NOT TRUE
