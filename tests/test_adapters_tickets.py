@@ -251,6 +251,50 @@ def test_mapping_report_shows_unmapped_values(tmp_path: Path) -> None:
     assert good[("channel", "Mail")] == "email" and good[("status", "Pending")] == "pending"
 
 
+def test_mapping_report_agrees_with_the_loaded_tickets(tmp_path: Path) -> None:
+    """Every recorded pair is what the loaded tickets got for that raw text, and its
+    count is the file rows with that text (brute force over the CSV), for odd
+    spellings, stray spaces, case and blanks alike."""
+    import csv
+
+    lines = (FIXTURES / "zendesk/tickets.csv").read_text(encoding="utf-8").splitlines()
+    header, rows = lines[0], list(csv.reader(lines[1:]))
+    spellings = ["Solved", " open ", "PENDING", "Snoozed", "", "hold", "n/a"]
+    names = next(csv.reader([header]))
+    status = names.index("Status")
+    for i, r in enumerate(rows):
+        r[status] = spellings[i % len(spellings)]
+    f = tmp_path / "zd.csv"
+    with f.open("w", newline="", encoding="utf-8") as fh:
+        fh.write(header + "\n")
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    db = tmp_path / "w.duckdb"
+    [result] = ingest_paths(db, [f], Config())
+    assert result.status == "loaded", result.message
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        report = mapping_report(con)
+        stored = dict(con.sql("SELECT ticket_id, status FROM tickets").fetchall())
+    finally:
+        con.close()
+    pairs = {
+        r["raw_value"]: (r["mapped_value"], r["rows"])
+        for r in report.filter(report["column_name"] == "status").to_dicts()
+    }
+    missing = {"", "n/a"}
+    expected_counts: dict[str, int] = {}
+    for r in rows:
+        raw = r[status].strip()
+        if raw.lower() not in missing:
+            expected_counts[raw] = expected_counts.get(raw, 0) + 1
+    assert {raw: n for raw, (_, n) in pairs.items()} == expected_counts
+    ids = names.index("Id")
+    for r in rows:
+        raw = r[status].strip()
+        if r[ids] in stored and raw.lower() not in missing:
+            assert pairs[raw][0] == stored[r[ids]], raw
+
+
 # Real public exports: (path under real-exports, adapter, rows_loaded lower bound, exact rows_read)
 REAL_FILES = [
     ("servicenow/pdi_demo/incident.csv", "servicenow", 66, 66),
