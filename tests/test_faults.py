@@ -130,3 +130,29 @@ def test_a_write_error_during_the_refresh_is_the_message(demo_wh, tmp_path) -> N
     assert proc.returncode == 1
     assert "File too large" in said, said
     assert "cannot rollback" not in said and "Traceback" not in said
+
+
+def test_after_a_full_disk_the_next_command_completes_the_derived_data(
+    demo_wh, tmp_path, capsys
+) -> None:
+    """Space freed again, any next command finishes what the full disk interrupted:
+    the same derived data as a warehouse that never ran out of space."""
+    db = copy_db(demo_wh.db, tmp_path / "w.duckdb")
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE tickets SET derived_key = NULL")
+    con.close()
+    new = tmp_path / "one.csv"
+    new.write_text("Ticket ID,Team,Priority,Status,Created\nX1,IT,high,open,2024-01-02 10:00\n")
+    proc = subprocess.run(
+        [sys.executable, "-c", WRITE_LIMITED, "30000", "ingest", str(new), "--db", str(db)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 1 and "File too large" in proc.stdout + proc.stderr
+    reference = copy_db(demo_wh.db, tmp_path / "ref.duckdb")
+    ingest_paths(reference, [new], Config())
+    assert cli.main(["ingest", str(new), "--db", str(db)]) == 0
+    assert derived(db) == derived(reference)
+    assert derived(db)[1] == 0  # no ticket left without its derived columns
