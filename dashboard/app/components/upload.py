@@ -11,6 +11,19 @@ from pathlib import Path
 from typing import Any
 
 
+def upload_path(folder: Path, position: int, name: str) -> Path:
+    """Where upload number `position` is saved: its own subfolder, so two uploads with
+    the same name are two files (not the second overwriting the first), under its own
+    base name (mapping globs and detection read it) made safe: no directories, no
+    control characters, and `..`, `.` or an empty name replaced."""
+    base = "".join("_" if ord(ch) < 32 or ch == "\x7f" else ch for ch in Path(name).name)
+    if base.strip(". ") == "":
+        base = f"upload-{position + 1}"
+    sub = folder / str(position)
+    sub.mkdir()
+    return sub / base
+
+
 def ingest_uploads(files: Sequence[Any], db: Path) -> tuple[bool, list[str]]:
     """Save uploads to a temp folder and run `inward ingest --json` on them.
 
@@ -18,8 +31,8 @@ def ingest_uploads(files: Sequence[Any], db: Path) -> tuple[bool, list[str]]:
     """
     with tempfile.TemporaryDirectory(prefix="inward-upload-") as tmp:
         paths = []
-        for f in files:
-            path = Path(tmp) / Path(f.name).name
+        for i, f in enumerate(files):
+            path = upload_path(Path(tmp), i, f.name)
             path.write_bytes(f.getvalue())
             paths.append(str(path))
         proc = subprocess.run(
