@@ -19,12 +19,16 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dashboard import warehouse
+import duckdb
+
+from dashboard import scoped, warehouse
+from dashboard.access import OPEN, OPERATOR, Scope
 from dashboard.config import Config, ConfigError, check_zone, load_config
 from dashboard.filters import Filters
 from dashboard.ingest.base import KINDS
 from dashboard.models import Reader
 from dashboard.output import FORMATS, render
+from dashboard.pseudonyms import PseudonymKeyError
 
 if TYPE_CHECKING:  # pragma: no cover
     from dashboard.spark import SparkLake
@@ -102,6 +106,22 @@ def _add_format(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=FORMATS, default="table", help="output format")
 
 
+def _add_as_user(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--as-user",
+        metavar="EMAIL",
+        help="show exactly what this user may see under [access] (default: the operator's "
+        "view, ids as stored)",
+    )
+    p.add_argument(
+        "--as-group",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --as-user: a group the user's sign-in token would carry (repeatable)",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     from dashboard.ingest.detect import formats
 
@@ -151,6 +171,7 @@ def parser() -> argparse.ArgumentParser:
     )
     _add_engine(p)
     _add_format(p)
+    _add_as_user(p)
 
     p = sub.add_parser(
         "export-lake", help="write the canonical tables as Parquet (for Spark and other engines)"
@@ -185,6 +206,7 @@ def parser() -> argparse.ArgumentParser:
         "or name a tool showed for them",
     )
     _add_format(p)
+    _add_as_user(p)
 
     p = sub.add_parser("alignment", help="which internal metrics track external outcomes")
     _add_db(p)
@@ -192,6 +214,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-lag", type=int, default=4, help="periods internal may lead (0..N)")
     p.add_argument("--significant", action="store_true", help="only significant rows")
     _add_format(p)
+    _add_as_user(p)
 
     p = sub.add_parser("surveys", help="survey summary per group, anonymity applied")
     _add_db(p)
@@ -203,6 +226,7 @@ def parser() -> argparse.ArgumentParser:
         "--department", action="append", default=[], help="respondent department (repeatable)"
     )
     _add_format(p)
+    _add_as_user(p)
 
     p = sub.add_parser(
         "report",
@@ -230,6 +254,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--sender", help="From address (default: $INWARD_SMTP_FROM, else inward@this host)"
     )
+    _add_as_user(p)
 
     from dashboard.metrics.flow import SECTIONS
 
@@ -248,6 +273,7 @@ def parser() -> argparse.ArgumentParser:
     _add_db(p)
     _add_filters(p)
     _add_format(p)
+    _add_as_user(p)
 
     p = sub.add_parser("query", help="run an analyst query from queries/ in the sandbox")
     p.add_argument("name", metavar="NAME", help="query name, e.g. slowest_categories")
@@ -256,6 +282,7 @@ def parser() -> argparse.ArgumentParser:
     )
     _add_db(p)
     _add_format(p)
+    _add_as_user(p)
 
     p = sub.add_parser(
         "panel",
@@ -274,6 +301,7 @@ def parser() -> argparse.ArgumentParser:
         help="a panel's own input, e.g. by=department for voice.groups (repeatable)",
     )
     _add_format(p)
+    _add_as_user(p)
 
     p = sub.add_parser("queries", help="manage analyst queries")
     qs = p.add_subparsers(dest="queries_command", required=True, metavar="ACTION")
@@ -407,6 +435,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     from dashboard.metrics.response_times import group_columns, summary
 
     _check_engine(args)
+    config = load_config(args.config)
     try:
         by = group_columns(args.by)
     except ValueError as exc:
@@ -418,12 +447,16 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         departments=tuple(args.department),
     )
     if args.engine == "spark":
+        if args.as_user:
+            raise UsageError(
+                "--as-user needs the DuckDB engine: a lake holds every row, unscoped"
+            )
         with _spark_lake(args) as lake:
             _require_lake_rows(lake)
             frame = summary(lake, filters, by)
     else:
-        db = _open_existing(args.db, load_config(args.config))
-        with warehouse.reader(db) as con:
+        db = _open_existing(args.db, config)
+        with _reader(args, config, db) as con:
             _require_rows(con, db)
             frame = summary(con, filters, by)
     print(render(frame, args.format))
@@ -492,13 +525,46 @@ def cmd_rollups(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scope(args: argparse.Namespace, config: Config) -> Scope:
+    """The operator's view, or with --as-user exactly that user's (exit 1 if none)."""
+    if not getattr(args, "as_user", None):
+        if getattr(args, "as_group", None):
+            raise UsageError("--as-group needs --as-user")
+        return OPERATOR
+    scope = config.access.scope_for(args.as_user, args.as_group)
+    if scope is None:
+        raise Failure(
+            f"{args.as_user} has no access: no [access] grant names this e-mail or its groups"
+        )
+    return scope
+
+
+def _analyst_scope(args: argparse.Namespace, config: Config) -> Scope:
+    """Analyst SQL never runs as the operator (CONTRACT): without --as-user it sees what
+    open mode shows everyone — all rows, pseudonymised, survey numbers anonymity-safe."""
+    return _scope(args, config) if args.as_user else OPEN
+
+
+@contextmanager
+def _reader(
+    args: argparse.Namespace, config: Config, db: Path
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only warehouse connection under the command's scope."""
+    scope = _scope(args, config)
+    with scoped.reader(db, scope) as con:
+        yield con
+
+
 def _require_rows(
     con: Reader, db: Path | str, table: str = "tickets", what: str = "tickets"
 ) -> None:
     """An empty warehouse (or lake) is exit 1 with a hint, not an empty table printed
     as success."""
     if con.sql(f"SELECT count(*) AS n FROM {table}").pl().item() == 0:
-        raise Failure(f"the warehouse {db} has no {what} yet: run 'inward ingest' first")
+        raise Failure(
+            f"the warehouse {db} has no {what} yet (or none this user may see): run "
+            "'inward ingest' first"
+        )
 
 
 def _require_lake_rows(lake: SparkLake) -> None:
@@ -514,7 +580,7 @@ def cmd_engagement(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     db = _open_existing(args.db, config)
-    with warehouse.reader(db) as con:
+    with _reader(args, config, db) as con:
         _require_rows(con, db)
         frame = engagement_rows(con, config, args.as_of)
         if args.person:
@@ -540,7 +606,7 @@ def cmd_alignment(args: argparse.Namespace) -> int:
         raise UsageError("--max-lag must be 0 or more")
     config = load_config(args.config)
     db = _open_existing(args.db, config)
-    with warehouse.reader(db) as con:
+    with _reader(args, config, db) as con:
         _require_rows(con, db)
         frame = alignment_table(con, config, period=args.period, max_lag=args.max_lag)
     if args.significant:
@@ -550,7 +616,7 @@ def cmd_alignment(args: argparse.Namespace) -> int:
 
 
 def cmd_surveys(args: argparse.Namespace) -> int:
-    from dashboard.metrics.surveys import parse_by, survey_summary
+    from dashboard.metrics.surveys import parse_by, survey_summary, whole_months
 
     config = load_config(args.config)
     try:
@@ -558,20 +624,22 @@ def cmd_surveys(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     db = _open_existing(args.db, config)
-    with warehouse.reader(db) as con:
+    with _reader(args, config, db) as con:
         _require_rows(con, db, "survey_responses", "survey responses")
-        frame = survey_summary(
-            con,
-            config,
-            by,
-            Filters(
-                date_from=args.date_from,
-                date_to=args.date_to,
-                teams=tuple(args.team),
-                departments=tuple(args.department),
-            ),
+        asked = Filters(
+            date_from=args.date_from,
+            date_to=args.date_to,
+            teams=tuple(args.team),
+            departments=tuple(args.department),
         )
+        frame = survey_summary(con, config, by, asked)
     print(render(frame, args.format))
+    months = whole_months(asked)
+    if (months.date_from, months.date_to) != (asked.date_from, asked.date_to):
+        _err(
+            f"note: survey numbers cover whole months ({months.date_from or '…'} to "
+            f"{months.date_to or '…'}), so that dates a day apart cannot single anyone out"
+        )
     return 0
 
 
@@ -604,7 +672,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         departments=tuple(args.department),
     )
     t0 = time.perf_counter()
-    with warehouse.reader(db) as con:
+    with _reader(args, config, db) as con:
         _require_rows(con, db)
         try:
             result = report.generate(
@@ -642,7 +710,7 @@ def cmd_flow(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     db = _open_existing(args.db, config)
-    with warehouse.reader(db) as con:
+    with _reader(args, config, db) as con:
         _require_rows(con, db)
         if args.section not in ("summary", "backlog") and not flow.has_history(con):
             raise Failure(
@@ -665,7 +733,14 @@ def cmd_query(args: argparse.Namespace) -> int:
     db = _open_existing(args.db, config)
     try:
         spec = queries.get_query(args.name)
-        result = queries.run_query(spec, queries.parse_param_args(args.param), db, config.queries)
+        result = queries.run_query(
+            spec,
+            queries.parse_param_args(args.param),
+            db,
+            config.queries,
+            scope=_analyst_scope(args, config),
+            min_group=config.anonymity_min_group,
+        )
     except queries.QueryUsageError as exc:
         raise UsageError(str(exc)) from exc
     except queries.QueryError as exc:
@@ -693,7 +768,7 @@ def cmd_queries(args: argparse.Namespace) -> int:
             db = Path(tmp) / "demo.duckdb"
             files = write_demo(Path(tmp) / "demo", seed=7, tickets=3000)
             ingest_paths(db, files.all(), config)
-        problems = queries.check_all(db, None, config.queries)
+        problems = queries.check_all(db, None, config.queries, config.anonymity_min_group)
         specs, errors = queries.discover()
     for problem in problems:
         _err(str(problem))
@@ -738,7 +813,7 @@ def cmd_panel(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     filters = _filters(args)
     db = _open_existing(args.db, config)
-    with warehouse.reader(db) as con:
+    with _reader(args, config, db) as con:
         _require_rows(con, db)
         try:
             frame = panel.run(con, filters, config, **options)
@@ -789,7 +864,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:  # a config that cannot be used is bad usage
         _err(f"inward {args.command}: {exc}")
         return 2
-    except (Failure, warehouse.WarehouseBusy) as exc:
+    except (Failure, warehouse.WarehouseBusy, PseudonymKeyError) as exc:
         _err(f"inward {args.command}: {exc}")
         return 1
     except KeyboardInterrupt:

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dashboard.access import AccessConfig, AccessError, parse_access
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PRIORITIES = ("urgent", "high", "normal", "low")
 
@@ -69,7 +71,6 @@ class EngagementSettings:
     min_tickets: int = 4  # fewer tickets than this => status "new"
     at_risk_p_alive: float = 0.5
     gone_quiet_p_alive: float = 0.2
-    show_names: bool = False  # pseudonymise requester ids unless explicitly allowed
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class Config:
     goals: tuple[Goal, ...] = ()
     # Per-agent flow tables (agents are people too): off unless asked for.
     show_agents: bool = False
+    access: AccessConfig = field(default_factory=AccessConfig)
     source: Path | None = None
 
     def calendar_for(self, team: str | None) -> Calendar:
@@ -313,6 +315,7 @@ TOP_KEYS = {
     "survey_questions",
     "goals",
     "show_agents",
+    "access",
 }
 
 
@@ -321,6 +324,11 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
     _check_keys("", raw, TOP_KEYS)
     d = Config()
     eng_raw = _table("engagement", raw.get("engagement", {}))
+    if "show_names" in eng_raw:
+        raise ConfigError(
+            "engagement.show_names is gone: raw requester ids are shown only to users with "
+            "a raw = true grant under [access] (remove the key)"
+        )
     _check_keys("engagement", eng_raw, set(EngagementSettings.__dataclass_fields__))
     ed = EngagementSettings()
     engagement = EngagementSettings(
@@ -337,7 +345,6 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
             eng_raw.get("gone_quiet_p_alive", ed.gone_quiet_p_alive),
             0.0, 1.0,
         ),
-        show_names=_bool("engagement.show_names", eng_raw.get("show_names", ed.show_names)),
     )
     if engagement.gone_quiet_p_alive > engagement.at_risk_p_alive:
         raise ConfigError(
@@ -367,6 +374,10 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
         ),
     )
     mapping_raw = _table("mapping", raw.get("mapping", {}))
+    try:
+        access = parse_access(raw.get("access", {}))
+    except AccessError as exc:
+        raise ConfigError(str(exc)) from exc
     return Config(
         timezone=check_zone("timezone", raw.get("timezone", d.timezone)),
         # 1 would show every single respondent's score: no anonymity at all
@@ -384,6 +395,7 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
         survey_questions=parse_survey_questions(raw.get("survey_questions", {})),
         goals=_goals(raw.get("goals", [])),
         show_agents=_bool("show_agents", raw.get("show_agents", d.show_agents)),
+        access=access,
         source=source,
     )
 

@@ -19,6 +19,12 @@ Why the pieces look the way they do:
   system off (no files, not even the warehouse's own; no ATTACH, no INSTALL), the
   configuration locked (no SET), bounded memory, a time limit that kills the
   worker when DuckDB does not stop, and results cut at a row cap and a byte cap.
+- The SQL never runs on the warehouse itself but on the viewer's *mart*
+  (`dashboard.mart`): a database holding only the rows and survey numbers that
+  viewer may see, with ids already pseudonymised. Whatever the SQL names —
+  `main.tickets`, a catalog, `query_table`, `duckdb_views()`, `information_schema`
+  — it finds nothing else. Without a scope, a run is what open mode gives
+  everyone: all rows, pseudonymised, survey numbers only through anonymity.
 - Parsed files are cached by (mtime, size), and the folder is re-listed on every
   call, so a new or edited file shows up without restarting the app.
 """
@@ -37,11 +43,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 import polars as pl
 import yaml
 
+from dashboard.access import OPEN, Scope
 from dashboard.config import QuerySettings
-from dashboard.sandbox import QueryError, QueryUsageError, run_sql, single_select
+from dashboard.sandbox import QueryError, QueryUsageError, one_line, run_sql, single_select
 
 if TYPE_CHECKING:  # plotly is imported lazily: the CLI never draws
     import plotly.graph_objects as go
@@ -640,8 +648,42 @@ def _settings(settings: QuerySettings | None) -> QuerySettings:
     return settings if settings is not None else QuerySettings()
 
 
+def _analyst_db(db_path: Path | str, scope: Scope, min_group: int) -> Path:
+    """The viewer's mart for this warehouse (built on first use), or a QueryError."""
+    from dashboard import mart, warehouse
+    from dashboard.pseudonyms import PseudonymKeyError
+
+    path = Path(db_path)
+    if not path.is_file():
+        raise QueryError(f"the warehouse {path} does not exist; run `inward demo` or "
+                         "`inward ingest` first")
+    try:
+        return mart.ensure(path, scope, min_group)
+    except (PseudonymKeyError, warehouse.WarehouseBusy, OSError) as exc:
+        raise QueryError(f"cannot prepare the analyst database: {exc}") from exc
+    except duckdb.ConnectionException as exc:
+        raise QueryError(f"cannot open {path} read-only in this process (a connection with a "
+                         f"different configuration is open): {one_line(exc)}") from exc
+    except duckdb.Error as exc:
+        raise QueryError(f"cannot prepare the analyst database: {one_line(exc)}") from exc
+
+
+_WITHHELD = ("survey_responses", "requester_aliases")
+
+
+def _explain_withheld(exc: QueryError, scope: Scope) -> QueryError:
+    """A missing person-level table gets a hint instead of a bare catalog error."""
+    text = str(exc)
+    if not scope.raw and "does not exist" in text and any(t in text for t in _WITHHELD):
+        return QueryError(f"{text} — person-level survey rows and aliases need a raw grant; "
+                          "use survey_cells (published numbers per month and group) or "
+                          "survey_comments")
+    return exc
+
+
 def choice_options(spec: QuerySpec, name: str, db_path: Path | str,
-                   settings: QuerySettings | None = None) -> list[Any]:
+                   settings: QuerySettings | None = None, *, scope: Scope = OPEN,
+                   min_group: int = 5) -> list[Any]:
     """The allowed values of choice parameter `name` (static list, or its options_sql run
     in the sandbox: first column, nulls dropped, at most row_cap values)."""
     param = spec.param(name)
@@ -649,27 +691,46 @@ def choice_options(spec: QuerySpec, name: str, db_path: Path | str,
         raise QueryUsageError(f"parameter ${name} of {spec.name} is not a choice")
     if param.options is not None:
         return list(param.options)
-    frame, _ = run_sql(db_path, param.options_sql or "", {}, _settings(settings),
-                       f"{spec.name}: options_sql of ${name}")
+    try:
+        frame, _ = run_sql(_analyst_db(db_path, scope, min_group), param.options_sql or "", {},
+                           _settings(settings), f"{spec.name}: options_sql of ${name}")
+    except QueryUsageError:
+        raise
+    except QueryError as exc:
+        raise _explain_withheld(exc, scope) from exc
     if frame.width == 0:
         return []
     return [v for v in frame.to_series(0).to_list() if v is not None]
 
 
 def run_query(spec: QuerySpec, values: Mapping[str, Any] | None, db_path: Path | str,
-              settings: QuerySettings | None = None) -> QueryResult:
-    """Run `spec` with `values` (strings or typed; missing = default) in the sandbox.
+              settings: QuerySettings | None = None, *, scope: Scope = OPEN,
+              min_group: int = 5) -> QueryResult:
+    """Run `spec` with `values` (strings or typed; missing = default) in the sandbox,
+    on the mart of warehouse `db_path` for `scope` (`min_group`: the anonymity
+    threshold its survey numbers were published with).
 
     Raises QueryError (one line) for bad values, refused statements, SQL errors
     and every limit. The elapsed time covers the query and the fetch. Choice values
     backed by options_sql are checked against the options in the same run.
     """
+    try:
+        return _run(spec, values, db_path, settings, scope, min_group)
+    except QueryUsageError:
+        raise
+    except QueryError as exc:
+        raise _explain_withheld(exc, scope) from exc
+
+
+def _run(spec: QuerySpec, values: Mapping[str, Any] | None, db_path: Path | str,
+         settings: QuerySettings | None, scope: Scope, min_group: int) -> QueryResult:
     bound = coerce_values(spec, values)
     checks = [(p.name, p.options_sql, f"{spec.name}: options_sql of ${p.name}")
               for p in spec.params
               if p.type == "choice" and p.options_sql and bound[p.name] is not None]
     started = time.perf_counter()
-    frame, cut = run_sql(db_path, spec.sql, bound, _settings(settings), spec.name, checks)
+    frame, cut = run_sql(_analyst_db(db_path, scope, min_group), spec.sql, bound,
+                         _settings(settings), spec.name, checks)
     return QueryResult(frame=frame, truncated=cut is not None,
                        elapsed_s=time.perf_counter() - started, cut_by=cut)
 
@@ -725,7 +786,8 @@ def build_chart(chart: ChartSpec, frame: pl.DataFrame) -> go.Figure | None:
 
 
 def check_all(db_path: Path | str | None = None, root: Path | str | None = None,
-              settings: QuerySettings | None = None) -> list[QueryProblem]:
+              settings: QuerySettings | None = None, min_group: int = 5
+              ) -> list[QueryProblem]:
     """Parse every query, bind its defaults and run it; an empty list means all good.
 
     With `db_path=None` the queries run against a fresh, empty, migrated
@@ -748,7 +810,7 @@ def check_all(db_path: Path | str | None = None, root: Path | str | None = None,
         path = Path(db_path) if db_path is not None else _empty_warehouse(Path(tmp))
         for spec in specs:
             try:
-                result = run_query(spec, {}, path, settings)
+                result = run_query(spec, {}, path, settings, min_group=min_group)
                 build_chart(spec.chart, result.frame)
             except QueryError as exc:
                 msg = str(exc)

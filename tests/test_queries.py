@@ -47,7 +47,8 @@ def build_small_warehouse(path: Path) -> None:
     Deterministic (no random): ticket i is created 7 h after ticket i-1, so the
     data covers nights and weekends; every 10th ticket is still open; one
     requester (u000) is a heavy repeat requester; IT has 6 survey respondents,
-    HR only 3 (below the anonymity threshold).
+    HR only 3 (below the anonymity threshold), Facilities 5 (hidden as HR's
+    complement, the smaller of the two others).
     """
     con = connect(path)
     try:
@@ -91,7 +92,9 @@ def build_small_warehouse(path: Path) -> None:
             [["urgent", 60, 480], ["high", 240, 1440], ["normal", 480, 4320], ["low", 1440, 10080]],
         )
         surveys = []
-        for team, people, tag in ((TEAMS[0], 6, "it"), (TEAMS[1], 3, "hr-secret")):
+        # a third team so that hiding HR does not force IT out as its complement
+        for team, people, tag in ((TEAMS[0], 6, "it"), (TEAMS[1], 3, "hr-secret"),
+                                  ("Facilities", 5, "fac")):
             for k in range(people):
                 surveys.append(
                     [
@@ -466,16 +469,20 @@ def test_low_score_comments_hide_small_teams(small: Path) -> None:
     spec = get_query("surveys/low_score_comments", SHIPPED_QUERIES)
     frame = run_query(spec, {}, small).frame
     assert set(frame["service_team"]) == {"IT Service Desk"}
+    assert frame.height == 3  # IT's 6 people scored 1, 2, 3, 4, 5, 1: three are low (1-2)
     assert not any("hr-secret" in c for c in frame["comment"])
     assert "respondent_id" not in frame.columns
-    with pytest.raises(QueryError, match="below the minimum 5"):
-        run_query(spec, {"min_respondents": "2"}, small)
+    # the small team's answers are not in the analyst's database at all
+    hostile = parse_query_text(
+        "/*\ntitle: t\n*/\nSELECT count(*) AS n FROM survey_comments WHERE comment LIKE '%hr-%'",
+        "x.sql")
+    assert run_query(hostile, {}, small).frame["n"][0] == 0
 
 
 def test_repeat_requesters_are_pseudonymised(small: Path) -> None:
     spec = get_query("demand/repeat_requesters", SHIPPED_QUERIES)
     frame = run_query(spec, {"days": "365"}, small).frame
-    assert frame["requester"][0].startswith("R-") and len(frame["requester"][0]) == 10
+    assert frame["requester"][0].startswith("R-") and len(frame["requester"][0]) == 14
     assert frame["tickets"][0] == 15  # u000 opened every 8th ticket
     assert not any(v.startswith("u0") for v in frame["requester"])
 

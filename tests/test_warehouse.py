@@ -8,7 +8,8 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard import warehouse
+from dashboard import scoped, warehouse
+from dashboard.access import OPEN
 from dashboard.cli import main
 
 
@@ -43,11 +44,14 @@ def test_schema_page_data_covers_every_contract_table(demo_wh) -> None:
     from dashboard.metrics.schema import TABLES, sample, schema_overview
 
     con = duckdb.connect(str(demo_wh.db), read_only=True)
+    scoped.install(con, OPEN, demo_wh.db)
     try:
         overview = schema_overview(con)
         assert set(overview["table_name"]) == set(TABLES)
         tickets = sample(con, "tickets")
         assert tickets.height == 5 and all(r.startswith("R-") for r in tickets["requester_id"])
+        raw = {r[0] for r in con.sql("SELECT requester_id FROM tickets").fetchall()}
+        assert not raw & set(tickets["requester_id"])
     finally:
         con.close()
 

@@ -7,6 +7,10 @@ opens read-only (~10 ms), runs, closes — and `inward ingest` can take the writ
 lock between reruns. Results are cached per (function, arguments, warehouse
 version), where the version is the file's mtime/size: a finished ingest changes
 it, so the next rerun shows the new rows without restarting the app.
+
+Every call runs under the viewer's `Scope` (`dashboard.scoped`), and the scope is
+part of the cache key: `st.cache_data` is shared by all sessions of the server, so
+a cache keyed on arguments alone would hand one user's rows to another.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from dashboard import warehouse
+from dashboard import scoped, warehouse
+from dashboard.access import OPEN, Scope
 from dashboard.config import Config, load_config
 
 T = TypeVar("T")
@@ -35,6 +40,20 @@ def config() -> Config:
     return load_config(None)
 
 
+class NoScope(RuntimeError):
+    """A page asked for data before the sign-in gate decided the viewer's scope."""
+
+
+def scope() -> Scope:
+    """The viewer's scope: set by main.py's sign-in gate; open mode needs no sign-in."""
+    current = st.session_state.get("scope")
+    if isinstance(current, Scope):
+        return current
+    if config().access.mode == "open":
+        return OPEN
+    raise NoScope("no signed-in user: sign in first")
+
+
 def has_data() -> bool:
     """Whether the warehouse exists and holds any ticket (for empty states)."""
     path = db_path()
@@ -48,14 +67,15 @@ def _ticket_count(con: Any) -> int:
 
 
 def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """`fn(con, *args, **kwargs)` on a fresh read-only connection, cached by warehouse
-    version."""
+    """`fn(con, *args, **kwargs)` on a fresh read-only connection under the viewer's
+    scope, cached by warehouse version and scope."""
     path = db_path()
     return _cached(
         fn.__module__,
         fn.__qualname__,
         str(path),
         warehouse.data_version(path),
+        scope(),
         args,
         tuple(sorted(kwargs.items())),
     )
@@ -67,10 +87,11 @@ def _cached(
     name: str,
     path: str,
     version: str,
+    viewer: Scope,
     args: tuple[Any, ...],
     kwargs: tuple[tuple[str, Any], ...],
 ) -> Any:
     """`version` is only part of the cache key: a finished ingest means a new entry."""
     fn = getattr(importlib.import_module(module), name)
-    with warehouse.reader(path, wait_seconds=15) as con:
+    with scoped.reader(path, viewer, wait_seconds=15) as con:
         return fn(con, *args, **dict(kwargs))

@@ -327,9 +327,11 @@ DUE_HORIZON_DAYS = 730  # due times further than this past the data are left NUL
 DUE_COLUMNS = ("first_response_due_at", "resolution_due_at")
 
 
-def _ticket_query(table: CalendarTable, open_only: bool, where: str = "TRUE") -> str:
+def _ticket_query(table: CalendarTable, open_only: bool, where: str = "TRUE",
+                  rowid: str = "tk.rowid") -> str:
     """SELECT rowid, source, ticket_id, business minutes, due times for the tickets
-    matching `where`.
+    matching `where`. Readers pass `rowid="NULL"`: on a scoped connection `tickets`
+    is a view, which has no rowid.
 
     `open_only`: a due time only for a clock still running (first response due
     while there is none, resolution due while unresolved), NULL otherwise: the
@@ -358,7 +360,7 @@ def _ticket_query(table: CalendarTable, open_only: bool, where: str = "TRUE") ->
 
     return f"""
         WITH t AS (
-            SELECT tk.rowid AS rid, tk.source, tk.ticket_id, tk.service_team, tk.priority,
+            SELECT {rowid} AS rid, tk.source, tk.ticket_id, tk.service_team, tk.priority,
                 coalesce(tm.cal, 0) AS cal, epoch_us(tk.created_at) AS a,
                 epoch_us(tk.first_response_at) AS f, epoch_us(tk.resolved_at) AS r
             FROM tickets tk
@@ -492,7 +494,7 @@ def sla_due_at(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFrame:
         return pl.DataFrame(schema=schema)
     table, frames = prepared
     with _Registered(con, **frames):
-        query = _ticket_query(table, open_only=False)
+        query = _ticket_query(table, open_only=False, rowid="NULL")
         df = con.sql(f"SELECT source, ticket_id, first_response_due_at, resolution_due_at "
                      f"FROM ({query}) ORDER BY source, ticket_id").pl()
     return df.with_columns(pl.col(c).dt.convert_time_zone("UTC") for c in DUE_COLUMNS

@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from dashboard import warehouse
+from dashboard import pseudonyms, warehouse
 from dashboard.config import Config, EngagementSettings
 from dashboard.filters import Filters
 from dashboard.metrics import bgnbd
@@ -693,12 +693,16 @@ def engagement_rows(
     con: duckdb.DuckDBPyConnection, config: Config, as_of: datetime | date | None = None
 ) -> pl.DataFrame:
     """The stored `requester_engagement` rows, or a fresh computation for another as-of
-    day (read-only: nothing is written). Sorted for reading: flagged first."""
+    day (read-only: nothing is written). Sorted for reading: flagged first. Requester
+    ids come out as the connection's scope allows (`inward_id`)."""
     if as_of is None:
-        frame = con.sql("SELECT * FROM requester_engagement").pl()
+        frame = con.sql(
+            "SELECT * REPLACE (inward_id(requester_id) AS requester_id) FROM requester_engagement"
+        ).pl()
     else:
         tickets, people = _model_inputs(con)
         frame = compute_engagement(tickets, people, _as_utc(as_of), config.engagement)
+        frame = pseudonyms.ids(con, frame, ["requester_id"])
     order = {s: i for i, s in enumerate(("gone_quiet", "at_risk", "new", "active", "occasional"))}
     return frame.sort(
         pl.col("status").replace_strict(order, default=9),
@@ -1252,10 +1256,8 @@ def at_risk_rows(
     con: duckdb.DuckDBPyConnection, config: Config, filters: Filters | None = None
 ) -> pl.DataFrame:
     """Requesters flagged at risk or gone quiet, worst first, for the filtered teams,
-    departments and requester types. Requester ids are pseudonymised (the same
-    pseudonym as every other view) unless `engagement.show_names` is set."""
-    from dashboard.metrics.response_times import pseudonym
-
+    departments and requester types. Requester ids as the viewer may see them (from
+    `engagement_rows`: the same pseudonym as every other view without a raw grant)."""
     rows = engagement_rows(con, config).filter(pl.col("status").is_in(FLAGGED))
     f = (filters or Filters()).only(ENGAGEMENT_FILTERS)
     for field in ENGAGEMENT_FILTERS:
@@ -1265,8 +1267,6 @@ def at_risk_rows(
                 field, "requester_type"
             )
             rows = rows.filter(pl.col(column).is_in(list(values)))
-    if not config.engagement.show_names:
-        rows = rows.with_columns(pseudonym(pl.col("requester_id")).alias("requester_id"))
     return rows.select(
         "status",
         "requester_id",
@@ -1313,7 +1313,8 @@ def across_teams(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """
     teams = "string_agg(o.service_team, ', ' ORDER BY o.last_ticket_at DESC)"
     return con.sql(
-        _across_teams_sql(teams) + " ORDER BY q.days_silent DESC, q.requester_id"
+        f"SELECT * REPLACE (inward_id(requester_id) AS requester_id) FROM "
+        f"({_across_teams_sql(teams)}) ORDER BY days_silent DESC, requester_id"
     ).pl()
 
 
@@ -1330,10 +1331,14 @@ def team_switches(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def person_history(con: duckdb.DuckDBPyConnection, requester_id: str) -> pl.DataFrame:
     """One person's tickets per month and service team, across every tool (requester_id
-    is the same person everywhere). Columns: service_team, month, tickets."""
+    is the same person everywhere; give it as the viewer sees it, i.e. the pseudonym
+    without a raw grant). Columns: service_team, month, tickets."""
     return con.sql(
-        """SELECT service_team, CAST(date_trunc('month', utc(created_at)) AS DATE) AS month,
+        """WITH who AS (SELECT id FROM (SELECT DISTINCT requester_id AS id FROM tickets)
+                        WHERE inward_id(id) = $id)
+           SELECT service_team, CAST(date_trunc('month', utc(created_at)) AS DATE) AS month,
                count(*) AS tickets
-           FROM tickets WHERE requester_id = $id GROUP BY ALL ORDER BY month, service_team""",
+           FROM tickets WHERE requester_id IN (SELECT id FROM who)
+           GROUP BY ALL ORDER BY month, service_team""",
         params={"id": requester_id},
     ).pl()

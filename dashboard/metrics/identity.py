@@ -98,7 +98,7 @@ def unmatched_requesters(con: duckdb.DuckDBPyConnection, limit: int = 500) -> pl
             WHERE i.matched_by IN {NOT_MATCHED}
             GROUP BY r.kind, r.source, i.requester_id, i.matched_by
         )
-        SELECT * FROM u
+        SELECT * REPLACE (inward_id(requester_id) AS requester_id) FROM u
         ORDER BY matched_by = 'ambiguous' DESC, rows DESC, source, requester_id
         LIMIT {int(limit)}""").pl()
 
@@ -164,16 +164,19 @@ def ingest_note(con: duckdb.DuckDBPyConnection, kind: str, ingest_id: int) -> st
 
 def find_requesters(con: duckdb.DuckDBPyConnection, text: str) -> list[str]:
     """The requester ids `text` names: a requester_id itself, else every requester a tool
-    showed with that alias (e-mail, tool id, name or employee number; case-insensitive)."""
+    showed with that alias (e-mail, tool id, name or employee number; case-insensitive).
+    Ids come back as the viewer sees them (`inward_id`); without a raw grant, aliases
+    are pseudonyms too, so only a pseudonym finds anyone."""
     rows = con.sql(
-        """SELECT DISTINCT requester_id FROM (
-               SELECT requester_id FROM requester_identities WHERE requester_id = $t
+        """SELECT DISTINCT inward_id(requester_id) FROM (
+               SELECT requester_id FROM requester_identities
+               WHERE requester_id = $t OR inward_id(requester_id) = $t
                UNION ALL SELECT person_id FROM people WHERE person_id = $t)""",
         params={"t": text},
     ).fetchall()
     if not rows:
         rows = con.sql(
-            """SELECT DISTINCT requester_id FROM requester_aliases
+            """SELECT DISTINCT inward_id(requester_id) FROM requester_aliases
                WHERE lower(alias) = lower(trim($t)) ORDER BY 1""",
             params={"t": text},
         ).fetchall()

@@ -246,20 +246,6 @@ def data_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
     return con.sql("SELECT max(coalesce(updated_at, created_at)) FROM tickets").fetchall()[0][0]
 
 
-PSEUDONYM_PREFIX = "R-"
-PSEUDONYM = f"'{PSEUDONYM_PREFIX}' || substr(md5(coalesce(requester_id, '')), 1, 8)"
-
-
-def pseudonym(ids: pl.Expr) -> pl.Expr:
-    """The same pseudonym as the SQL `PSEUDONYM` (md5 prefix), for frames already loaded."""
-    import hashlib
-
-    return ids.fill_null("").map_elements(
-        lambda v: PSEUDONYM_PREFIX + hashlib.md5(v.encode()).hexdigest()[:8],
-        return_dtype=pl.String,
-    )
-
-
 AGE_BUCKETS = ("under 1 day", "1–3 days", "3–7 days", "1–2 weeks", "2–4 weeks", "over 4 weeks")
 
 
@@ -386,7 +372,8 @@ def slowest_categories(
 def ticket_list(
     con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 5000
 ) -> pl.DataFrame:
-    """The tickets behind a view, newest first, with pseudonymised requesters."""
+    """The tickets behind a view, newest first; requesters as the viewer may see them
+    (`inward_id`: pseudonyms unless the connection's scope has raw ids)."""
     where, params = filters.where()
     params["limit"] = limit
     # Top-N keys from the narrow table first, then the view's columns for those rows
@@ -398,7 +385,7 @@ def ticket_list(
             SELECT source, ticket_id, created_at FROM tickets WHERE {where}
             ORDER BY created_at DESC LIMIT $limit
         )
-        SELECT ticket_id, service_team, {PSEUDONYM} AS requester, requester_department,
+        SELECT ticket_id, service_team, inward_id(requester_id) AS requester, requester_department,
             requester_type, priority, ticket_type, channel, category, status, created_at,
             round(first_response_minutes / 60, 2) AS first_response_hours,
             round(resolution_minutes / 60, 2) AS resolution_hours,

@@ -9,8 +9,6 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from dashboard.metrics.response_times import pseudonym
-
 TABLES = {
     "tickets": "One row per ticket, latest export wins (key: source, ticket_id). Times in UTC; "
     "business minutes and SLA due times are derived after each ingest.",
@@ -101,7 +99,8 @@ def schema_overview(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     frame = con.sql("""
         SELECT table_name, column_name, data_type, ordinal_position
         FROM information_schema.columns
-        WHERE table_schema = 'main' AND table_name <> 'inward_meta'
+        WHERE table_catalog = current_database() AND table_schema = 'main'
+            AND table_name <> 'inward_meta'
         ORDER BY table_name, ordinal_position""").pl()
     order = {name: i for i, name in enumerate(TABLES)}
     return (
@@ -116,18 +115,18 @@ def schema_overview(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def sample(con: duckdb.DuckDBPyConnection, table: str, rows: int = 5) -> pl.DataFrame:
-    """A few rows of a documented table (ids, e-mails, names and aliases pseudonymised)."""
+    """A few rows of a documented table, ids as the viewer may see them (`inward_id`);
+    the scoped connection already masks e-mails, names and tool ids for viewers without
+    raw, and alias lists are shown as their length."""
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}")
-    frame = con.sql(f'SELECT * FROM "{table}" LIMIT {int(rows)}').pl()
-    for col in PERSONAL:
-        if col in frame.columns and frame.schema[col] == pl.String:
-            frame = frame.with_columns(pseudonym(pl.col(col)).alias(col))
+    cols = [c for c in con.sql(f'SELECT * FROM "{table}" LIMIT 0').columns if c in ID_COLUMNS]
+    replace = f" REPLACE ({', '.join(f'inward_id({c}) AS {c}' for c in cols)})" if cols else ""
+    frame = con.sql(f'SELECT *{replace} FROM "{table}" LIMIT {int(rows)}').pl()
     if "aliases" in frame.columns:
         frame = frame.with_columns(pl.col("aliases").list.len().alias("aliases"))
     return frame
 
 
-# Columns that name a person (requester, respondent, people file, identities).
-PERSONAL = ("requester_id", "respondent_id", "person_id", "email", "name", "tool_id",
-            "employee_id", "alias")  # fmt: skip
+# columns that name a person: shown through `inward_id` wherever they leave the data layer
+ID_COLUMNS = ("requester_id", "respondent_id", "person_id")

@@ -51,10 +51,25 @@ then reads its flags, so no two views disagree about what is hidden.
    counts: a team with 12 respondents of whom 3 answered NPS shows CSAT but not
    NPS, and NPS totals cannot be differenced either.
 
-Out of scope (documented, not solved): differencing two date ranges (the
-lattice is per date range; the trend's periods are protected among themselves),
-and non-linear inference (bounds from score ranges, e.g. a hidden mean forced to
-5.0 because every visible total is already maximal).
+6. Time: every number covers whole calendar months (UTC), whatever dates are
+   asked for, and each month is decided on its own lattice (rules 1–5 on that
+   month's answers). A view over several months — a date range, a quarter of a
+   trend — adds up its per-month parts that are shown and leaves the hidden ones
+   out (`partial` = true on such a row; its response rate is then null). Why:
+   with day-level ranges, `--from 10-24` minus `--from 10-25` was one person's
+   score; with month ranges, Jan–Oct minus Jan–Sep is October. Now every
+   published number is a sum of per-month published numbers, months are disjoint
+   sets of answers, so a small group of month m could be rebuilt only from month
+   m's own published numbers — which rules 1–5 prevent. Leaving hidden parts out
+   (rather than hiding the whole row) keeps a half-empty first or last month from
+   hiding every all-time number. Driver levels follow the same rule
+   (`_published_months`); comments are shown only from shown (month, team,
+   department) parts.
+
+Out of scope (documented, not solved): non-linear inference (bounds from score
+ranges, e.g. a hidden mean forced to 5.0 because every visible total is already
+maximal), and the driver levels' differencing across team filters (a level is
+not a lattice group; it needs k respondents on both sides and in every month).
 """
 
 from __future__ import annotations
@@ -89,7 +104,8 @@ BY_ALIASES: dict[str, str] = {
     "department": "department", "requester_department": "department",
     "requester_type": "requester_type", "type": "requester_type",
 }
-PERIODS: dict[str, str] = {"week": "week", "month": "month", "quarter": "quarter"}
+# Survey periods are unions of whole months (rule 6): no weeks.
+PERIODS: dict[str, str] = {"month": "month", "quarter": "quarter"}
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 20240607
@@ -112,16 +128,18 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "responses", "respondents", "csat_mean", "csat_top2_share", "nps", "ces_mean",
     "suppressed", "csat_responses", "csat_top2_ci_low", "csat_top2_ci_high",
     "nps_responses", "nps_ci_low", "nps_ci_high", "ces_responses", "resolved_tickets",
-    "response_rate",
+    "response_rate", "partial",
 )
 
 
 def whole_months(filters: Filters) -> Filters:
-    """The survey slice of a page's filters, dates widened to whole months: comparing
-    windows a day apart could otherwise isolate a few answers. Ticket-only filters
-    (priority, category, channel) are cleared, so they neither key caches nor look
-    applied. The Voice page and the report both read surveys through this, so they
-    show the same rows."""
+    """The survey slice of a page's filters, dates widened to whole months.
+
+    Every survey number covers whole months whatever dates are asked for (rule 6:
+    comparing windows a day apart would otherwise isolate a few answers); pages,
+    the report and the CLI use this to say which months they show. Ticket-only
+    filters (priority, category, channel) are cleared, so they neither key caches
+    nor look applied."""
     lo, hi = filters.date_from, filters.date_to
     return replace(
         filters.only(SURVEY_FILTERS),
@@ -152,10 +170,12 @@ def parse_by(text: str | Sequence[str] | None) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- loading
 
 def _bounds(filters: Filters) -> tuple[datetime, datetime]:
-    lo = datetime.combine(filters.date_from, time(0), UTC) if filters.date_from \
+    """The instants a view covers: always whole calendar months (UTC), see rule 6."""
+    months = whole_months(filters)
+    lo = datetime.combine(months.date_from, time(0), UTC) if months.date_from \
         else datetime(1900, 1, 1, tzinfo=UTC)
-    hi = (datetime.combine(filters.date_to + timedelta(days=1), time(0), UTC)
-          if filters.date_to else datetime(2999, 1, 1, tzinfo=UTC))
+    hi = (datetime.combine(months.date_to + timedelta(days=1), time(0), UTC)
+          if months.date_to else datetime(2999, 1, 1, tzinfo=UTC))
     return lo, hi
 
 
@@ -176,6 +196,7 @@ def _load_rows(con: duckdb.DuckDBPyConnection, filters: Filters,
         s.source || '|' || s.response_id AS response_key,
         coalesce(s.respondent_id, 'anon|' || s.source || '|' || s.response_id) AS respondent,
         s.submitted_at, s.survey, s.ticket_id, {period_sql} AS period_start,
+        CAST(date_trunc('month', utc(s.submitted_at)) AS DATE) AS month,
         coalesce(nullif(s.service_team, ''), t.service_team, 'unknown') AS service_team,
         coalesce(nullif(s.respondent_department, ''), p.department,
                  nullif(t.requester_department, ''), 'unknown') AS department,
@@ -192,6 +213,8 @@ def _load_rows(con: duckdb.DuckDBPyConnection, filters: Filters,
     LEFT JOIN ticket_latest t ON t.ticket_id = s.ticket_id
     LEFT JOIN people pt ON pt.person_id = t.requester_id
     WHERE s.submitted_at >= $lo AND s.submitted_at < $hi
+    -- a month's rows in one order, so its lattice is memoised; csat first per response
+    ORDER BY response_key, metric <> 'csat', metric
     """
     return con.sql(q, params={"lo": lo, "hi": hi}).pl()
 
@@ -522,7 +545,7 @@ def _ordered(cols: Iterable[str]) -> list[str]:
 
 
 _LATTICE_CACHE: OrderedDict[tuple[object, ...], tuple[dict, dict]] = OrderedDict()
-_LATTICE_CACHE_SIZE = 16
+_LATTICE_CACHE_SIZE = 512  # one entry per (month, dims, k): a few years of months
 _LATTICE_LOCK = threading.Lock()  # Streamlit serves sessions from several threads
 
 
@@ -555,12 +578,78 @@ def _lattice_for(rows: pl.DataFrame, dims: Sequence[str], k: int
     return tables, flags
 
 
+# per pipeline: the answer columns that carry its numbers (nulled where its part is hidden)
+_METRIC_INPUTS: dict[str, tuple[str, ...]] = {
+    "csat_respondents": ("s_csat", "top2"),
+    "nps_respondents": ("s_nps",),
+    "ces_respondents": ("s_ces",),
+}
+
+
+def _published_parts(rows: pl.DataFrame, by: Sequence[str],
+                     selection: dict[str, frozenset[str]], k: int
+                     ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The selected answers, and those of them whose month-part may be published.
+
+    A view row of `by` over several months is the sum of its per-month parts; each
+    month decides its own parts (`_protected_block`, rules 1–5), and a hidden part
+    is left out of the row (rule 6). Metric columns of answers whose metric is
+    hidden in their part are nulled, so each metric adds up only shown parts.
+    Returns (the selected answers with their parts' `_hide_<count>` flags, the
+    kept answers).
+    """
+    inner = [c for c in _ordered(by) if c != "period_start"]
+    hide_cols = [f"_hide_{c}" for c, _, _ in _PIPELINES]
+    selected = _select(rows, selection)
+    parts = [
+        _protected_block(block, inner, selection, k).select(*inner, *hide_cols)
+        .with_columns(pl.lit(block["month"][0]).alias("month"))
+        for block in rows.partition_by("month", maintain_order=True)
+    ]
+    if not parts:
+        return selected.with_columns(pl.lit(True).alias(c) for c in hide_cols), selected
+    flags = pl.concat(parts, how="diagonal")
+    tagged = selected.join(flags, on=["month", *inner], how="left", nulls_equal=True)
+    tagged = tagged.with_columns(pl.col(hide_cols).fill_null(True))  # undecided: hidden
+    kept = tagged.filter(~pl.col("_hide_respondents")).with_columns(
+        pl.when(pl.col(f"_hide_{count}")).then(None).otherwise(pl.col(col)).alias(col)
+        for count, cols in _METRIC_INPUTS.items() for col in cols
+    )
+    return tagged, kept.drop(hide_cols)
+
+
 def _protected_table(rows: pl.DataFrame, by: Sequence[str],
+                     selection: dict[str, frozenset[str]], k: int) -> pl.DataFrame:
+    """Aggregate the published parts of the selected answers by `by`, and mark per
+    pipeline what is hidden (nothing of it published) and which rows are `partial`
+    (some month-part left out). `by` may hold `period_start` (month or quarter).
+    """
+    by = _ordered(by)
+    tagged, kept = _published_parts(rows, by, selection, k)
+    agg = _aggregate(kept, by)
+    if by:
+        left_out = tagged.filter(pl.col("_hide_respondents")).select(by).unique()
+        out = (_aggregate(tagged, by).select(by)
+               .join(agg, on=by, how="left", nulls_equal=True)
+               .join(left_out.with_columns(pl.lit(True).alias("partial")), on=by, how="left",
+                     nulls_equal=True))
+    else:
+        out = agg if agg.height else _aggregate(tagged, by).with_columns(
+            pl.lit(None, dtype=d).alias(c) for c, d in agg.schema.items())
+        out = out.with_columns(pl.lit(bool(tagged["_hide_respondents"].any())).alias("partial"))
+    return out.with_columns(
+        pl.col("partial").fill_null(False),
+        *((pl.col(c).fill_null(0) < k).alias(f"_hide_{c}") for c, _, _ in _PIPELINES),
+    )
+
+
+def _protected_block(rows: pl.DataFrame, by: Sequence[str],
                      selection: dict[str, frozenset[str]], k: int,
                      dims: Sequence[str] = DIMENSIONS) -> pl.DataFrame:
-    """Aggregate the selected rows by `by` and decide, per pipeline, what is hidden.
+    """Within one month: aggregate the selected rows by `by` and decide, per
+    pipeline, what is hidden.
 
-    The lattice over *all* `dims` is computed on the date-filtered rows whatever
+    The lattice over *all* `dims` is computed on the month's rows whatever
     `by` and the dimension filters are, so every view agrees on which groups are
     hidden. A view row is the group's lattice flag when no filter touches a
     dimension outside `by`; otherwise it is the union of the selected children
@@ -640,15 +729,15 @@ def _resolved_tickets(con: duckdb.DuckDBPyConnection, filters: Filters,
 
 
 def _summary_frame(rows: pl.DataFrame, tickets: pl.DataFrame, by: Sequence[str],
-                   filters: Filters, k: int,
-                   dims: Sequence[str] = DIMENSIONS) -> pl.DataFrame:
-    out = _protected_table(rows, by, filters.survey_selection(), k, dims)
+                   filters: Filters, k: int) -> pl.DataFrame:
+    out = _protected_table(rows, by, filters.survey_selection(), k)
     if by:
         out = out.join(tickets, on=list(by), how="left")
     else:
         out = out.with_columns(pl.lit(tickets["resolved_tickets"][0]).alias("resolved_tickets"))
+    # a partial row's responses leave months out that its resolved tickets include
     out = out.with_columns(
-        pl.when(pl.col("resolved_tickets") > 0)
+        pl.when((pl.col("resolved_tickets") > 0) & ~pl.col("partial"))
         .then(pl.col("responses") / pl.col("resolved_tickets")).alias("response_rate"))
     return _finish(out, by)
 
@@ -673,21 +762,19 @@ def survey_summary(con: duckdb.DuckDBPyConnection, config: Config,
 
 def trend(con: duckdb.DuckDBPyConnection, config: Config, period: str = "month",
           filters: Filters | None = None, by: tuple[str, ...] = ()) -> pl.DataFrame:
-    """CSAT/NPS/CES per week, month or quarter (by submission date), with suppression.
+    """CSAT/NPS/CES per month or quarter (by submission date), with suppression.
 
-    The period is a group column like any other, so the overall total minus the
-    visible periods cannot reveal a single hidden period either.
+    A period is a union of months, shown only where each of its months is (rule 6),
+    so a trend row is made of the same parts as every other view. No weeks: a
+    week straddles months, and its parts could be differenced against them.
     """
     if period not in PERIODS:
-        raise ValueError(f"unknown period {period!r} (use week, month or quarter)")
+        raise ValueError(f"unknown survey period {period!r} (use month or quarter)")
     filters = filters or Filters()
     by_all = ("period_start", *parse_by(by))
     rows = _load_rows(con, filters, period)
     tickets = _resolved_tickets(con, filters, by_all, period)
-    # the lattice spans the period and only the dimensions this trend groups or
-    # filters by: periods × the whole cube is too large to audit (see module docs)
-    dims = _ordered(["period_start", *by_all, *filters.survey_selection()])
-    return _summary_frame(rows, tickets, by_all, filters, config.anonymity_min_group, dims)
+    return _summary_frame(rows, tickets, by_all, filters, config.anonymity_min_group)
 
 
 # --------------------------------------------------------------------------- drivers
@@ -765,7 +852,7 @@ def survey_drivers(con: duckdb.DuckDBPyConnection, config: Config,
             f = linked.filter(col.is_not_null())
             levels = [(str(v), f[factor] == v) for v in f[factor].unique().sort().to_list()]
         for level, mask in levels:
-            a, b = f.filter(mask), f.filter(~mask)
+            a, b = _published_months(f.filter(mask), k), _published_months(f.filter(~mask), k)
             ra, rb = a["respondent"].n_unique(), b["respondent"].n_unique()
             if ra < k or rb < k or a.height < 2 or b.height < 2:
                 continue
@@ -789,6 +876,13 @@ def survey_drivers(con: duckdb.DuckDBPyConnection, config: Config,
                                         "adjusted_ci_low": pl.Float64,
                                         "adjusted_ci_high": pl.Float64})
     return out.sort(pl.col("effect").abs(), descending=True)
+
+
+def _published_months(part: pl.DataFrame, k: int) -> pl.DataFrame:
+    """Rule 6 for a driver level (or its rest): only the months in which it has at
+    least k respondents count, so ranges a month apart differ by k people or more."""
+    n = pl.col("respondent").n_unique().over("month")
+    return part.filter(n >= k)
 
 
 _BINARY_FACTORS = ("reopened", "first_response_slow", "resolution_slow")
@@ -873,16 +967,10 @@ def terms(text: str) -> set[str]:
 def _comment_rows(con: duckdb.DuckDBPyConnection, config: Config,
                   filters: Filters) -> pl.DataFrame:
     """One row per commented response in the selection, with its band, only from
-    (team, department) groups that are visible under these filters."""
-    k = config.anonymity_min_group
+    (month, team, department) parts that are shown under these filters."""
     rows = _load_rows(con, filters)
-    visible = _summary_frame(rows, pl.DataFrame(schema={"service_team": pl.String,
-                                                         "department": pl.String,
-                                                         "resolved_tickets": pl.Int64}),
-                             ("service_team", "department"), filters, k)
-    visible = visible.filter(~pl.col("suppressed")).select("service_team", "department")
-    sel = _select(rows, filters.survey_selection()).join(visible, on=["service_team", "department"],
-                                                  how="semi")
+    _, sel = _published_parts(rows, ("service_team", "department"),
+                              filters.survey_selection(), config.anonymity_min_group)
     code = {"low": -1, "middle": 0, "high": 1}
     per = sel.with_columns(
         pl.when(pl.col("s_csat").is_not_null())
@@ -923,7 +1011,11 @@ def comment_excerpts(con: duckdb.DuckDBPyConnection, config: Config,
     if search:
         c = c.filter(pl.col("comment").str.to_lowercase().str.contains(search.lower(),
                                                                       literal=True))
-    c = c.sort("submitted_at", descending=True).head(limit)
+    return _excerpts(c.sort("submitted_at", descending=True).head(limit))
+
+
+def _excerpts(c: pl.DataFrame) -> pl.DataFrame:
+    """What may be shown of comment rows: no ids, the month only, contacts masked."""
     texts = [_PHONE.sub("[phone]", _EMAIL.sub("[email]", t)) for t in c["comment"].to_list()]
     return c.select(
         "service_team", "department", "survey",
@@ -931,6 +1023,36 @@ def comment_excerpts(con: duckdb.DuckDBPyConnection, config: Config,
         .alias("submitted_month"),
         "band",
     ).with_columns(pl.Series("comment", texts, dtype=pl.String))
+
+
+# --------------------------------------------------------------------------- published
+
+def published_cells(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFrame:
+    """Every number the survey views can publish, month by month: one row per month
+    and group of every grouping of team, department and requester type (a NULL
+    dimension = all of it), suppression applied exactly as `inward surveys` does.
+
+    Analysts without a raw grant get survey data only as this table (and
+    `published_comments`): by rule 6 any range or filter they could ask for is a
+    sum of these parts, so their SQL can add up nothing the product would hide.
+    """
+    frames = []
+    for size in range(len(DIMENSIONS) + 1):
+        for by in combinations(DIMENSIONS, size):
+            t = trend(con, config, "month", Filters(), by=by)
+            frames.append(t.rename({"period_start": "month"}).with_columns(
+                pl.lit(None, dtype=pl.String).alias(d) for d in DIMENSIONS if d not in by))
+    cols = ["month", *DIMENSIONS, *(c for c in SUMMARY_COLUMNS if c != "partial")]
+    return pl.concat([f.select(cols) for f in frames]).sort(
+        "month", *DIMENSIONS, nulls_last=False)
+
+
+def published_comments(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFrame:
+    """Every comment the Voice page could show: from shown (month, team, department)
+    parts, without ids, cut to the month, contacts masked; band low / high / null."""
+    # sorted by content, not by time: the order must not hint at who answered when
+    return _excerpts(_comment_rows(con, config, Filters())).sort(
+        "submitted_month", "service_team", "department", "band", "comment", nulls_last=True)
 
 
 def comment_keywords(con: duckdb.DuckDBPyConnection, config: Config,

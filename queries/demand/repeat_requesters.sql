@@ -4,8 +4,8 @@ description: >
   Requesters who opened many tickets in the recent window (ending at the last
   ticket in the data). Repeated contact often points at a broken device, a
   missing permission or a training gap that one proactive fix would remove.
-  Requester ids are pseudonymised (R- plus a hash prefix) so the list can be
-  shared; the same person gets the same code in every run.
+  Requesters appear as they do on every page: a keyed pseudonym (R-...) that is
+  the same in every run, or the id itself for users with a raw grant.
 params:
   days: {type: int, default: 90, min: 1, max: 3660, label: Window (days before the last ticket)}
   min_tickets: {type: int, default: 5, min: 2, label: Minimum tickets in the window}
@@ -20,7 +20,7 @@ recent AS (
       AND t.created_at > w.ts - to_days(CAST($days AS INTEGER))
 )
 SELECT
-    'R-' || substr(md5(requester_id), 1, 8) AS requester,
+    requester_id AS requester,
     any_value(requester_department) AS requester_department,
     any_value(requester_type) AS requester_type,
     count(*) AS tickets,

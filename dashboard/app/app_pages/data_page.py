@@ -8,7 +8,6 @@ process — exactly like a CLI ingest while the app is open.
 
 from __future__ import annotations
 
-import polars as pl
 import streamlit as st
 
 from dashboard.app import data
@@ -17,7 +16,6 @@ from dashboard.app.components.upload import ingest_uploads
 from dashboard.ingest.mapping_report import mapping_report
 from dashboard.metrics.identity import match_summary, unmatched_requesters
 from dashboard.metrics.loads import ingests, rejected_rows, table_counts
-from dashboard.metrics.response_times import pseudonym
 
 st.title("Data")
 st.caption(f"Warehouse: `{data.db_path()}`")
@@ -97,12 +95,9 @@ else:
     if unmatched.is_empty():
         st.success("Every requester was matched.", icon=":material/check_circle:")
     else:
-        st.markdown("**Not matched** (ambiguous first; ids pseudonymised)")
-        download_table(
-            unmatched.with_columns(pseudonym(pl.col("requester_id")).alias("requester_id")),
-            "inward_unmatched_requesters",
-            height=300,
-        )
+        ids = "ids as stored" if data.scope().raw else "ids pseudonymised"
+        st.markdown(f"**Not matched** (ambiguous first; {ids})")
+        download_table(unmatched, "inward_unmatched_requesters", height=300)
 
 st.subheader("Value mapping")
 st.caption(

@@ -11,7 +11,6 @@ from dashboard.app import data
 from dashboard.app.components.charts import download_table
 from dashboard.app.components.tiles import empty_state
 from dashboard.metrics import engagement as eng
-from dashboard.metrics.response_times import PSEUDONYM_PREFIX, pseudonym
 
 filters = st.session_state.get("filters")
 if filters is None:
@@ -146,16 +145,10 @@ else:
         download_table(pairs, "inward_team_switches", height=300)
     with right, st.container(border=True):
         st.markdown("**People**")
-        shown = switched.with_columns(
-            pl.col("requester_id").alias("_id"),
-            (pl.col("requester_id") if config.engagement.show_names
-             else pseudonym(pl.col("requester_id"))).alias("requester_id"),
-        )
-        download_table(shown.drop("_id"), "inward_across_teams", height=300)
+        download_table(switched, "inward_across_teams", height=300)
     with st.container(border=True):
-        labels = dict(zip(shown["requester_id"], shown["_id"], strict=True))
-        pick = st.selectbox("One person's history", list(labels), key="person")
-        person = labels[pick]
+        people = list(dict.fromkeys(switched["requester_id"].to_list()))
+        person = st.selectbox("One person's history", people, key="person")
         history = data.call(eng.person_history, person)
         st.plotly_chart(figures.person_history(history), key="person_history")
         mine = data.call(eng.engagement_rows, config).filter(pl.col("requester_id") == person)
@@ -172,11 +165,10 @@ if filters.teams:
     rows = rows.filter(pl.col("service_team").is_in(filters.teams))
 if filters.departments:
     rows = rows.filter(pl.col("requester_department").is_in(filters.departments))
-if not config.engagement.show_names:
-    rows = rows.with_columns(pseudonym(pl.col("requester_id")).alias("requester_id"))
+if not data.scope().raw:
     st.caption(
-        f"Requesters are shown as pseudonyms ({PSEUDONYM_PREFIX}…); set "
-        "`engagement.show_names = true` in inward.toml to show ids."
+        "Requesters are shown as pseudonyms (R-…, the same person gets the same code on "
+        "every page); only a `raw = true` grant under `[access]` shows ids."
     )
 download_table(
     rows.select(

@@ -44,6 +44,11 @@ if row["suppressed"]:
         icon=":material/visibility_off:",
     )
     st.stop()
+if row["partial"]:
+    st.caption(
+        f"Some months had fewer than {k} respondents in a group: their answers are left "
+        "out of that group's numbers (rows marked `partial`), never shown on their own."
+    )
 
 
 def pct(v: float | None) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import queries, warehouse
+from dashboard.access import Scope
 from dashboard.app import data
 from dashboard.config import QuerySettings
 from dashboard.output import csv_text
@@ -55,28 +56,39 @@ def _options(spec: queries.QuerySpec, name: str) -> list[Any]:
         str(data.db_path()),
         warehouse.data_version(data.db_path()),
         data.config().queries,
+        data.scope(),
+        data.config().anonymity_min_group,
     )
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def _cached_options(
-    spec: queries.QuerySpec, name: str, db: str, version: str, settings: QuerySettings
+    spec: queries.QuerySpec,
+    name: str,
+    db: str,
+    version: str,
+    settings: QuerySettings,
+    scope: Scope,
+    min_group: int,
 ) -> list[Any]:
-    """`version` keys the cache only: a new ingest gives new options."""
-    return queries.choice_options(spec, name, db, settings)
+    """`version` keys the cache only: a new ingest gives new options. The scope keys it
+    too: the cache is shared by every session of the server."""
+    return queries.choice_options(spec, name, db, settings, scope=scope, min_group=min_group)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, show_spinner="Running the query…")
 def _run(
     spec: queries.QuerySpec,
     values: tuple[tuple[str, Any], ...],
     db: str,
     version: str,
     settings: QuerySettings,
+    scope: Scope,
+    min_group: int,
 ) -> queries.QueryResult:
     """`spec` (frozen, includes the SQL) and `version` key the cache: an edited file or a
-    new ingest runs the query again."""
-    return queries.run_query(spec, dict(values), db, settings)
+    new ingest runs the query again; the viewer's scope decides which mart it runs on."""
+    return queries.run_query(spec, dict(values), db, settings, scope=scope, min_group=min_group)
 
 
 def render(name: str) -> None:
@@ -104,6 +116,8 @@ def render(name: str) -> None:
             str(data.db_path()),
             warehouse.data_version(data.db_path()),
             data.config().queries,
+            data.scope(),
+            data.config().anonymity_min_group,
         )
         fig = queries.build_chart(spec.chart, result.frame)
     except queries.QueryError as exc:
