@@ -106,6 +106,15 @@ def _add_format(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=FORMATS, default="table", help="output format")
 
 
+def _add_address(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--address",
+        default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens "
+        "the app to the network, see README 'Privacy and access')",
+    )
+
+
 def _add_as_user(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--as-user",
@@ -140,6 +149,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--tickets", type=int, default=50_000, help="approximate ticket count")
     p.add_argument("--no-serve", action="store_true", help="only build the warehouse")
     p.add_argument("--port", type=int, default=8501)
+    _add_address(p)
     p.add_argument("--out", default="data/demo", help="folder for the demo exports")
 
     p = sub.add_parser("ingest", help="load export files (or folders) into the warehouse")
@@ -159,6 +169,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="start the dashboard on the warehouse")
     _add_db(p)
     p.add_argument("--port", type=int, default=8501)
+    _add_address(p)
 
     p = sub.add_parser("metrics", help="response-time summary per group")
     _add_db(p)
@@ -328,7 +339,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _err(f"warehouse ready: {db} ({time.perf_counter() - t0:.1f} s)")
     if args.no_serve:
         return 0
-    return _serve(db, args.port, args.config)
+    return _serve(db, args.port, args.config, args.address)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -362,10 +373,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if any(r.status == "refused" for r in results) else 0
 
 
-def _serve(db: Path, port: int, config: str | None) -> int:
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _serve(db: Path, port: int, config: str | None, address: str = "127.0.0.1") -> int:
+    """Run the app; only on this machine unless `address` says otherwise (and then say
+    what that means when nobody has to sign in)."""
     from dashboard import derive
 
     settings = load_config(config)  # fail fast on a bad config
+    if address not in LOOPBACK and settings.access.mode == "open":
+        _err(
+            f"warning: listening on {address} with [access] mode = \"open\": anyone who can "
+            "reach this port sees every page and can run every analyst query (ids "
+            'pseudonymised). Set mode = "login" in inward.toml to require sign-in.'
+        )
     if Path(db).is_file():
         warehouse.ensure_current(db)  # the app only reads: bring an old file up to date first
         derive.ensure_derived(db, settings)  # and finish a refresh a crash left pending
@@ -380,6 +402,8 @@ def _serve(db: Path, port: int, config: str | None) -> int:
         str(APP),
         "--server.port",
         str(port),
+        "--server.address",
+        address,
         "--server.headless",
         "true",
         "--browser.gatherUsageStats",
@@ -391,7 +415,8 @@ def _serve(db: Path, port: int, config: str | None) -> int:
         "--client.toolbarMode",
         "viewer",
     ]
-    _err(f"Inward is starting on http://localhost:{port} (Ctrl+C to stop)")
+    host = "localhost" if address in LOOPBACK else address
+    _err(f"Inward is starting on http://{host}:{port} (Ctrl+C to stop)")
     if os.name == "posix":
         # Become the server: a SIGTERM from a process manager (or a test) then reaches
         # Streamlit itself, where a child process would outlive its parent and keep
@@ -406,7 +431,7 @@ def _serve(db: Path, port: int, config: str | None) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    return _serve(warehouse.db_path(args.db), args.port, args.config)
+    return _serve(warehouse.db_path(args.db), args.port, args.config, args.address)
 
 
 def _open_existing(db_arg: str | None, config: Config) -> Path:
