@@ -384,7 +384,7 @@ def _serve(db: Path, port: int, config: str | None, address: str = "127.0.0.1") 
     settings = load_config(config)  # fail fast on a bad config
     if address not in LOOPBACK and settings.access.mode == "open":
         _err(
-            f"warning: listening on {address} with [access] mode = \"open\": anyone who can "
+            f'warning: listening on {address} with [access] mode = "open": anyone who can '
             "reach this port sees every page and can run every analyst query (ids "
             'pseudonymised). Set mode = "login" in inward.toml to require sign-in.'
         )
@@ -473,9 +473,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     )
     if args.engine == "spark":
         if args.as_user:
-            raise UsageError(
-                "--as-user needs the DuckDB engine: a lake holds every row, unscoped"
-            )
+            raise UsageError("--as-user needs the DuckDB engine: a lake holds every row, unscoped")
         with _spark_lake(args) as lake:
             _require_lake_rows(lake)
             frame = summary(lake, filters, by)

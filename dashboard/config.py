@@ -202,8 +202,7 @@ def _calendar(key: str, raw: dict[str, Any], base: Calendar) -> Calendar:
             or any(str(d).lower() not in WEEKDAYS for d in days)
         ):
             raise ConfigError(
-                f"{key}.workdays: expected a non-empty list of {', '.join(WEEKDAYS)}, "
-                f"got {days!r}"
+                f"{key}.workdays: expected a non-empty list of {', '.join(WEEKDAYS)}, got {days!r}"
             )
         cal = Calendar(
             cal.timezone, tuple(str(d).lower() for d in days), cal.start, cal.end, cal.holidays
@@ -265,8 +264,10 @@ def parse_survey_questions(raw: Any) -> dict[str, str]:
     for key, value in _str_map("survey_questions", raw).items():
         v = value.strip().lower()
         if v not in SURVEY_QUESTION_VALUES:
-            raise ConfigError(f"survey_questions.{key!r}: expected one of "
-                              f"{', '.join(SURVEY_QUESTION_VALUES)}, got {value!r}")
+            raise ConfigError(
+                f"survey_questions.{key!r}: expected one of "
+                f"{', '.join(SURVEY_QUESTION_VALUES)}, got {value!r}"
+            )
         out[key] = v
     return out
 
@@ -337,13 +338,16 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
         ),
         min_tickets=_int("engagement.min_tickets", eng_raw.get("min_tickets", ed.min_tickets), 2),
         at_risk_p_alive=_float(
-            "engagement.at_risk_p_alive", eng_raw.get("at_risk_p_alive", ed.at_risk_p_alive),
-            0.0, 1.0,
+            "engagement.at_risk_p_alive",
+            eng_raw.get("at_risk_p_alive", ed.at_risk_p_alive),
+            0.0,
+            1.0,
         ),
         gone_quiet_p_alive=_float(
             "engagement.gone_quiet_p_alive",
             eng_raw.get("gone_quiet_p_alive", ed.gone_quiet_p_alive),
-            0.0, 1.0,
+            0.0,
+            1.0,
         ),
     )
     if engagement.gone_quiet_p_alive > engagement.at_risk_p_alive:

@@ -187,7 +187,8 @@ def _build(db: Path, scope: Scope, config: Config, out: Path) -> None:
     mart = duckdb.connect(str(out))
     try:
         mart.execute("SET enable_progress_bar = false")
-        with scoped.reader(db, scope) as con:
+        # as long as the sandbox waits for a busy file, not a page's 30 s
+        with scoped.reader(db, scope, wait_seconds=5.0) as con:
             tables = [t for t in scoped.base_tables(con) if t != "inward_meta"]
             if not scope.raw:
                 tables = [t for t in tables if t not in RAW_ONLY]

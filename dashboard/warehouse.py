@@ -271,17 +271,27 @@ def connect(
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only, config=config)
-        except duckdb.IOException as exc:
-            if not _is_lock_error(exc):
+        except (duckdb.IOException, duckdb.ConnectionException) as exc:
+            # a ConnectionException is this process's own writer (an app upload, an
+            # analyst mart built while a test writes): wait for it like for a lock
+            in_process = isinstance(exc, duckdb.ConnectionException)
+            if not (_is_in_process_writer(exc) if in_process else _is_lock_error(exc)):
                 raise
             if time.monotonic() >= deadline:
                 who = "reading" if not read_only else "writing"
+                holder = "a connection in this process" if in_process else "another process"
                 raise WarehouseBusy(
-                    f"the warehouse {path} is busy: another process is {who} it "
+                    f"the warehouse {path} is busy: {holder} is {who} it "
                     f"(waited {wait_seconds:.0f} s); try again in a moment"
                 ) from exc
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
+
+
+def _is_in_process_writer(exc: duckdb.ConnectionException) -> bool:
+    """DuckDB's refusal to open a file read-only while this process has it open for
+    writing (its message speaks of a "different configuration")."""
+    return "different configuration" in str(exc)
 
 
 @contextmanager

@@ -45,8 +45,10 @@ def _access(text: str = ACCESS):
     [
         ('[access]\nmode = "sso"', "access.mode"),
         ('[access]\nmodes = "login"', "unknown config key access.modes"),
-        ('[access.users."a@x.org"]\ndepartment = ["Sales"]',
-         'unknown config key access.users."a@x.org".department'),
+        (
+            '[access.users."a@x.org"]\ndepartment = ["Sales"]',
+            'unknown config key access.users."a@x.org".department',
+        ),
         ('[access.users."a@x.org"]\nall = "yes"', "expected true or false"),
         ('[access.users."a@x.org"]\nteams = "Legal"', "expected a list of names"),
         ('[access.users."a@x.org"]\nraw = true', "grants nothing"),
@@ -62,7 +64,8 @@ def test_bad_access_config_is_a_clear_error(text: str, message: str) -> None:
 def test_grants_map_users_and_groups_to_scopes() -> None:
     access = _access()
     assert access.scope_for("Alice@Example.com") == Scope(
-        departments=("Sales",), who="alice@example.com")
+        departments=("Sales",), who="alice@example.com"
+    )
     assert access.scope_for("lead@example.com").teams == ("Legal",)
     assert access.scope_for("cfo@example.com") == Scope(all=True, who="cfo@example.com")
     assert access.scope_for("dpo@example.com").raw
@@ -77,8 +80,9 @@ def test_grants_map_users_and_groups_to_scopes() -> None:
 
 
 def test_open_mode_gives_everyone_all_rows_but_never_raw_ids() -> None:
-    access = _access('[access]\nmode = "open"\n[access.users."dpo@example.com"]\nall = true\n'
-                     "raw = true")
+    access = _access(
+        '[access]\nmode = "open"\n[access.users."dpo@example.com"]\nall = true\nraw = true'
+    )
     assert access.scope_for("dpo@example.com") == OPEN
     assert access.scope_for(None) == OPEN and not OPEN.raw
 
@@ -101,47 +105,108 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_metrics_as_a_department_user_shows_only_that_department(wh, capsys) -> None:
     db, cfg = wh
-    code, out, _ = run(capsys, "--config", str(cfg), "metrics", "--db", str(db), "--by",
-                       "department", "--format", "json", "--as-user", "alice@example.com")
+    code, out, _ = run(
+        capsys,
+        "--config",
+        str(cfg),
+        "metrics",
+        "--db",
+        str(db),
+        "--by",
+        "department",
+        "--format",
+        "json",
+        "--as-user",
+        "alice@example.com",
+    )
     assert code == 0
     rows = json.loads(out)
     assert [r["requester_department"] for r in rows] == ["Sales"]
     con = duckdb.connect(str(db), read_only=True)
-    want = con.sql("SELECT count(*) FROM tickets WHERE requester_department = 'Sales'"
-                   ).fetchall()[0][0]
+    want = con.sql("SELECT count(*) FROM tickets WHERE requester_department = 'Sales'").fetchall()[
+        0
+    ][0]
     con.close()
     assert rows[0]["tickets"] == want
     # asking for another department explicitly does not widen the scope
-    code, out, _ = run(capsys, "--config", str(cfg), "metrics", "--db", str(db), "--department",
-                       "Engineering", "--format", "json", "--as-user", "alice@example.com")
+    code, out, _ = run(
+        capsys,
+        "--config",
+        str(cfg),
+        "metrics",
+        "--db",
+        str(db),
+        "--department",
+        "Engineering",
+        "--format",
+        "json",
+        "--as-user",
+        "alice@example.com",
+    )
     assert code == 0 and json.loads(out)[0]["tickets"] == 0
 
 
 def test_engagement_as_a_team_lead_is_scoped_and_pseudonymised(wh, capsys) -> None:
     db, cfg = wh
-    code, out, _ = run(capsys, "--config", str(cfg), "engagement", "--db", str(db),
-                       "--format", "json", "--as-user", "lead@example.com")
+    code, out, _ = run(
+        capsys,
+        "--config",
+        str(cfg),
+        "engagement",
+        "--db",
+        str(db),
+        "--format",
+        "json",
+        "--as-user",
+        "lead@example.com",
+    )
     assert code == 0
     rows = json.loads(out)
     assert rows and {r["service_team"] for r in rows} == {"Legal"}
     key = pseudonyms.load_key(db)
     con = duckdb.connect(str(db), read_only=True)
-    raw = {r[0] for r in con.sql("SELECT requester_id FROM requester_engagement "
-                                 "WHERE service_team = 'Legal'").fetchall()}
+    raw = {
+        r[0]
+        for r in con.sql(
+            "SELECT requester_id FROM requester_engagement WHERE service_team = 'Legal'"
+        ).fetchall()
+    }
     con.close()
     assert {r["requester_id"] for r in rows} == {pseudonyms.pseudonym(key, v) for v in raw}
     # the operator (no --as-user) sees ids as stored; a raw grant too
     code, out, _ = run(capsys, "engagement", "--db", str(db), "--format", "json")
     assert raw <= {r["requester_id"] for r in json.loads(out)}
-    code, out, _ = run(capsys, "--config", str(cfg), "engagement", "--db", str(db),
-                       "--format", "json", "--as-user", "dpo@example.com")
+    code, out, _ = run(
+        capsys,
+        "--config",
+        str(cfg),
+        "engagement",
+        "--db",
+        str(db),
+        "--format",
+        "json",
+        "--as-user",
+        "dpo@example.com",
+    )
     assert raw <= {r["requester_id"] for r in json.loads(out)}
 
 
 def test_surveys_as_a_department_user_cover_only_that_department(wh, capsys) -> None:
     db, cfg = wh
-    code, out, _ = run(capsys, "--config", str(cfg), "surveys", "--db", str(db), "--by",
-                       "department", "--format", "json", "--as-user", "alice@example.com")
+    code, out, _ = run(
+        capsys,
+        "--config",
+        str(cfg),
+        "surveys",
+        "--db",
+        str(db),
+        "--by",
+        "department",
+        "--format",
+        "json",
+        "--as-user",
+        "alice@example.com",
+    )
     assert code == 0
     assert {r["department"] for r in json.loads(out)} == {"Sales"}
 
@@ -149,8 +214,16 @@ def test_surveys_as_a_department_user_cover_only_that_department(wh, capsys) -> 
 def test_a_user_without_a_grant_gets_exit_1_and_one_line(wh, capsys) -> None:
     db, cfg = wh
     for command in ("metrics", "engagement", "surveys", "alignment"):
-        code, out, err = run(capsys, "--config", str(cfg), command, "--db", str(db),
-                             "--as-user", "mallory@example.com")
+        code, out, err = run(
+            capsys,
+            "--config",
+            str(cfg),
+            command,
+            "--db",
+            str(db),
+            "--as-user",
+            "mallory@example.com",
+        )
         assert code == 1 and out == ""
         assert len(err.strip().splitlines()) == 1 and "no access" in err
     code, _, err = run(capsys, "metrics", "--db", str(db), "--as-group", "inward-admins")

@@ -39,11 +39,19 @@ def secrets(wh) -> dict[str, set[str]]:
     """What alice must never see: other departments' names, any raw id."""
     con = duckdb.connect(str(wh), read_only=True)
     try:
-        ids = {r[0] for r in con.sql(
-            "SELECT requester_id FROM tickets UNION SELECT respondent_id FROM survey_responses "
-            "UNION SELECT person_id FROM people").fetchall() if r[0]}
-        depts = {r[0] for r in con.sql(
-            "SELECT DISTINCT requester_department FROM tickets").fetchall() if r[0]}
+        ids = {
+            r[0]
+            for r in con.sql(
+                "SELECT requester_id FROM tickets UNION SELECT respondent_id FROM survey_responses "
+                "UNION SELECT person_id FROM people"
+            ).fetchall()
+            if r[0]
+        }
+        depts = {
+            r[0]
+            for r in con.sql("SELECT DISTINCT requester_department FROM tickets").fetchall()
+            if r[0]
+        }
     finally:
         con.close()
     return {"ids": ids, "departments": depts - {"Sales"}, "key": {pseudonyms.load_key(wh).decode()}}
@@ -99,27 +107,39 @@ def test_scoped_rows_are_there_and_pseudonymised(wh, secrets) -> None:
     assert frame.height > 0 and set(frame["requester_department"]) == {"Sales"}
     key = pseudonyms.load_key(wh)
     con = duckdb.connect(str(wh), read_only=True)
-    raw = {r[0] for r in con.sql("SELECT requester_id FROM tickets WHERE "
-                                 "requester_department = 'Sales'").fetchall()}
+    raw = {
+        r[0]
+        for r in con.sql(
+            "SELECT requester_id FROM tickets WHERE requester_department = 'Sales'"
+        ).fetchall()
+    }
     con.close()
     assert set(frame["requester_id"]) == {pseudonyms.pseudonym(key, r) for r in raw}
 
 
-@pytest.mark.parametrize(("sql", "message"), [
-    ('SELECT count(*) FROM "inward".main.tickets', "inward"),
-    ("SELECT * FROM survey_responses", "need a raw grant"),
-    ("SELECT * FROM requester_aliases", "need a raw grant"),
-    ("SELECT respondent_id FROM survey_responses WHERE respondent_department = 'Legal'",
-     "need a raw grant"),
-])
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ('SELECT count(*) FROM "inward".main.tickets', "inward"),
+        ("SELECT * FROM survey_responses", "need a raw grant"),
+        ("SELECT * FROM requester_aliases", "need a raw grant"),
+        (
+            "SELECT respondent_id FROM survey_responses WHERE respondent_department = 'Legal'",
+            "need a raw grant",
+        ),
+    ],
+)
 def test_what_is_not_in_the_mart_is_an_error(wh, sql, message) -> None:
     with pytest.raises(QueryError, match=message):
         q(sql, wh)
 
 
 def test_the_warehouse_file_cannot_be_read_from_the_mart(wh) -> None:
-    for sql in (f"SELECT * FROM read_blob('{wh}')", f"SELECT * FROM read_text('{wh}.key')",
-                f"SELECT * FROM read_csv('{wh}')"):
+    for sql in (
+        f"SELECT * FROM read_blob('{wh}')",
+        f"SELECT * FROM read_text('{wh}.key')",
+        f"SELECT * FROM read_csv('{wh}')",
+    ):
         with pytest.raises(QueryError):
             q(sql, wh)
 
@@ -149,26 +169,54 @@ def test_a_raw_grant_sees_survey_rows_and_ids(wh, secrets) -> None:
     assert frame.height > 0 and set(frame["respondent_id"]) <= secrets["ids"]
 
 
-def test_cli_query_as_user_runs_hostile_sql_on_the_scope(wh, secrets, tmp_path, monkeypatch,
-                                                          capsys) -> None:
+def test_cli_query_as_user_runs_hostile_sql_on_the_scope(
+    wh, secrets, tmp_path, monkeypatch, capsys
+) -> None:
     root = tmp_path / "queries"
     root.mkdir()
     (root / "steal.sql").write_text(
         "/*\ntitle: steal\n*/\nSELECT requester_department, requester_id, subject\n"
-        "FROM query_table('tickets')\n", encoding="utf-8")
+        "FROM query_table('tickets')\n",
+        encoding="utf-8",
+    )
     (root / "schema.sql").write_text(
-        "/*\ntitle: schema\n*/\nSELECT * FROM information_schema.tables\n", encoding="utf-8")
+        "/*\ntitle: schema\n*/\nSELECT * FROM information_schema.tables\n", encoding="utf-8"
+    )
     cfg = tmp_path / "inward.toml"
-    cfg.write_text('[access]\nmode = "login"\n[access.users."alice@example.com"]\n'
-                   'departments = ["Sales"]\n', encoding="utf-8")
+    cfg.write_text(
+        '[access]\nmode = "login"\n[access.users."alice@example.com"]\ndepartments = ["Sales"]\n',
+        encoding="utf-8",
+    )
     monkeypatch.setenv("INWARD_QUERIES", str(root))
     for name in ("steal", "schema"):
-        code = main(["--config", str(cfg), "query", name, "--db", str(wh), "--format", "json",
-                     "--as-user", "alice@example.com"])
+        code = main(
+            [
+                "--config",
+                str(cfg),
+                "query",
+                name,
+                "--db",
+                str(wh),
+                "--format",
+                "json",
+                "--as-user",
+                "alice@example.com",
+            ]
+        )
         out = capsys.readouterr().out
         assert code == 0
         frame = pl.DataFrame(json.loads(out))
         assert frame.height > 0 and not leaks(frame, secrets)
-    code = main(["--config", str(cfg), "query", "steal", "--db", str(wh),
-                 "--as-user", "mallory@example.com"])
+    code = main(
+        [
+            "--config",
+            str(cfg),
+            "query",
+            "steal",
+            "--db",
+            str(wh),
+            "--as-user",
+            "mallory@example.com",
+        ]
+    )
     assert code == 1 and "no access" in capsys.readouterr().err

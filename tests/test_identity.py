@@ -13,6 +13,8 @@ import duckdb
 import polars as pl
 import pytest
 
+from dashboard import scoped
+from dashboard.access import OPERATOR
 from dashboard.cli import main
 from dashboard.config import Config
 from dashboard.ingest import ingest_paths
@@ -39,8 +41,15 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     return w, db, results
 
 
-def _read(db: Path, sql: str) -> pl.DataFrame:
+def _connect(db: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection as the operator sees it (raw ids: the planted names)."""
     con = duckdb.connect(str(db), read_only=True)
+    scoped.install(con, OPERATOR, db)
+    return con
+
+
+def _read(db: Path, sql: str) -> pl.DataFrame:
+    con = _connect(db)
     try:
         return con.sql(sql).pl()
     finally:
@@ -80,7 +89,7 @@ def test_namesakes_are_never_merged_and_are_reported(world) -> None:
         f"AND requester_id IN ('{a}', '{b}')",
     )
     assert jira.is_empty()  # the Jira export shows only the shared name: no guess
-    con = duckdb.connect(str(db), read_only=True)
+    con = _connect(db)
     try:
         unmatched = unmatched_requesters(con)
         ids = find_requesters(con, multitool.NAMESAKE)
@@ -94,7 +103,7 @@ def test_namesakes_are_never_merged_and_are_reported(world) -> None:
 
 def test_match_rates_per_source(world) -> None:
     _, db, results = world
-    con = duckdb.connect(str(db), read_only=True)
+    con = _connect(db)
     try:
         rates = {r["source"]: r for r in match_summary(con).iter_rows(named=True)}
     finally:
@@ -151,7 +160,7 @@ def test_planted_quitters_found_and_leavers_excluded(world) -> None:
 
 def test_quitters_still_filing_elsewhere_are_seen_across_teams(world) -> None:
     w, db, _ = world
-    con = duckdb.connect(str(db), read_only=True)
+    con = _connect(db)
     try:
         across = eng.across_teams(con)
         pairs = eng.team_switches(con)
@@ -172,7 +181,7 @@ def test_quitters_still_filing_elsewhere_are_seen_across_teams(world) -> None:
 
 def test_planted_lagged_link_is_found(world) -> None:
     _, db, _ = world
-    con = duckdb.connect(str(db), read_only=True)
+    con = _connect(db)
     try:
         table = alignment_table(con, Config())
     finally:

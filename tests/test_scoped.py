@@ -62,8 +62,13 @@ ARGS: dict[str, Any] = {
     # "requester_id": set per test (a pseudonym only a scoped viewer can resolve)
 }
 # Writers, and helpers that register temp tables for a writer, are not readers.
-NOT_READERS = {"refresh_business_minutes", "refresh_sla_targets", "refresh_engagement",
-               "refresh_history", "calendars_registered"}
+NOT_READERS = {
+    "refresh_business_minutes",
+    "refresh_sla_targets",
+    "refresh_engagement",
+    "refresh_history",
+    "calendars_registered",
+}
 
 
 def _in(col: str, values: tuple[str, ...]) -> str:
@@ -105,13 +110,19 @@ def reference(full, tmp_path_factory) -> Path:
             LEFT JOIN (SELECT * FROM tickets QUALIFY row_number() OVER (PARTITION BY ticket_id
                        ORDER BY updated_at DESC NULLS LAST, ingest_id DESC NULLS LAST) = 1) t
                 ON t.ticket_id = s.ticket_id
-            WHERE {_keep("coalesce(nullif(s.service_team, ''), t.service_team)",
-                         "coalesce(nullif(s.respondent_department, ''), p.department, "
-                         "nullif(t.requester_department, ''))")})""")
+            WHERE {
+        _keep(
+            "coalesce(nullif(s.service_team, ''), t.service_team)",
+            "coalesce(nullif(s.respondent_department, ''), p.department, "
+            "nullif(t.requester_department, ''))",
+        )
+    })""")
     con.execute(f"DELETE FROM tickets WHERE NOT {_keep('service_team', 'requester_department')}")
-    con.execute("DELETE FROM requester_engagement WHERE NOT "
-                + _keep("service_team", "requester_department"))
-    con.execute(f"""DELETE FROM people WHERE NOT ({_in('department', SCOPE.departments)}
+    con.execute(
+        "DELETE FROM requester_engagement WHERE NOT "
+        + _keep("service_team", "requester_department")
+    )
+    con.execute(f"""DELETE FROM people WHERE NOT ({_in("department", SCOPE.departments)}
         OR person_id IN (SELECT requester_id FROM tickets)
         OR person_id IN (SELECT respondent_id FROM survey_responses))""")
     con.execute("DELETE FROM rejected_rows")
@@ -126,16 +137,24 @@ def readers() -> list[tuple[str, Any]]:
         module = importlib.import_module(f"dashboard.metrics.{mod.name}")
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             params = list(inspect.signature(fn).parameters)
-            if (fn.__module__ == module.__name__ and not name.startswith("_") and params
-                    and params[0] == "con" and name not in NOT_READERS):
+            if (
+                fn.__module__ == module.__name__
+                and not name.startswith("_")
+                and params
+                and params[0] == "con"
+                and name not in NOT_READERS
+            ):
                 out.append((f"{mod.name}.{name}", fn))
     return out
 
 
 def call(fn: Any, con: duckdb.DuckDBPyConnection) -> Any:
     params = list(inspect.signature(fn).parameters.values())[1:]
-    kwargs = {p.name: ARGS[p.name] for p in params
-              if p.default is inspect.Parameter.empty or p.name in ("filters",)}
+    kwargs = {
+        p.name: ARGS[p.name]
+        for p in params
+        if p.default is inspect.Parameter.empty or p.name in ("filters",)
+    }
     if fn.__module__.endswith(".surveys") and "filters" in kwargs:
         kwargs["filters"] = surveys.whole_months(kwargs["filters"])
     return fn(con, **kwargs)
@@ -178,18 +197,24 @@ def test_every_metric_function_sees_only_the_scope(full, reference, key, monkeyp
     a = duckdb.connect(str(full), read_only=True)
     b = duckdb.connect(str(reference), read_only=True)
     # someone in scope, as a viewer without raw ids names them
-    sales = b.sql("SELECT min(requester_id) FROM tickets WHERE requester_department = 'Sales'"
-                  ).fetchall()[0][0]
+    sales = b.sql(
+        "SELECT min(requester_id) FROM tickets WHERE requester_department = 'Sales'"
+    ).fetchall()[0][0]
     monkeypatch.setitem(ARGS, "requester_id", pseudonyms.pseudonym(KEY.encode(), sales))
     try:
         scoped.install(a, SCOPE, full)
         scoped.install(b, Scope(all=True), reference)  # same pseudonyms, no filtering
-        differ = [name for name, fn in funcs
-                  if not same(canonical(call(fn, a)), canonical(call(fn, b)))]
+        differ = [
+            name for name, fn in funcs if not same(canonical(call(fn, a)), canonical(call(fn, b)))
+        ]
         assert not differ
         # the comparison has teeth: the scope really removes rows
-        assert a.sql("SELECT count(*) FROM main.tickets").fetchall() < duckdb.connect(
-            str(full), read_only=True).sql("SELECT count(*) FROM tickets").fetchall()
+        assert (
+            a.sql("SELECT count(*) FROM main.tickets").fetchall()
+            < duckdb.connect(str(full), read_only=True)
+            .sql("SELECT count(*) FROM tickets")
+            .fetchall()
+        )
     finally:
         a.close()
         b.close()
@@ -216,9 +241,13 @@ def _strings(value: Any) -> set[str]:
 def test_no_reader_returns_a_raw_id_without_raw(full, key, scope, monkeypatch) -> None:
     con = duckdb.connect(str(full), read_only=True)
     try:
-        raw = {r[0] for r in con.sql("""
+        raw = {
+            r[0]
+            for r in con.sql("""
             SELECT requester_id FROM tickets UNION SELECT respondent_id FROM survey_responses
-            UNION SELECT person_id FROM people""").fetchall() if r[0]}
+            UNION SELECT person_id FROM people""").fetchall()
+            if r[0]
+        }
         scoped.install(con, scope, full)
         monkeypatch.setitem(ARGS, "requester_id", "R-000000000000")
         leaks = {name: sorted(_strings(call(fn, con)) & raw)[:3] for name, fn in readers()}
@@ -237,14 +266,19 @@ def test_sql_pseudonym_is_hmac_sha256_of_the_key(fresh_db, key) -> None:
         scoped.install(con, OPEN, fresh_db)
         ids = ["alice@example.com", "zendesk:361000066640", "Zoë Ångström", "", "x" * 200]
         got = con.sql("SELECT inward_id(x) FROM unnest($ids) t(x)", params={"ids": ids}).fetchall()
-        want = ["R-" + hmac.new(KEY.encode(), v.encode(), hashlib.sha256).hexdigest()[:12]
-                for v in ids]
+        want = [
+            "R-" + hmac.new(KEY.encode(), v.encode(), hashlib.sha256).hexdigest()[:12] for v in ids
+        ]
         assert [g[0] for g in got] == want
         assert con.sql("SELECT inward_id(NULL::VARCHAR)").fetchall() == [(None,)]
         # no key material in any view or macro text the connection can list
-        texts = " ".join(str(r) for r in con.sql(
-            "SELECT sql FROM duckdb_views() UNION ALL SELECT macro_definition::VARCHAR "
-            "FROM duckdb_functions() WHERE macro_definition IS NOT NULL").fetchall())
+        texts = " ".join(
+            str(r)
+            for r in con.sql(
+                "SELECT sql FROM duckdb_views() UNION ALL SELECT macro_definition::VARCHAR "
+                "FROM duckdb_functions() WHERE macro_definition IS NOT NULL"
+            ).fetchall()
+        )
         assert KEY not in texts and KEY.encode().hex() not in texts
     finally:
         con.close()
@@ -299,8 +333,9 @@ def test_without_raw_rejected_rows_and_aliases_hide_raw_text(full, key) -> None:
     con = duckdb.connect(str(full), read_only=True)
     try:
         scoped.install(con, OPEN, full)
-        assert con.sql("SELECT count(*) FROM rejected_rows WHERE raw IS NOT NULL"
-                       ).fetchall() == [(0,)]
+        assert con.sql("SELECT count(*) FROM rejected_rows WHERE raw IS NOT NULL").fetchall() == [
+            (0,)
+        ]
     finally:
         con.close()
 

@@ -58,8 +58,22 @@ def test_one_day_apart_never_isolates_a_respondent(demo_wh, answers, capsys) -> 
     for d in days[len(days) // 3 :: max(1, len(days) // 12)]:
         out = {}
         for start in (d, d + timedelta(days=1)):
-            assert main(["surveys", "--db", str(demo_wh.db), "--by", "team", "--from",
-                         start.isoformat(), "--format", "json"]) == 0
+            assert (
+                main(
+                    [
+                        "surveys",
+                        "--db",
+                        str(demo_wh.db),
+                        "--by",
+                        "team",
+                        "--from",
+                        start.isoformat(),
+                        "--format",
+                        "json",
+                    ]
+                )
+                == 0
+            )
             out[start] = {r["service_team"]: r for r in json.loads(capsys.readouterr().out)}
         a, b = out[d], out[d + timedelta(days=1)]
         for team in set(a) & set(b):
@@ -83,15 +97,30 @@ def _views(answers: pl.DataFrame) -> list[tuple[tuple[str, ...], Filters]]:
     mid = first + (last - first) / 2
     month = mid.replace(day=1)
     nxt = (month + timedelta(days=32)).replace(day=1)
-    starts = [month, month + timedelta(days=9), month + timedelta(days=10), nxt,
-              nxt + timedelta(days=1)]
+    starts = [
+        month,
+        month + timedelta(days=9),
+        month + timedelta(days=10),
+        nxt,
+        nxt + timedelta(days=1),
+    ]
     ends = [nxt + timedelta(days=40), (nxt + timedelta(days=62)).replace(day=1) - timedelta(1)]
     teams = sorted(set(answers["service_team"].to_list()))
     filters = [{}, {"teams": (teams[0],)}, {"teams": tuple(teams[1:])}]
-    groupings = [(), ("service_team",), ("department",), ("requester_type",),
-                 ("service_team", "department")]
-    return [(by, Filters(date_from=s, date_to=e, **f))
-            for s in starts for e in ends for f in filters for by in groupings]
+    groupings = [
+        (),
+        ("service_team",),
+        ("department",),
+        ("requester_type",),
+        ("service_team", "department"),
+    ]
+    return [
+        (by, Filters(date_from=s, date_to=e, **f))
+        for s in starts
+        for e in ends
+        for f in filters
+        for by in groupings
+    ]
 
 
 def test_no_small_group_is_a_linear_combination_of_published_numbers(con, answers) -> None:
@@ -108,17 +137,24 @@ def test_no_small_group_is_a_linear_combination_of_published_numbers(con, answer
         # month by month — the monthly trend rows are published numbers too
         trend = sv.trend(con, CFG, "month", f, by=by).filter(pl.col("csat_mean").is_not_null())
         parts = {(r["period_start"], *(r[k] for k in by)) for r in trend.iter_rows(named=True)}
-        published = [(r, parts) for r in sv.survey_summary(con, CFG, by, f).filter(
-            pl.col("csat_mean").is_not_null()).iter_rows(named=True)]
-        published += [(r, {(r["period_start"], *(r[k] for k in by))})
-                      for r in trend.iter_rows(named=True)]
+        published = [
+            (r, parts)
+            for r in sv.survey_summary(con, CFG, by, f)
+            .filter(pl.col("csat_mean").is_not_null())
+            .iter_rows(named=True)
+        ]
+        published += [
+            (r, {(r["period_start"], *(r[k] for k in by))}) for r in trend.iter_rows(named=True)
+        ]
         for r, shown in published:
             v = np.zeros(len(cells))
             for c, d in cell_dims.items():
-                if (months.date_from <= d["day"] <= months.date_to
-                        and all(d[k] in vals for k, vals in sel.items())
-                        and all(d[k] == r[k] for k in by)
-                        and (d["day"].replace(day=1), *(d[k] for k in by)) in shown):
+                if (
+                    months.date_from <= d["day"] <= months.date_to
+                    and all(d[k] in vals for k, vals in sel.items())
+                    and all(d[k] == r[k] for k in by)
+                    and (d["day"].replace(day=1), *(d[k] for k in by)) in shown
+                ):
                     v[index[c]] = 1
             assert v @ weight == r["csat_responses"], (by, f, r)
             rows.append(v)
@@ -139,14 +175,17 @@ def test_no_small_group_is_a_linear_combination_of_published_numbers(con, answer
     for period, stamp in (("day", days), ("month", months)):
         for size in range(0, 3):
             for dims in combinations(DIMS, size):
-                keys = [(stamp[i], *(cells[i][1 + DIMS.index(d)] for d in dims))
-                        for i in range(len(cells))]
+                keys = [
+                    (stamp[i], *(cells[i][1 + DIMS.index(d)] for d in dims))
+                    for i in range(len(cells))
+                ]
                 for key in set(keys):
                     mask = np.array([k == key for k in keys])
                     members = resp.filter(
-                        (pl.col("day").dt.month_start() if period == "month"
-                         else pl.col("day")) == key[0],
-                        *(pl.col(d) == v for d, v in zip(dims, key[1:], strict=True)))
+                        (pl.col("day").dt.month_start() if period == "month" else pl.col("day"))
+                        == key[0],
+                        *(pl.col(d) == v for d, v in zip(dims, key[1:], strict=True)),
+                    )
                     n = members["respondent"].n_unique()
                     if 0 < n < K:
                         targets += 1

@@ -153,8 +153,9 @@ else:
         st.plotly_chart(figures.person_history(history), key="person_history")
         mine = data.call(eng.engagement_rows, config).filter(pl.col("requester_id") == person)
         st.dataframe(
-            mine.select("service_team", "status", "tickets", "last_ticket_at", "days_silent",
-                        "reason"),
+            mine.select(
+                "service_team", "status", "tickets", "last_ticket_at", "days_silent", "reason"
+            ),
             hide_index=True,
         )
 
