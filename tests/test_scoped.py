@@ -126,6 +126,16 @@ def reference(full, tmp_path_factory) -> Path:
         OR person_id IN (SELECT requester_id FROM tickets)
         OR person_id IN (SELECT respondent_id FROM survey_responses))""")
     con.execute("DELETE FROM rejected_rows")
+    tables = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+    for name in ("ticket_events", "ticket_status_time", "ticket_status_spans", "ticket_keys"):
+        if name in tables:  # a ticket's history goes with the ticket
+            con.execute(
+                f"DELETE FROM {name} WHERE (source, ticket_id) NOT IN "
+                "(SELECT (source, ticket_id) FROM tickets)"
+            )
+    con.execute("""DELETE FROM requester_identities WHERE NOT (
+        requester_id IN (SELECT requester_id FROM tickets)
+        OR requester_id IN (SELECT respondent_id FROM survey_responses))""")
     con.close()
     return db
 
