@@ -73,3 +73,12 @@ def ingests_rows(db: Path) -> list[dict]:
         return con.sql("SELECT * FROM ingests ORDER BY ingest_id").pl().to_dicts()
     finally:
         con.close()
+
+
+def column(db: Path, sql: str) -> list:
+    """The first column of a read-only query on the warehouse file, as a list."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return [r[0] for r in con.sql(sql).fetchall()]
+    finally:
+        con.close()
