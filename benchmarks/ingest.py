@@ -1,6 +1,6 @@
 """Benchmark: `inward ingest` of large Zendesk-style CSV exports vs a raw DuckDB read.
 
-    uv run python benchmarks/ingest.py [--rows 1000000 5000000] [--runs 3] [--keep]
+    uv run python benchmarks/ingest.py [--rows 1000000 5000000] [--keep]
 
 For each size a Zendesk "CSV export"-shaped file (the vendor's header names and
 value spellings, ~17 columns, ~1 % rejectable rows) is generated once with
@@ -16,9 +16,7 @@ and on the same file we then time:
   CLI: the loader, then the derived-table refresh — business minutes,
   engagement — which other modules own and which can dominate the total).
 
-Each step runs --runs times (default 3; the best wall time is kept, with its CPU
-time and the largest peak RSS of the runs), each in its own wrapper process, which
-reports wall time, CPU time
+Each step runs in its own wrapper process, which reports wall time, CPU time
 (user + system of the process tree) and peak RSS (`getrusage` ru_maxrss of the
 largest process, so no sampling gaps). CPU time is printed because the machine
 is often shared: wall time then measures the neighbours as much as the code.
@@ -164,7 +162,7 @@ else:
 """
 
 
-def bench(rows: int, tmp: Path, runs: int = 3) -> list[dict]:
+def bench(rows: int, tmp: Path) -> list[dict]:
     path = BENCH / f"zendesk_{rows}.csv"
     if not path.exists():
         t0 = time.perf_counter()
@@ -180,13 +178,9 @@ def bench(rows: int, tmp: Path, runs: int = 3) -> list[dict]:
         ("inward ingest", ["uv", "run", "--quiet", "inward", "ingest", str(path),
                            "--db", str(tmp / "inward.duckdb"), "--json"]),
     ):
-        tries = []
-        for _ in range(runs):
-            for f in tmp.glob("*.duckdb*"):
-                f.unlink()
-            tries.append(measure(cmd, tmp))
-        wall, cpu, _, stdout = min(tries)
-        peak = max(t[2] for t in tries)
+        for f in tmp.glob("*.duckdb*"):
+            f.unlink()
+        wall, cpu, peak, stdout = measure(cmd, tmp)
         detail = ""
         if label in ("inward ingest", "loader only"):
             # the JSON list, whatever else a module printed before it
@@ -204,20 +198,19 @@ def bench(rows: int, tmp: Path, runs: int = 3) -> list[dict]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000])
-    ap.add_argument("--runs", type=int, default=3, help="runs per step; the best is kept")
     ap.add_argument("--keep", action="store_true", help="keep the warehouse files")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="inward-bench-"))
     results = []
     try:
         for n in args.rows:
-            results.extend(bench(n, tmp, args.runs))
+            results.extend(bench(n, tmp))
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     load = os.getloadavg()[0]
     print(f"cores: {os.cpu_count()}, load average at the end: {load:.1f}, "
-          f"duckdb {duckdb.__version__}; best of {args.runs} runs per step")
+          f"duckdb {duckdb.__version__}")
     print(f"{'rows':>10} {'step':<20} {'wall s':>7} {'CPU s':>7} {'rows/s':>11} "
           f"{'peak RSS MB':>11}  detail")
     by_rows: dict[int, dict[str, dict]] = {}

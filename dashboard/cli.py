@@ -365,7 +365,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         fmt=args.fmt,
         timezone=args.timezone,
         progress=report,
-        phase=_err,
     )
     if args.json:
         print(json.dumps([r.as_json() for r in results], indent=1))

@@ -1,6 +1,6 @@
 """The DuckDB warehouse: one file, its schema, migrations and derived tables.
 
-Concurrency (measured, see shared DESIGN.md): across processes a DuckDB file has
+Concurrency (measured, see docs/architecture.md): across processes a DuckDB file has
 one writer *or* many readers. So the app only ever opens short-lived read-only
 connections, and every write goes through `connect(..., read_only=False)`, which
 retries for a while when a reader holds the lock and then fails with a readable

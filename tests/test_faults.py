@@ -110,28 +110,22 @@ sys.exit(cli.main(sys.argv[2:]))
 """
 
 
-def ingest_on_a_full_disk(new: Path, db: Path) -> subprocess.CompletedProcess[str]:
-    """`inward ingest new` in a child whose writes fail past 30 kB, on a warehouse whose
-    every ticket needs its derived columns rewritten (so the refresh hits the limit)."""
+def test_a_write_error_during_the_refresh_is_the_message(demo_wh, tmp_path) -> None:
+    """A full disk, stood in for by a file-size limit (no root needed): the write error
+    must be what the user reads, not the failed ROLLBACK that followed it."""
+    db = copy_db(demo_wh.db, tmp_path / "w.duckdb")
     con = duckdb.connect(str(db))
-    con.execute("UPDATE tickets SET derived_key = NULL")
+    con.execute("UPDATE tickets SET derived_key = NULL")  # the refresh rewrites every ticket
     con.close()
+    new = tmp_path / "one.csv"
     new.write_text("Ticket ID,Team,Priority,Status,Created\nX1,IT,high,open,2024-01-02 10:00\n")
-    return subprocess.run(
+    proc = subprocess.run(
         [sys.executable, "-c", WRITE_LIMITED, "30000", "ingest", str(new), "--db", str(db)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=600,
     )
-
-
-def test_a_write_error_during_the_refresh_is_the_message(demo_wh, tmp_path) -> None:
-    """A full disk, stood in for by a file-size limit (no root needed): the write error
-    must be what the user reads, not the failed ROLLBACK that followed it."""
-    db = copy_db(demo_wh.db, tmp_path / "w.duckdb")
-    new = tmp_path / "one.csv"
-    proc = ingest_on_a_full_disk(new, db)
     said = proc.stdout + proc.stderr  # the file's summary line, or the command's error
     assert proc.returncode == 1
     assert "File too large" in said, said
@@ -144,8 +138,18 @@ def test_after_a_full_disk_the_next_command_completes_the_derived_data(
     """Space freed again, any next command finishes what the full disk interrupted:
     the same derived data as a warehouse that never ran out of space."""
     db = copy_db(demo_wh.db, tmp_path / "w.duckdb")
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE tickets SET derived_key = NULL")
+    con.close()
     new = tmp_path / "one.csv"
-    proc = ingest_on_a_full_disk(new, db)
+    new.write_text("Ticket ID,Team,Priority,Status,Created\nX1,IT,high,open,2024-01-02 10:00\n")
+    proc = subprocess.run(
+        [sys.executable, "-c", WRITE_LIMITED, "30000", "ingest", str(new), "--db", str(db)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 1 and "File too large" in proc.stdout + proc.stderr
     reference = copy_db(demo_wh.db, tmp_path / "ref.duckdb")
     ingest_paths(reference, [new], Config())

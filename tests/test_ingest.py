@@ -243,28 +243,3 @@ def test_naive_timestamps_use_the_given_timezone(tmp_path: Path, fresh_db: Path)
 def test_invariant_holds_for_every_ingest(demo_wh) -> None:
     for row in ingests_rows(demo_wh.db):
         assert row["rows_read"] == row["rows_loaded"] + row["rows_rejected"]
-
-
-def test_long_ingests_report_their_phases_on_stderr(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """A long ingest says what it is doing on stderr (stdout stays the JSON list); short
-    ones stay quiet. "Long" is by file size; lowered here so a small file counts."""
-    import dashboard.ingest
-    from dashboard.cli import main
-
-    f = tmp_path / "tickets.csv"
-    f.write_text("ticket_id,created_at\nT1,2025-01-02 09:00:00\nT2,2025-01-03 09:00:00\n")
-    g = tmp_path / "more.csv"
-    g.write_text("ticket_id,created_at\nT3,2025-01-04 09:00:00\n")
-    assert main(["ingest", str(f), "--db", str(tmp_path / "a.duckdb"), "--json"]) == 0
-    quiet = capsys.readouterr()
-    assert quiet.err == "" and json.loads(quiet.out)[0]["rows_loaded"] == 2
-    monkeypatch.setattr(dashboard.ingest, "LONG_FILE_BYTES", f.stat().st_size)
-    assert main(["ingest", str(f), str(g), "--db", str(tmp_path / "b.duckdb"), "--json"]) == 0
-    out = capsys.readouterr()
-    assert [r["rows_loaded"] for r in json.loads(out.out)] == [2, 1]
-    assert out.err.splitlines() == [
-        "tickets.csv: loading 0 MB (file 1 of 2)…",
-        "updating derived data (identities, business minutes, engagement)…",
-    ]

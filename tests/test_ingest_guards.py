@@ -7,15 +7,24 @@ import json
 import os
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from dashboard.cli import main
-from tests.conftest import column, ingests_rows
 
 TICKETS = """Ticket ID,Team,Priority,Status,Created,Resolved
 T1,IT Service Desk,high,solved,2026-03-02 10:00,2026-03-02 12:00
 T2,IT Service Desk,normal,open,2026-03-03 09:30,
 """
+
+
+def ingests(db: Path) -> list[dict]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        frame = con.sql("SELECT * FROM ingests ORDER BY ingest_id").pl()
+    finally:
+        con.close()
+    return frame.to_dicts()
 
 
 def test_a_symlink_out_of_the_folder_is_refused_unread(tmp_path, capsys) -> None:
@@ -34,7 +43,7 @@ def test_a_symlink_out_of_the_folder_is_refused_unread(tmp_path, capsys) -> None
     leak = next(r for r in out if r["source_file"].endswith("leak.csv"))
     assert leak["status"] == "refused" and "outside" in leak["message"]
     assert leak["sha256"] == ""
-    for row in ingests_rows(db):  # nothing of the target reached the warehouse
+    for row in ingests(db):  # nothing of the target reached the warehouse
         assert "hashhash" not in row["message"] and "secret" not in row["source_file"]
     assert {r["status"] for r in out if not r["source_file"].endswith("leak.csv")} <= {
         "loaded",
@@ -71,7 +80,11 @@ def workbook(path: Path, sheets: list[tuple[str, list[list[str]], bool]]) -> Pat
 
 
 def loaded_ids(db: Path) -> list[str]:
-    return column(db, "SELECT ticket_id FROM tickets ORDER BY 1")
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return [r[0] for r in con.sql("SELECT ticket_id FROM tickets ORDER BY 1").fetchall()]
+    finally:
+        con.close()
 
 
 def test_xlsx_hidden_first_sheet_is_not_loaded_instead_of_the_visible_one(tmp_path) -> None:
@@ -84,7 +97,7 @@ def test_xlsx_hidden_first_sheet_is_not_loaded_instead_of_the_visible_one(tmp_pa
     db = tmp_path / "w.duckdb"
     assert main(["ingest", str(f), "--db", str(db)]) == 0
     assert loaded_ids(db) == ["NEW1"]
-    message = ingests_rows(db)[-1]["message"]
+    message = ingests(db)[-1]["message"]
     assert "sheet 'Export' loaded (of 3)" in message
     assert "hidden sheets not loaded: 'Old copy'" in message
 
@@ -98,7 +111,7 @@ def test_xlsx_with_many_data_sheets_names_every_one_not_loaded(tmp_path) -> None
     db = tmp_path / "w.duckdb"
     assert main(["ingest", str(f), "--db", str(db)]) == 0
     assert loaded_ids(db) == ["W1"]
-    message = ingests_rows(db)[-1]["message"]
+    message = ingests(db)[-1]["message"]
     assert "sheet 'Week 1' loaded (of 30)" in message
     assert "other sheets with data not loaded: 'Week 2'" in message and "and 19 more" in message
 
@@ -114,13 +127,17 @@ def test_xlsx_that_unpacks_past_the_cap_is_refused_before_reading(tmp_path, monk
     monkeypatch.setattr(read.pl, "read_excel", lambda *a, **k: pytest.fail("the workbook was read"))
     db = tmp_path / "w.duckdb"
     assert main(["ingest", str(f), "--db", str(db)]) == 1
-    row = ingests_rows(db)[-1]
+    row = ingests(db)[-1]
     assert row["status"] == "refused" and "MB of XML" in row["message"]
     assert "export it as CSV" in row["message"]
 
 
 def teams(db: Path) -> list[str]:
-    return column(db, "SELECT service_team FROM tickets ORDER BY 1")
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return [r[0] for r in con.sql("SELECT service_team FROM tickets ORDER BY 1").fetchall()]
+    finally:
+        con.close()
 
 
 def test_a_file_mixing_utf8_and_cp1252_lines_reads_each_line_right(tmp_path) -> None:
@@ -132,7 +149,7 @@ def test_a_file_mixing_utf8_and_cp1252_lines_reads_each_line_right(tmp_path) -> 
     db = tmp_path / "w.duckdb"
     assert main(["ingest", str(f), "--db", str(db)]) == 0
     assert teams(db) == ["Büro Zürich", "Büro Zürich", "Médiathèque"]  # no Ã¼ mojibake
-    message = ingests_rows(db)[-1]["message"]
+    message = ingests(db)[-1]["message"]
     assert "mixed encodings: 1 lines were not UTF-8 and were read as cp1252" in message
 
 
@@ -143,4 +160,4 @@ def test_a_cp1252_file_still_reads_whole_and_without_a_mixed_note(tmp_path) -> N
     db = tmp_path / "w.duckdb"
     assert main(["ingest", str(f), "--db", str(db)]) == 0
     assert teams(db) == ["Médiathèque"]
-    assert "mixed" not in ingests_rows(db)[-1]["message"]
+    assert "mixed" not in ingests(db)[-1]["message"]

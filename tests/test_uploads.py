@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from dashboard.app.components.upload import ingest_uploads
-from tests.conftest import column
 
 
 @dataclass
@@ -27,7 +28,11 @@ def csv(ticket: str) -> bytes:
 
 
 def tickets(db: Path) -> list[str]:
-    return column(db, "SELECT ticket_id FROM tickets ORDER BY 1")
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return [r[0] for r in con.sql("SELECT ticket_id FROM tickets ORDER BY 1").fetchall()]
+    finally:
+        con.close()
 
 
 def test_two_uploads_with_the_same_name_both_load(tmp_path) -> None:

@@ -1,7 +1,7 @@
 """How pages get numbers: cached calls of metric functions on short-lived read-only
 connections.
 
-Why this shape (DESIGN.md concurrency facts): a DuckDB file has one writer or many
+Why this shape (docs/architecture.md, Concurrency): a DuckDB file has one writer or many
 readers across processes, so the app never keeps a connection open — each call
 opens read-only (~10 ms), runs, closes — and `inward ingest` can take the write
 lock between reruns. Results are cached per (function, arguments, warehouse

@@ -16,10 +16,6 @@ from dashboard.ingest.read import SUPPORTED
 
 __all__ = ["IngestResult", "expand", "ingest_paths"]
 
-# Files from this size on take seconds or more to load (about 100k tickets as CSV):
-# `ingest_paths` reports their phases.
-LONG_FILE_BYTES = 20_000_000
-
 
 class Found(NamedTuple):
     path: Path
@@ -54,7 +50,6 @@ def ingest_paths(
     fmt: str = "auto",
     timezone: str | None = None,
     progress: Callable[[IngestResult], None] | None = None,
-    phase: Callable[[str], None] | None = None,
 ) -> list[IngestResult]:
     """Ingest files one transaction each, then refresh derived tables once — also when
     nothing was loaded but an earlier run died before its refresh (see `derive`).
@@ -62,23 +57,13 @@ def ingest_paths(
     `[survey_questions]` reaches the survey adapters' `prepare` hooks through a
     context variable (see `survey_questions.configured`), so the adapter interface
     stays `prepare(con, staged)`.
-
-    `phase` hears what a long ingest is doing (a file of LONG_FILE_BYTES or more is
-    being loaded, the derived data is being updated), so a CLI run of minutes says so
-    on stderr instead of sitting silent.
     """
     from dashboard import derive, warehouse
     from dashboard.ingest.survey_questions import configured
 
     results = []
-    found = expand(paths)
-    long = False
     with configured(config.survey_questions), warehouse.writer(db) as con:
-        for i, (path, folder) in enumerate(found, 1):
-            size = path.stat().st_size if path.is_file() else 0
-            if phase and size >= LONG_FILE_BYTES:
-                long = True
-                phase(f"{path.name}: loading {size / 1e6:,.0f} MB (file {i} of {len(found)})…")
+        for path, folder in expand(paths):
             r = ingest_file(
                 con,
                 path,
@@ -93,8 +78,6 @@ def ingest_paths(
                 progress(r)
         # also when every file was unchanged: an earlier run may have died before this
         if any(r.status == "loaded" for r in results) or derive.needs_refresh(con, config):
-            if phase and long:
-                phase("updating derived data (identities, business minutes, engagement)…")
             with memory_cap(con):  # the same cap as each file's load: RSS stays bounded
                 derive.refresh(con, config)
     return results

@@ -3,7 +3,7 @@
 Medians and p90s are exact (`quantile_cont`), over tickets that have the
 timestamp; tickets belong to periods by `created_at` (CONTRACT). One
 `quantile_cont(x, [0.5, 0.9])` per duration is used rather than separate
-`median()` calls: on 10M tickets it is ~3x cheaper (DESIGN.md measurements).
+`median()` calls: on 10M tickets it is ~3x cheaper (docs/architecture.md, Concurrency).
 """
 
 from __future__ import annotations

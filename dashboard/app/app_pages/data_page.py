@@ -2,7 +2,7 @@
 
 Uploads are ingested by a separate `inward ingest` process: the app's own
 connections are read-only, and DuckDB refuses a read-write connection next to
-read-only ones in the same process (DESIGN.md), so the writer must be another
+read-only ones in the same process (docs/architecture.md), so the writer must be another
 process — exactly like a CLI ingest while the app is open.
 """
 
