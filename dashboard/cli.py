@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from dashboard import scoped, warehouse
+from dashboard import audit, scoped, warehouse
 from dashboard.access import OPEN, OPERATOR, Scope
 from dashboard.config import Config, ConfigError, check_zone, load_config
 from dashboard.filters import Filters
@@ -555,10 +555,13 @@ def _scope(args: argparse.Namespace, config: Config) -> Scope:
             raise UsageError("--as-group needs --as-user")
         return OPERATOR
     scope = config.access.scope_for(args.as_user, args.as_group)
+    db = warehouse.db_path(args.db)
     if scope is None:
+        audit.record(db, "denied", args.as_user, command=args.command)
         raise Failure(
             f"{args.as_user} has no access: no [access] grant names this e-mail or its groups"
         )
+    audit.record(db, "cli", args.as_user, scope, command=args.command)
     return scope
 
 

@@ -366,3 +366,64 @@ def test_no_product_sql_names_the_base_catalog_or_schema() -> None:
             if CATALOG_QUALIFIED.search(prose) and "schema_name" not in prose:
                 offenders.append(f"{path.relative_to(ROOT)}:{i}: {line.strip()}")
     assert not offenders
+
+
+# Every place in the product that opens the warehouse (or a database) itself rather
+# than through `scoped.reader`, and why that place needs no viewer's scope. A new
+# opener fails this test until it is scoped or listed here with its reason.
+UNSCOPED_OPENERS = {
+    ("dashboard/scoped.py", "reader"): "the scoped reader itself",
+    ("dashboard/warehouse.py", "connect"): "the one low-level opener the others wrap",
+    ("dashboard/derive.py", "ensure_derived"): "writer: completes derived data, prints nothing",
+    ("dashboard/ingest/__init__.py", "ingest_paths"): "writer: loads files",
+    ("dashboard/cli.py", "cmd_rollups"): "operator command: builds and stores rollups",
+    ("dashboard/cli.py", "cmd_export_lake"): "operator command: counts tickets, then exports",
+    ("dashboard/cli.py", "_warn_about_config"): "operator: team names for config warnings",
+    ("dashboard/lake.py", "export_lake"): "operator command: writes every table to a lake",
+    ("dashboard/mart.py", "_build"): "writes the mart file; reads through scoped.reader",
+    ("dashboard/queries.py", "_empty_warehouse"): "creates an empty warehouse for checks",
+    ("dashboard/sandbox.py", "open_sandbox"): "opens a viewer's mart (never the warehouse)",
+    ("dashboard/sandbox.py", "_parser_connection"): "in-memory database to parse SQL",
+}
+
+
+def _openers() -> set[tuple[str, str]]:
+    """(file, outermost function) of every call that opens a DuckDB database."""
+    import ast
+
+    found = set()
+    for path in sorted((ROOT / "dashboard").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        local = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                 and n.module in ("dashboard.warehouse", "duckdb") for a in n.names}  # fmt: skip
+        rel = str(path.relative_to(ROOT))
+        for top in ast.walk(tree):
+            if not isinstance(top, ast.FunctionDef):
+                continue
+            for node in ast.walk(top):
+                if not isinstance(node, ast.Call):
+                    continue
+                f = node.func
+                qualified = (
+                    isinstance(f, ast.Attribute)
+                    and isinstance(f.value, ast.Name)
+                    and f.value.id in ("duckdb", "warehouse")
+                    and f.attr in ("connect", "reader", "writer")
+                )
+                imported = isinstance(f, ast.Name) and f.id in local & {"connect", "reader"}
+                if qualified or imported:
+                    found.add((rel, top.name))
+    return found
+
+
+def test_no_code_path_opens_the_warehouse_without_a_scope() -> None:
+    """Only `scoped.reader` hands out connections for reading: every other opener in
+    the product is a writer, an operator command, or opens something that is not the
+    warehouse. Together with the sweep above (every metric function on a scoped
+    connection), no reader reaches a scoped table unscoped; the app's pages only ever
+    get rows through `dashboard.app.data.call`, which opens `scoped.reader`."""
+    found = _openers()
+    assert found - UNSCOPED_OPENERS.keys() == set(), "unscoped opener: scope it or list it"
+    assert UNSCOPED_OPENERS.keys() - found == set(), "stale entry: remove it"
+    app = {f for f, _ in found if f.startswith("dashboard/app/")}
+    assert app == set(), f"app code opening the warehouse itself: {app}"

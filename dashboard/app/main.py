@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.app import data
-from dashboard.app.components import query_view
+from dashboard.app.components import query_view, signin
 from dashboard.app.components.filters import sidebar_filters
 from dashboard.metrics.response_times import date_span, filter_options
 from dashboard.warehouse import WarehouseBusy
@@ -19,6 +19,7 @@ from dashboard.warehouse import WarehouseBusy
 PAGES = Path(__file__).resolve().parent / "app_pages"
 
 st.set_page_config(page_title="Inward", page_icon=":material/support_agent:", layout="wide")
+signin.gate()  # deny by default: nothing below runs without a scope
 
 query_pages, broken_queries = query_view.pages()
 pages = {
@@ -50,6 +51,7 @@ pages = {
     ],
 }
 nav = st.navigation(pages)
+signin.audit_page(nav.url_path or "overview")
 
 try:
     if data.has_data():

@@ -17,6 +17,7 @@ import streamlit as st
 from dashboard import queries, warehouse
 from dashboard.access import Scope
 from dashboard.app import data
+from dashboard.app.components import signin
 from dashboard.config import QuerySettings
 from dashboard.output import csv_text
 
@@ -109,6 +110,7 @@ def render(name: str) -> None:
         with st.container(horizontal=True):
             for p in spec.params:
                 values[p.name] = _widget(spec, p)
+    signin.audit_query(name, values)
     try:
         result = _run(
             spec,
