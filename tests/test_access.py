@@ -228,3 +228,37 @@ def test_a_user_without_a_grant_gets_exit_1_and_one_line(wh, capsys) -> None:
         assert len(err.strip().splitlines()) == 1 and "no access" in err
     code, _, err = run(capsys, "metrics", "--db", str(db), "--as-group", "inward-admins")
     assert code == 2 and "--as-group needs --as-user" in err
+
+
+def test_report_as_a_team_lead_holds_only_that_team(wh, capsys, tmp_path) -> None:
+    """`inward report --as-user` reads through the scoped connection: the teams table
+    of a Legal lead's report names Legal only, the operator's names the others too."""
+    db, cfg = wh
+    teams = [r[0] for r in duckdb.connect(str(db), read_only=True).sql(
+        "SELECT DISTINCT service_team FROM tickets").fetchall()]  # fmt: skip
+    seen = {}
+    for who in ("lead@example.com", None):
+        out = tmp_path / f"{who or 'operator'}.html"
+        args = ["--config", str(cfg), "report", "--db", str(db), "--no-charts", "--out", str(out)]
+        code, _, err = run(capsys, *args, *(["--as-user", who] if who else []))
+        assert code == 0, err
+        html = out.read_text(encoding="utf-8")
+        seen[who] = {t for t in teams if f">{t}<" in html}
+    assert seen["lead@example.com"] == {"Legal"}
+    assert len(seen[None]) > 1  # the check above can fail
+
+
+def test_as_user_runs_are_in_the_audit_trail(wh, capsys) -> None:
+    from dashboard import audit
+
+    db, cfg = wh
+    before = len(audit.read(db))
+    run(capsys, "--config", str(cfg), "metrics", "--db", str(db), "--as-user", "lead@example.com")
+    run(capsys, "--config", str(cfg), "surveys", "--db", str(db), "--as-user", "eve@example.com")
+    new = audit.read(db)[before:]
+    assert [(e["event"], e["who"], e["command"]) for e in new] == [
+        ("cli", "lead@example.com", "metrics"),
+        ("denied", "eve@example.com", "surveys"),
+    ]
+    assert new[0]["scope"] == "teams Legal · pseudonymised ids"
+    assert audit.log_path(db).stat().st_mode & 0o077 == 0  # private to the operator
