@@ -76,7 +76,10 @@ def test_every_command_and_option_is_in_the_readme(command: str) -> None:
 
 
 def toml_examples(text: str) -> list[dict]:
-    return [tomllib.loads(block) for block in re.findall(r"```toml\n(.*?)```", text, re.S)]
+    """Every inward.toml example (a block headed `# .streamlit/secrets.toml` is Streamlit's
+    file, not Inward's config)."""
+    blocks = re.findall(r"```toml\n(.*?)```", text, re.S)
+    return [tomllib.loads(b) for b in blocks if not b.startswith("# .streamlit/secrets.toml")]
 
 
 def test_readme_config_examples_are_accepted() -> None:
