@@ -262,3 +262,30 @@ def test_as_user_runs_are_in_the_audit_trail(wh, capsys) -> None:
     ]
     assert new[0]["scope"] == "teams Legal · pseudonymised ids"
     assert audit.log_path(db).stat().st_mode & 0o077 == 0  # private to the operator
+
+
+class _Served(BaseException):  # main() turns any Exception into one line
+    """Raised by the stand-in for os.execve: the command `inward serve` would become."""
+
+
+@pytest.mark.parametrize(
+    ("argv", "address", "warned"),
+    [([], "127.0.0.1", False), (["--address", "0.0.0.0"], "0.0.0.0", True)],
+    ids=["default", "opened"],
+)
+def test_serve_listens_on_this_machine_unless_told(
+    fresh_db, monkeypatch, capsys, argv, address, warned
+) -> None:
+    import os
+
+    def execve(path, cmd, env):
+        raise _Served(cmd)
+
+    monkeypatch.setattr(os, "execve", execve)
+    monkeypatch.setenv("INWARD_CONFIG", "")
+    with pytest.raises(_Served) as served:
+        main(["serve", "--db", str(fresh_db), *argv])
+    cmd = served.value.args[0]
+    assert cmd[cmd.index("--server.address") + 1] == address
+    err = capsys.readouterr().err
+    assert ("anyone who can reach this port" in err) is warned
