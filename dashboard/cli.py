@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from dashboard import audit, scoped, warehouse
+from dashboard import as_of, audit, scoped, warehouse
 from dashboard.access import OPEN, OPERATOR, Scope
 from dashboard.config import Config, ConfigError, check_zone, load_config
 from dashboard.filters import Filters
@@ -390,7 +390,7 @@ def _serve(db: Path, port: int, config: str | None, address: str = "127.0.0.1") 
         )
     if Path(db).is_file():
         warehouse.ensure_current(db)  # the app only reads: bring an old file up to date first
-        derive.ensure_derived(db, settings)  # and finish a refresh a crash left pending
+        derive.ensure_derived(db, settings)  # finish a pending refresh, apply the as_of
     env = dict(os.environ, INWARD_DB=str(Path(db).resolve()))
     if config:
         env["INWARD_CONFIG"] = str(Path(config).resolve())
@@ -435,7 +435,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _open_existing(db_arg: str | None, config: Config) -> Path:
-    """The warehouse to read, migrated and with its derived data complete for `config`."""
+    """The warehouse to read, migrated and with its derived data (and the config's
+    `as_of`, see dashboard/as_of.py) complete for `config`."""
     from dashboard import derive
 
     db = warehouse.db_path(db_arg)
@@ -477,12 +478,19 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         with _spark_lake(args) as lake:
             _require_lake_rows(lake)
             frame = summary(lake, filters, by)
+            judged = (
+                as_of.describe(as_of.as_of_frame(lake))
+                if "source_as_of" in lake.tables
+                else "judged as of the lake's export (no source_as_of table in it)"
+            )
     else:
         db = _open_existing(args.db, config)
         with _reader(args, config, db) as con:
             _require_rows(con, db)
             frame = summary(con, filters, by)
+            judged = as_of.describe(as_of.as_of_frame(con))
     print(render(frame, args.format))
+    _err(f"inward metrics: SLAs and backlog {judged}")  # stderr: json stays pure
     return 0
 
 

@@ -15,7 +15,7 @@ import math
 import os
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -97,6 +97,7 @@ class Goal:
 @dataclass(frozen=True)
 class Config:
     timezone: str = "UTC"
+    as_of: datetime | None = None  # UTC; None = each source's newest ticket update
     anonymity_min_group: int = 5
     alignment_min_periods: int = 12
     calendars: dict[str, Calendar] = field(default_factory=lambda: {"default": Calendar()})
@@ -130,6 +131,39 @@ def check_zone(key: str, value: Any) -> str:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"{key}: unknown time zone {value!r}") from exc
     return value
+
+
+def parse_as_of(key: str, value: Any, timezone: str) -> datetime | None:
+    """`as_of`: "" (the default) means "the data's own time"; otherwise an ISO 8601
+    instant (`2025-03-24T18:00:00Z`, an offset, or naive = wall clock in
+    `timezone`) or a date, meaning the end of that day (midnight after it) in
+    `timezone`. TOML's own date and datetime values are accepted too.
+
+    Returned in UTC, so every comparison downstream is between instants."""
+    if value == "" or value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | date):
+        raise ConfigError(
+            f'{key}: expected an ISO date/time such as "2025-03-24T18:00:00Z", got {value!r}'
+        )
+    moment: date | datetime = value  # type: ignore[assignment]
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            moment = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ConfigError(
+                f'{key}: expected an ISO date/time such as "2025-03-24T18:00:00Z" or '
+                f'"2025-03-24", got {value!r}'
+            ) from exc
+    if not isinstance(moment, datetime):
+        moment = datetime.combine(moment + timedelta(days=1), time())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    moment = moment.astimezone(UTC)
+    if moment.year < 1970:
+        raise ConfigError(f"{key}: {value!r} is before 1970")
+    return moment
 
 
 def _int(key: str, value: Any, minimum: int = 0) -> int:
@@ -306,6 +340,7 @@ def _str_map(key: str, raw: Any) -> dict[str, str]:
 
 TOP_KEYS = {
     "timezone",
+    "as_of",
     "anonymity_min_group",
     "alignment_min_periods",
     "calendar",
@@ -382,8 +417,10 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
         access = parse_access(raw.get("access", {}))
     except AccessError as exc:
         raise ConfigError(str(exc)) from exc
+    timezone = check_zone("timezone", raw.get("timezone", d.timezone))
     return Config(
-        timezone=check_zone("timezone", raw.get("timezone", d.timezone)),
+        timezone=timezone,
+        as_of=parse_as_of("as_of", raw.get("as_of", ""), timezone),
         # 1 would show every single respondent's score: no anonymity at all
         anonymity_min_group=_int(
             "anonymity_min_group", raw.get("anonymity_min_group", d.anonymity_min_group), 2

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard import identity, warehouse
+from dashboard import as_of, identity, warehouse
 from dashboard.config import Config
 from dashboard.metrics.business_time import (
     derived_key,
@@ -57,15 +57,16 @@ def refresh(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     """Recompute every derived table from the canonical ones.
 
     Two transactions: first the per-ticket derivations (who each requester is and
-    their department/type from the people file, see `dashboard.identity`; SLA targets,
-    business minutes and SLA due times from the team calendars, time in status from
-    ticket history), then the engagement model
+    their department/type from the people file, see `dashboard.identity`; the
+    config's as-of; SLA targets, business minutes and SLA due times from the team
+    calendars, time in status from ticket history), then the engagement model
     (which replaces its table atomically itself). A failure in either leaves the
     previous derived data in place, never a half-written table, and the pending
     mark set, so the next command tries again; the mark is cleared last.
     """
     with warehouse.transaction(con):
         identity.refresh(con)
+        as_of.apply_config(con, config)
         refresh_sla_targets(con, config, own_transaction=False)
         refresh_business_minutes(con, config, own_transaction=False)
         refresh_history(con, config)
@@ -82,16 +83,19 @@ def ensure_derived(db: str | Path, config: Config) -> None:
     """Complete a pending refresh (or one a config change calls for) before anyone reads.
 
     Reading commands and `inward serve` call this; it takes the write lock only
-    when there is something to do.
+    when there is something to do. A config whose only change is `as_of` needs no
+    full refresh: `as_of.ensure_applied` moves the as-of and recomputes what
+    depends on it.
     """
     from dashboard.ingest.load import memory_cap
 
     with warehouse.reader(db) as con:
-        if not needs_refresh(con, config):
-            return
-    with warehouse.writer(db) as con, memory_cap(con):
-        if needs_refresh(con, config):  # another process may have done it meanwhile
-            refresh(con, config)
+        pending = needs_refresh(con, config)
+    if pending:
+        with warehouse.writer(db) as con, memory_cap(con):
+            if needs_refresh(con, config):  # another process may have done it meanwhile
+                refresh(con, config)
+    as_of.ensure_applied(db, config)
 
 
 def team_setting_warnings(con: duckdb.DuckDBPyConnection, config: Config) -> list[str]:

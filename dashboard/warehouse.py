@@ -20,7 +20,7 @@ import duckdb
 
 from dashboard import models
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 DEFAULT_DB = Path("data") / "inward.duckdb"
 
 # Each migration is applied once, in order, inside one transaction with the
@@ -184,8 +184,17 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE tickets ADD COLUMN superseded BOOLEAN;
     """,
+    # 8: the as-of ("now") per source, see dashboard/as_of.py; filled from the
+    # existing tickets right after this migration (SOURCE_AS_OF_VERSION).
+    """
+    CREATE TABLE IF NOT EXISTS source_as_of (
+        source VARCHAR PRIMARY KEY, newest_at TIMESTAMPTZ, as_of TIMESTAMPTZ,
+        configured BOOLEAN NOT NULL DEFAULT false
+    );
+    """,
 )
 SUPERSEDED_FROM = 7  # the migration that added `superseded`
+SOURCE_AS_OF_VERSION = 8
 
 # Which version of a ticket id is its newest across sources (the row updated last,
 # then the later ingest, then the first source by name), stored as `superseded` on
@@ -366,6 +375,10 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         )
         for version in range(current + 1, SCHEMA_VERSION + 1):
             con.execute(MIGRATIONS[version - 1])
+            if version == SOURCE_AS_OF_VERSION and current > 0:
+                from dashboard import as_of  # an older warehouse: as-of from its tickets
+
+                as_of.rebuild(con)
         if 0 < current < SUPERSEDED_FROM:
             mark_superseded(con)
         for statement in (UTC_MACRO, *models.SHIMS, TICKET_TIMES_VIEW, *SHARED_VIEWS):

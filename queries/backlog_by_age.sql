@@ -5,8 +5,8 @@ description: >
   and the age bands are the warehouse's own definitions (view `open_tickets`: not
   resolved and not marked solved, closed or cancelled — tickets without any status
   count), the same backlog the Teams page and `inward panel teams.backlog_age`
-  show. Age runs to each source's as-of (its newest timestamp), not to today, so
-  an old export still gives a sensible picture.
+  show. Age runs to each source's as-of (`as_of` in inward.toml, else its newest
+  ticket update), not to today, so an old export still gives a sensible picture.
 params:
   team:
     type: choice

@@ -1,8 +1,8 @@
 /*
 title: SLA breaches this week
 description: >
-  Tickets created in the most recent week of the data (Monday to Sunday, UTC,
-  relative to the last ticket, not to today) that missed their first-response
+  Tickets created in the most recent week of the data (Monday to Sunday, UTC: the
+  week of each source's as-of, not of today) that missed their first-response
   or resolution target. Targets and business/calendar time come from the SLA
   configuration; tickets without a target or not yet answered/resolved are not
   counted as breaches.
@@ -14,9 +14,6 @@ params:
   priority: {type: choice, options: [urgent, high, normal, low], label: Priority (empty = all)}
 chart: table
 */
-WITH week AS (
-    SELECT date_trunc('week', max(utc(created_at))) AS start_utc FROM tickets
-)
 SELECT
     t.source,
     t.ticket_id,
@@ -34,8 +31,8 @@ SELECT
     round(t.sla_first_response_target / 60, 1) AS first_response_target_hours,
     round(t.resolution_minutes / 60, 1) AS resolution_hours,
     round(t.sla_resolution_target / 60, 1) AS resolution_target_hours
-FROM ticket_times t, week w
-WHERE utc(t.created_at) >= w.start_utc
+FROM ticket_times t
+WHERE utc(t.created_at) >= date_trunc('week', utc(t.as_of))
   AND (t.sla_first_response_met = false OR t.sla_resolution_met = false)
   AND ($team IS NULL OR t.service_team = $team)
   AND ($priority IS NULL OR t.priority = $priority)

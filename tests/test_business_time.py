@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dashboard import as_of
 from dashboard.config import PRIORITIES, WEEKDAYS, Calendar, Config, SlaTargets
 from dashboard.metrics.business_time import (
     DUE_HORIZON_DAYS,
@@ -336,7 +337,15 @@ def test_sla_targets_and_view_flags() -> None:
     got = _times(con)
     assert got["biz"][0] == 30 and got["biz"][2] is True  # 30 business <= 480
     assert got["cal"][2] is False  # 3870 calendar minutes > 60
-    assert got["biz"][3] is False  # unresolved and long past its due time: a miss
+    # Unresolved: judged at the source's as-of, never at the wall clock. The data's
+    # own time (Mon 09:00, its newest timestamp) is before the 9-business-day due time.
+    as_of.rebuild(con)
+    assert _times(con)["biz"][3] is None  # not yet due
+    due = con.sql("SELECT resolution_due_at FROM tickets WHERE ticket_id = 'biz'").fetchall()[0][0]
+    assert as_of.apply_config(con, Config(as_of=due - timedelta(seconds=1)))
+    assert _times(con)["biz"][3] is None  # one second before the deadline
+    assert as_of.apply_config(con, Config(as_of=due))
+    assert _times(con)["biz"][3] is False  # at the deadline: a miss
 
 
 def test_open_sla_status() -> None:

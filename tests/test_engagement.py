@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dashboard import as_of
 from dashboard.config import Config, EngagementSettings
 from dashboard.metrics import engagement as eng
 from dashboard.warehouse import migrate
@@ -257,6 +258,7 @@ def _warehouse(tickets: pl.DataFrame, people: pl.DataFrame | None = None,
         "n", "resolution_minutes", "sla_resolution_met")
     con.register("_t", t.to_arrow())
     con.execute("INSERT INTO tickets BY NAME SELECT * FROM _t")
+    as_of.rebuild(con)  # what the loader records per file
     if people is not None:
         con.register("_p", people.to_arrow())
         con.execute("INSERT INTO people BY NAME SELECT * FROM _p")

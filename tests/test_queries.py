@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dashboard import as_of
 from dashboard.output import render
 from dashboard.queries import (
     SHIPPED_QUERIES,
@@ -86,6 +87,7 @@ def build_small_warehouse(path: Path) -> None:
             "subject) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
+        as_of.rebuild(con)  # what the loader records per file
         # Calendar-minute targets for every team, so ticket_times has met/breached flags.
         con.executemany(
             "INSERT INTO sla_targets VALUES ('*', ?, ?, ?, false)",

@@ -13,7 +13,8 @@ import streamlit as st
 from dashboard.app import data
 from dashboard.app.components import query_view, signin
 from dashboard.app.components.filters import sidebar_filters
-from dashboard.metrics.response_times import date_span, filter_options
+from dashboard.metrics.date_range import default_range
+from dashboard.metrics.response_times import filter_options
 from dashboard.warehouse import WarehouseBusy
 
 PAGES = Path(__file__).resolve().parent / "app_pages"
@@ -55,8 +56,8 @@ signin.audit_page(nav.url_path or "overview")
 
 try:
     if data.has_data():
-        first, last = data.call(date_span)
-        st.session_state["filters"] = sidebar_filters(data.call(filter_options), first, last)
+        span = data.call(default_range)
+        st.session_state["filters"] = sidebar_filters(data.call(filter_options), span)
     else:
         st.session_state["filters"] = None
 except WarehouseBusy:

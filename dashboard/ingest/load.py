@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from dashboard import derive, identity, warehouse
+from dashboard import as_of, derive, identity, warehouse
 from dashboard.ingest import canonical, detect, shape
 from dashboard.ingest.base import Adapter
 from dashboard.ingest.mapping_report import record_value_mappings
@@ -526,6 +526,7 @@ def _ingest_file(
                 warehouse.mark_superseded(con)
             if adapter.kind == "tickets":
                 _write_keys(con, canon, adapter.source)
+                as_of.record_newest(con, result.ingest_id)
             if staged.events is not None:
                 staged.notes.append(
                     _write_history(con, staged, adapter, timezone, result.ingest_id))

@@ -23,7 +23,7 @@ Python loop each.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
@@ -32,6 +32,7 @@ import polars as pl
 from scipy import stats
 
 from dashboard import pseudonyms, warehouse
+from dashboard.as_of import warehouse_as_of
 from dashboard.config import Config, EngagementSettings
 from dashboard.filters import Filters
 from dashboard.metrics import bgnbd
@@ -256,6 +257,7 @@ def _per_requester(t: pl.DataFrame) -> pl.DataFrame:
         "low_csat",
         "resolved_at",
         "status",
+        "_as_of",
     ).gather(last_rows)
     return pl.DataFrame(
         {
@@ -274,8 +276,24 @@ def _per_requester(t: pl.DataFrame) -> pl.DataFrame:
             "_last_low_csat": last["low_csat"],
             "_last_resolved": last["resolved_at"],
             "_last_status": last["status"],
+            "_as_of": last["_as_of"],
         }
     ).with_columns(pl.col("_median_gap").fill_nan(None))
+
+
+def _with_as_of(t: pl.DataFrame, as_of: datetime | None) -> pl.DataFrame:
+    """Each ticket's as-of as column `_as_of` (UTC): `as_of` when given; else the
+    ticket's own `as_of` column (its source's, from ticket_times); else the last
+    ticket's created_at (frames built without a warehouse)."""
+    moment = pl.Datetime("us", "UTC")
+    fallback = pl.lit(t.select(pl.col("created_at").max()).item(), dtype=moment)
+    if as_of is not None:
+        value = pl.lit(_as_utc(as_of), dtype=moment)
+    elif "as_of" in t.columns:
+        value = _to_utc(pl.col("as_of"), t.schema["as_of"]).fill_null(fallback)
+    else:
+        value = fallback
+    return t.with_columns(value.alias("_as_of"))
 
 
 def compute_engagement(
@@ -294,8 +312,11 @@ def compute_engagement(
     service_team, requester_department, requester_type, created_at,
     resolved_at, resolution_minutes, reopen_count, sla_resolution_met; optional
     boolean `low_csat`); `people` (person_id, department, person_type,
-    active_to) or None. `as_of` defaults to the last ticket's created_at;
-    tickets created after it are ignored, so the model can be replayed.
+    active_to) or None. `as_of`, when given, is one instant for every ticket;
+    when None each ticket is judged at its own `as_of` column (its source's
+    as-of, as `ticket_times` carries it), else at the last ticket's created_at.
+    Tickets created after their as-of are ignored, so the model can be replayed.
+    A (requester, team) row is judged at the as-of of its last ticket.
 
     Per (requester, team): ``typical_gap_days`` is the median gap between
     consecutive tickets (a single long gap - a holiday, a project break - moves
@@ -332,8 +353,7 @@ def compute_engagement(
     if t.height == 0:
         return _empty_engagement()
     t = t.with_columns(_to_utc(pl.col("created_at"), t.schema["created_at"]).alias("created_at"))
-    as_of_dt = t.select(pl.col("created_at").max()).item() if as_of is None else _as_utc(as_of)
-    as_of_lit = pl.lit(as_of_dt, dtype=pl.Datetime("us", "UTC"))
+    t = _with_as_of(t, as_of)
     needed = [
         "requester_id",
         "service_team",
@@ -346,8 +366,9 @@ def compute_engagement(
         "sla_resolution_met",
         "low_csat",
         "status",
+        "_as_of",
     ]
-    t = t.filter(pl.col("created_at") <= as_of_lit, pl.col("requester_id").is_not_null())
+    t = t.filter(pl.col("created_at") <= pl.col("_as_of"), pl.col("requester_id").is_not_null())
     t = t.select([c for c in needed if c in t.columns])
     for name, dtype in (
         ("low_csat", pl.Boolean),
@@ -367,9 +388,15 @@ def compute_engagement(
             pl.col("person_type").alias("_p_type"),
             pl.col("active_to").cast(pl.Date).alias("_p_to"),
         ).unique("requester_id", keep="last")
-        leavers = ppl.filter(pl.col("_p_to") < pl.lit(as_of_dt.date()))
-        t = t.join(leavers.select(pl.col("requester_id").cast(t.schema["requester_id"])),
-                   on="requester_id", how="anti")
+        # (requester, as-of) pairs where the person had left by that as-of: a few
+        # distinct as-of instants (one per source) times the people who left
+        leavers = (
+            ppl.filter(pl.col("_p_to").is_not_null())
+            .join(t.select(pl.col("_as_of").unique()), how="cross")
+            .filter(pl.col("_p_to") < pl.col("_as_of").dt.date())
+            .select(pl.col("requester_id").cast(t.schema["requester_id"]), "_as_of")
+        )
+        t = t.join(leavers, on=["requester_id", "_as_of"], how="anti")
     else:
         ppl = None
     if t.height == 0:
@@ -395,13 +422,13 @@ def compute_engagement(
         )
 
     g = g.with_columns(
-        ((as_of_lit - pl.col("last_ticket_at")).dt.total_microseconds() / _DAY_US).alias(
+        ((pl.col("_as_of") - pl.col("last_ticket_at")).dt.total_microseconds() / _DAY_US).alias(
             "days_silent"
         ),
         (
             (pl.col("last_ticket_at") - pl.col("first_ticket_at")).dt.total_microseconds() / _DAY_US
         ).alias("_span_days"),
-        ((as_of_lit - pl.col("first_ticket_at")).dt.total_microseconds() / _DAY_US).alias(
+        ((pl.col("_as_of") - pl.col("first_ticket_at")).dt.total_microseconds() / _DAY_US).alias(
             "_age_days"
         ),
     ).with_columns(
@@ -670,7 +697,7 @@ def _model_inputs(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.Data
     reader = con.sql(f"""
         SELECT t.requester_id, t.service_team, t.requester_department, t.requester_type,
                t.created_at, t.resolved_at, t.resolution_minutes, t.reopen_count,
-               t.sla_resolution_met, t.status, coalesce(c.low_csat, FALSE) AS low_csat
+               t.sla_resolution_met, t.status, t.as_of, coalesce(c.low_csat, FALSE) AS low_csat
         FROM ticket_times t
         LEFT JOIN ({_LOW_CSAT_SQL}) c USING (ticket_id)
         WHERE t.requester_id IS NOT NULL
@@ -753,12 +780,11 @@ def _where(filters: Filters | None, prefix: str = "f_") -> tuple[str, dict[str, 
 
 
 def _as_of_sql(con: duckdb.DuckDBPyConnection, as_of: datetime | date | None) -> datetime:
+    """`as_of` when given, else the warehouse's newest as-of (dashboard/as_of.py)."""
     if as_of is not None:
         return _as_utc(as_of)
-    value = con.sql("SELECT max(created_at) FROM tickets").fetchall()[0][0]
-    if value is None:
-        return datetime.now(UTC)
-    return _as_utc(value)
+    newest = warehouse_as_of(con)
+    return _as_utc(newest) if newest is not None else datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def department_activity(
@@ -952,7 +978,8 @@ def lost_after_bad_experience(
     """P(next ticket to the same team within N days), split by the previous ticket's experience.
 
     For every ticket whose outcome is known at least `within_days` before
-    as_of (reference time = resolved_at, else created_at), "returned" means the
+    as_of (reference time = resolved_at, else created_at; as_of is each
+    ticket's source as-of unless one is given), "returned" means the
     same requester opened their next ticket with the same team within N days of
     that reference. Experiences (overlapping, each its own row): sla_breached
     (sla_resolution_met = false), reopened (reopen_count > 0), low_csat (a csat
@@ -963,12 +990,16 @@ def lost_after_bad_experience(
     requester type) choose the tickets whose experience is judged; "next ticket"
     is still looked up in all of the requester's tickets to that team.
     """
-    cutoff = _as_of_sql(con, as_of) - timedelta(days=within_days)
+    days = f"INTERVAL {int(within_days)} DAY"
+    cutoff = "CAST($as_of AS TIMESTAMPTZ)" if as_of is not None else "as_of"
     where, params = _where(filters)
+    if as_of is not None:
+        params["as_of"] = _as_utc(as_of)
     q = f"""
     WITH low AS ({_LOW_CSAT_SQL}),
     t AS (
         SELECT service_team, requester_id, created_at, {where} AS _chosen,
+               {cutoff} - {days} AS cutoff,
                coalesce(resolved_at, created_at) AS ref_at,
                coalesce(sla_resolution_met = FALSE, FALSE) AS sla_breached,
                coalesce(reopen_count, 0) > 0 AS reopened,
@@ -980,7 +1011,7 @@ def lost_after_bad_experience(
     ), e AS (
         SELECT *, sla_breached OR reopened OR low_csat AS any_bad,
                coalesce(next_at <= ref_at + INTERVAL {int(within_days)} DAY, FALSE) AS returned
-        FROM t WHERE ref_at <= $cutoff AND _chosen
+        FROM t WHERE ref_at <= cutoff AND _chosen
     ), long AS (
         SELECT service_team, 'sla_breached' AS experience, returned FROM e WHERE sla_breached
         UNION ALL SELECT service_team, 'reopened', returned FROM e WHERE reopened
@@ -993,7 +1024,7 @@ def lost_after_bad_experience(
     FROM long GROUP BY ALL
     """
     df = (
-        con.sql(q, params={"cutoff": cutoff, **params})
+        con.sql(q, params=params)
         .pl()
         .with_columns(pl.col("tickets").cast(pl.Int64), pl.col("returned").cast(pl.Int64))
     )
@@ -1172,15 +1203,18 @@ def quiet_by_quarter(
     in the latest quarter, against the quarter before — the executive's "how many
     regulars did we lose lately, and is it getting worse".
 
-    Quarters are the `days` windows ending at the latest ticket in the warehouse (the
-    model's default as-of), so an old warehouse is compared on its own last quarter;
-    `filters` (team, department, requester type) choose the rows counted, after the
-    as-of was taken over all of them.
+    Quarters are the `days` windows ending at each row's as-of (its last ticket plus
+    its days silent: the source's as-of the model judged it at), so an old export
+    is compared on its own last quarter; `filters` (team, department, requester
+    type) choose the rows counted.
     """
     where, params = _where(filters)
     return con.sql(
         f"""
-        WITH e AS (SELECT *, max(last_ticket_at) OVER () AS as_of FROM requester_engagement),
+        WITH e AS (
+            SELECT *, last_ticket_at + to_microseconds(CAST(days_silent * 86400e6 AS BIGINT))
+                AS as_of
+            FROM requester_engagement),
         f AS (
             SELECT service_team,
                 CASE WHEN last_ticket_at > as_of - INTERVAL {int(days)} DAY THEN 'this'

@@ -14,6 +14,7 @@ from datetime import datetime
 import duckdb
 import polars as pl
 
+from dashboard.as_of import warehouse_as_of
 from dashboard.filters import COLUMN_OF, Filters
 from dashboard.models import Reader
 
@@ -232,18 +233,11 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     return out
 
 
-def date_span(con: duckdb.DuckDBPyConnection) -> tuple[object, object]:
-    """First and last ticket creation day (UTC), or (None, None) when empty."""
-    row = con.sql(
-        "SELECT CAST(min(utc(created_at)) AS DATE), CAST(max(utc(created_at)) AS DATE) FROM tickets"
-    ).fetchall()[0]
-    return row[0], row[1]
-
-
 def data_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
-    """The moment the data describes: the newest ticket update (or creation), None when
-    empty. Reports and default periods are judged against it, never the wall clock."""
-    return con.sql("SELECT max(coalesce(updated_at, created_at)) FROM tickets").fetchall()[0][0]
+    """The moment the data describes: the newest as-of of its sources (dashboard/as_of.py:
+    config `as_of`, else each source's newest ticket update), None when empty. Reports
+    and default periods are judged against it, never the wall clock."""
+    return warehouse_as_of(con)
 
 
 AGE_BUCKETS = ("under 1 day", "1–3 days", "3–7 days", "1–2 weeks", "2–4 weeks", "over 4 weeks")

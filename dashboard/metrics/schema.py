@@ -37,6 +37,8 @@ TABLES = {
     "rejected_rows": "Rows that could not be loaded, with the reason and the raw row.",
     "value_mappings": "Raw vendor values (status, priority…) and what they were mapped to.",
     "sla_targets": "SLA targets per team and priority from inward.toml ('*' = default).",
+    "source_as_of": "Per source, the 'now' its open tickets, backlog ages and silences are "
+    "judged at: as_of from inward.toml, else the source's newest ticket update.",
 }
 COLUMNS = {
     "service_team": "The team that serves (Zendesk group, JSM project, ServiceNow group…)",
@@ -72,12 +74,15 @@ COLUMNS = {
     "sla_first_response_met": "true/false; null when no target or not yet due",
     "sla_resolution_met": "true/false; null when no target or not yet due",
     "reopen_count": "How often the ticket was reopened",
+    "newest_at": "The newest ticket timestamp any export of the source has shown",
+    "configured": "true when as_of comes from inward.toml rather than the data",
     "metric": "csat, nps, ces or other (surveys); the outcome name (external_outcomes)",
     "score": "The answer on the question's own scale (scale_min..scale_max)",
     "period_start": "First day of the reporting period",
     "closed_at": "When the ticket stopped being open: resolved_at, else its last update when "
     "marked solved/closed/cancelled; null while open",
-    "as_of": "The source's 'now': its newest ticket timestamp (ages and SLAs are judged then)",
+    "as_of": "The source's 'now': config as_of, else its newest ticket timestamp (open "
+    "clocks, backlog ages and SLAs are judged then)",
     "age_days": "Days from creation to the as-of",
     "age_bucket": "under 1 day, 1–3 days, 3–7 days, 1–2 weeks, 2–4 weeks, over 4 weeks",
     "age_order": "Sort order of age_bucket (1 = youngest)",

@@ -7,8 +7,9 @@
 -- is open until resolved: a filter such as `status NOT IN (...)` would silently
 -- drop it (NULL is never NOT IN anything), which is how two pages once disagreed.
 --
--- `as_of` is the source's "now" (CONTRACT: the newest ticket timestamp of the
--- source), so backlog ages never move with the wall clock.
+-- `as_of` is the source's "now" (CONTRACT "As of the data": config as_of, else the
+-- newest ticket timestamp of the source; table source_as_of, see dashboard/as_of.py),
+-- so backlog ages never move with the wall clock.
 SELECT t.source, t.ticket_id, t.service_team, t.requester_id, t.requester_department,
     t.requester_type, t.channel, t.category, t.priority, t.ticket_type, t.status,
     t.created_at,
@@ -19,10 +20,4 @@ SELECT t.source, t.ticket_id, t.service_team, t.requester_id, t.requester_depart
     ) AS closed_at,
     a.as_of
 FROM tickets t
-LEFT JOIN (
-    SELECT source,
-        max(greatest(created_at, coalesce(updated_at, created_at),
-                     coalesce(first_response_at, created_at),
-                     coalesce(resolved_at, created_at))) AS as_of
-    FROM tickets GROUP BY source
-) AS a ON a.source = t.source
+LEFT JOIN source_as_of AS a ON a.source = t.source

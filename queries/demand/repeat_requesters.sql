@@ -1,23 +1,23 @@
 /*
 title: Repeat requesters
 description: >
-  Requesters who opened many tickets in the recent window (ending at the last
-  ticket in the data). Repeated contact often points at a broken device, a
+  Requesters who opened many tickets in the recent window (ending at each
+  source's as-of: its newest ticket update, or `as_of` in inward.toml). Repeated contact often points at a broken device, a
   missing permission or a training gap that one proactive fix would remove.
   Requesters appear as they do on every page: a keyed pseudonym (R-...) that is
   the same in every run, or the id itself for users with a raw grant.
 params:
-  days: {type: int, default: 90, min: 1, max: 3660, label: Window (days before the last ticket)}
+  days: {type: int, default: 90, min: 1, max: 3660, label: Window (days before the as-of)}
   min_tickets: {type: int, default: 5, min: 2, label: Minimum tickets in the window}
   top: {type: int, default: 50, min: 1, max: 1000}
 chart: table
 */
-WITH window_end AS (SELECT max(created_at) AS ts FROM tickets),
-recent AS (
-    SELECT t.*
-    FROM tickets t, window_end w
+WITH recent AS (
+    SELECT t.requester_id, t.requester_department, t.requester_type, t.category,
+        t.service_team, t.created_at
+    FROM ticket_times t
     WHERE t.requester_id IS NOT NULL
-      AND t.created_at > w.ts - to_days(CAST($days AS INTEGER))
+      AND t.created_at > t.as_of - to_days(CAST($days AS INTEGER))
 )
 SELECT
     requester_id AS requester,

@@ -7,13 +7,12 @@ parameters survive page changes.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import streamlit as st
 
 from dashboard.filters import Filters
-
-DEFAULT_DAYS = 91  # a quarter: long enough for stable medians, short enough to be "now"
+from dashboard.metrics.date_range import DefaultRange
 
 LABELS = {
     "teams": "Service team",
@@ -33,29 +32,32 @@ URL_KEYS = {
 }
 
 
-def default_range(first: date, last: date) -> tuple[date, date]:
-    """The last quarter of data, starting on a Monday so weekly charts begin with a full
-    week (or all of the data when there is less)."""
-    start = last - timedelta(days=DEFAULT_DAYS - 1)
-    start += timedelta(days=(7 - start.weekday()) % 7)
-    return max(first, start), last
+def sidebar_filters(options: dict[str, list[str]], span: DefaultRange) -> Filters:
+    """Draw the filters in the sidebar and return the current `Filters`.
 
-
-def sidebar_filters(options: dict[str, list[str]], first: date, last: date) -> Filters:
-    """Draw the filters in the sidebar and return the current `Filters`."""
+    The default range comes from `metrics.date_range` (a meaningful quarter even
+    when sources end years apart); when it had to step away from the newest data,
+    its notes say why, under the picker."""
+    default = (span.date_from, span.date_to)
     with st.sidebar:
         st.subheader("Filters")
         picked = st.date_input(
             "Created between",
-            value=default_range(first, last),
-            min_value=first,
-            max_value=last,
+            value=default,
+            min_value=span.first,
+            max_value=span.last,
             key="dates",
             bind="query-params",
             help="Tickets are counted in the period they were created. KPI deltas compare "
-            "with the previous period of the same length.",
+            "with the previous period of the same length. The default is the latest "
+            f"quarter holding a meaningful share of the tickets ({span.tickets:,} of "
+            f"{span.total:,}).",
         )
-        date_from, date_to = _range(picked, first, last)
+        date_from, date_to = _range(picked, default)
+        if span.notes and (date_from, date_to) == default:
+            with st.expander(span.notes[0], icon=":material/info:"):
+                for note in span.notes[1:]:
+                    st.caption(note)
         chosen: dict[str, tuple[str, ...]] = {}
         for field, label in LABELS.items():
             values = options.get(field, [])
@@ -73,7 +75,7 @@ def sidebar_filters(options: dict[str, list[str]], first: date, last: date) -> F
     return filters
 
 
-def _range(picked: object, first: date, last: date) -> tuple[date, date]:
+def _range(picked: object, default: tuple[date, date]) -> tuple[date, date]:
     """A half-picked range (first click only) means that single day."""
     if isinstance(picked, tuple | list):
         if len(picked) == 2:
@@ -82,4 +84,4 @@ def _range(picked: object, first: date, last: date) -> tuple[date, date]:
             return picked[0], picked[0]
     if isinstance(picked, date):
         return picked, picked
-    return default_range(first, last)
+    return default
