@@ -158,3 +158,29 @@ def test_overview_offers_the_report_for_its_filters(demo_wh, monkeypatch) -> Non
     assert not at.exception
     buttons = [b for b in at.get("download_button") if b.proto.label == "Download report"]
     assert len(buttons) == 1
+
+
+def test_sources_ending_years_apart_get_a_meaningful_range_and_an_as_of(
+    tmp_path, monkeypatch
+) -> None:
+    """A 2019 ServiceNow export next to one 2024 ticket from another tool: the default
+    range is the 2019 export's quarter, the sidebar says why, and the Overview says
+    which as-of each source was judged at."""
+    from dashboard.config import Config
+    from dashboard.ingest import ingest_paths
+    from tests.test_as_of import servicenow_2019
+
+    db, old, new = tmp_path / "w.duckdb", tmp_path / "incident.csv", tmp_path / "new.csv"
+    rows = servicenow_2019(old)
+    new.write_text("ticket_id,service_team,created_at,updated_at\nN1,HR,2024-05-01,2024-05-02\n")
+    assert all(r.status == "loaded" for r in ingest_paths(db, [old, new], Config()))
+    at = app(db, monkeypatch).run()
+    assert not at.exception
+    assert int(tiles(at)["Tickets"].replace(",", "")) == len(rows)
+    picked = at.sidebar.date_input(key="dates").value
+    assert picked[1].year == 2019
+    notes = [e.label for e in at.sidebar.expander]
+    assert any(label.startswith("Sources end at different times") for label in notes)
+    captions = " ".join(c.value for c in at.caption)
+    assert "2019-07-31 17:00 UTC (servicenow)" in captions
+    assert "2024-05-02 00:00 UTC (generic)" in captions

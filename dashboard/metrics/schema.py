@@ -81,8 +81,8 @@ COLUMNS = {
     "period_start": "First day of the reporting period",
     "closed_at": "When the ticket stopped being open: resolved_at, else its last update when "
     "marked solved/closed/cancelled; null while open",
-    "as_of": "The source's 'now': config as_of, else its newest ticket timestamp (open "
-    "clocks, backlog ages and SLAs are judged then)",
+    "as_of": "The source's 'now' (as_of in inward.toml, else its newest ticket timestamp): "
+    "open clocks, backlog ages and silences are judged then",
     "age_days": "Days from creation to the as-of",
     "age_bucket": "under 1 day, 1–3 days, 3–7 days, 1–2 weeks, 2–4 weeks, over 4 weeks",
     "age_order": "Sort order of age_bucket (1 = youngest)",

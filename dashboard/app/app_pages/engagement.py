@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import figures
 from dashboard.app import data
 from dashboard.app.components.charts import download_table
-from dashboard.app.components.tiles import empty_state
+from dashboard.app.components.tiles import empty_state, judged_as_of
 from dashboard.metrics import engagement as eng
 
 filters = st.session_state.get("filters")
@@ -22,7 +22,8 @@ st.title("Engagement")
 st.caption(
     "Requesters who used a team regularly and then went quiet, departments turning "
     "reactive, and what bad experiences cost. The model judges silence against each "
-    "requester's own rhythm, so naturally occasional requesters are not flagged."
+    "requester's own rhythm, so naturally occasional requesters are not flagged. "
+    f"Silence is {judged_as_of()}."
 )
 
 quiet = data.call(eng.quiet_by_quarter)
@@ -38,7 +39,7 @@ with st.container(horizontal=True):
         delta_color="inverse",
         border=True,
         help="Regular requesters now flagged at risk or gone quiet whose last ticket fell "
-        "in the last 91 days, against the 91 days before.",
+        "in the 91 days before their tool's as-of, against the 91 days before that.",
     )
     st.metric("Regular requesters", f"{int(quiet['regular_requesters'].sum()):,}", border=True)
 lost = data.call(eng.lost_after_bad_experience)

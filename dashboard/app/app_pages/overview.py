@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import figures, report
 from dashboard.app import data
-from dashboard.app.components.tiles import empty_state, kpi_row
+from dashboard.app.components.tiles import empty_state, judged_as_of, kpi_row
 from dashboard.metrics.response_times import kpis, summary, weekly_trend
 from dashboard.output import csv_text
 
@@ -34,7 +34,10 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
         help="The executive PDF for the current filters: the same file as "
         "`inward report --from … --to …` with these teams and departments.",
     )
-st.caption(f"{filters.describe()} · deltas against the previous period of the same length")
+st.caption(
+    f"{filters.describe()} · deltas against the previous period of the same length · "
+    f"SLAs and backlog {judged_as_of()}"
+)
 
 tiles = data.call(kpis, filters, data.config().anonymity_min_group)
 trend = data.call(weekly_trend, filters)

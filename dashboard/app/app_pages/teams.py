@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import figures
 from dashboard.app import data
 from dashboard.app.components.charts import download_table
-from dashboard.app.components.tiles import empty_state, kpi_row
+from dashboard.app.components.tiles import empty_state, judged_as_of, kpi_row
 from dashboard.metrics import response_times as rt
 
 filters = st.session_state.get("filters")
@@ -104,7 +104,8 @@ with right, st.container(border=True):
 
 left, right = st.columns(2)
 with left, st.container(border=True):
-    st.markdown("**Open tickets by age** at the end of the range")
+    st.markdown("**Open tickets by age** now")
+    st.caption(f"Open and aged {judged_as_of()}.")
     ages = data.call(rt.backlog_age, filters)
     st.plotly_chart(
         figures.tidy(px.bar(ages, x="age", y="tickets", labels={"age": ""}), 280), key="ages"
