@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from dashboard.ingest import zones
 from dashboard.ingest.base import ENUM_FALLBACK, ENUMS, Adapter
 from dashboard.ingest.read import Staged, quote_ident
 
@@ -178,22 +179,30 @@ def day_first(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) ->
 
 # Naive ISO 8601 (a date, or a date and time): the common case, read by a plain cast.
 _ISO_NAIVE = r"\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?"
-# A time followed by a zone: Z, an offset (+01:00, +0100, +01), UTC/GMT or an
-# abbreviation (CET, EST: DuckDB resolves them), or an IANA name (Europe/Berlin).
-# Anchored on the time, so a date like 05-03-2024 is not read as offset -2024,
-# and two-letter AM/PM is no zone.
+# A time followed by Z, an offset (+01:00, +0100, +01) or an IANA name
+# (Europe/Berlin), which DuckDB's cast reads. Anchored on the time, so a date like
+# 05-03-2024 is not read as offset -2024. Words (GMT+1, EST, AST) are read by
+# `zones`, with a table of what they mean in English rather than ICU's legacy one.
 _ZONED = (
     r"\d:\d{2}(:\d{2}(\.\d+)?)?\s*"
-    r"(Z|[+-]\d{2}(:?\d{2})?|[A-Za-z]{3,5}|[A-Za-z]+/[A-Za-z_]+(/[A-Za-z_]+)?)$"
+    r"(Z|[+-]\d{2}(:?\d{2})?|[A-Za-z]+/[A-Za-z_]+(/[A-Za-z_]+)?)$"
 )
+# Excel serial dates (days since 1899-12-30, the fraction is the time of day), in
+# the range 1970-01-01 (25569) .. 2099-12-31 (73050): a CSV saved from Excel with
+# the column formatted as a number. Outside the range a 5-digit number is no date.
+# Rounded to the millisecond: 15 significant digits leave the fraction ~9 µs off.
+_SERIAL = r"\d{5}(\.\d+)?"
+_SERIAL_1970, _SERIAL_2100 = 25569, 73051
 
 
 def ts_expr(text: str, timezone: str, dayfirst: bool) -> str:
-    """SQL turning text into TIMESTAMPTZ: ISO, offsets, epochs, day/month-first, month names.
+    """SQL turning text into TIMESTAMPTZ: ISO, offsets, zone names and abbreviations,
+    epochs, Excel serial dates, day/month-first, month names.
 
-    Naive values are wall-clock time in `timezone`; values with an offset, `Z`
-    or a zone name keep their own zone. Branches are ordered by how common they
-    are, so a column of ISO values costs one regex and one cast per value.
+    Naive values (and Excel serials) are wall-clock time in `timezone`; values with
+    an offset, `Z`, `GMT+1` or a zone name or abbreviation keep their own zone.
+    Branches are ordered by how common they are, so a column of ISO values costs
+    one regex and one cast per value.
 
     DST rule for naive values (DuckDB's, the same as PostgreSQL's): a wall time
     that does not exist (skipped by spring-forward: 02:30 in Berlin on
@@ -207,7 +216,8 @@ def ts_expr(text: str, timezone: str, dayfirst: bool) -> str:
     """
     formats = (
         _FORMATS_COMMON
-        + ["%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %I:%M %p"]
+        + ["%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %I:%M %p", "%Y/%m/%d %I:%M:%S %p",
+           "%Y/%m/%d %I:%M %p"]
         + (_DAY_FIRST + _MONTH_FIRST if dayfirst else _MONTH_FIRST + _DAY_FIRST)
     )
     fmt_list = "[" + ", ".join(_lit(f) for f in formats) + "]"
@@ -220,6 +230,15 @@ def ts_expr(text: str, timezone: str, dayfirst: bool) -> str:
         return f"timezone({_lit(timezone)}, {ts})"
 
     offset = r"'\s*([+-]\d{2}):?(\d{2})$', '\1:\2'"  # +0100 → +01:00, which the cast reads
+
+    def naive(body: str) -> str:
+        """A value without its zone: strict ISO by cast, anything else by the formats."""
+        return (f"CASE WHEN regexp_full_match({body}, '{_ISO_NAIVE}') "
+                f"THEN try_cast({body} AS TIMESTAMP) ELSE try_strptime({body}, {fmt_list}) END")
+
+    serial = (f"CASE WHEN CAST({text} AS DOUBLE) >= {_SERIAL_1970} AND CAST({text} AS DOUBLE) "
+              f"< {_SERIAL_2100} THEN make_timestamp(CAST(round((CAST({text} AS DOUBLE) - "
+              f"{_SERIAL_1970}) * 86400e3) * 1000 AS BIGINT)) END")
     return (
         f"CASE WHEN {text} IS NULL THEN NULL "
         f"WHEN regexp_full_match({text}, '{_ISO_NAIVE}') "
@@ -230,8 +249,76 @@ def ts_expr(text: str, timezone: str, dayfirst: bool) -> str:
         f"THEN to_timestamp(CAST({text} AS DOUBLE) / 1000) "
         f"WHEN regexp_matches({text}, '{_ZONED}') "
         f"THEN try_cast(regexp_replace({text}, {offset}) AS TIMESTAMPTZ) "
+        f"WHEN {zones.is_zoned(text)} THEN {zones.zoned_sql(text, naive)} "
+        f"WHEN regexp_full_match({text}, '{_SERIAL}') THEN {wall_clock(serial)} "
         f"ELSE {wall_clock(f'try_strptime({text}, {fmt_list})')} END"
     )
+
+
+# Numbers as Excel writes them per locale: `1,234.5` (en), `1.234,5` (de, es, it…),
+# `1 234,5` (fr, with a no-break space). A file is read either with a decimal point
+# or with a decimal comma, decided from its numbers (`decimal_comma`), never per
+# value: `1,234` is 1234 in a US file and 1.234 in a German one.
+_COMMA_EVIDENCE = (
+    r"^[+-]?\d+,\d{1,2}$|^[+-]?\d+,\d{4,}$|^[+-]?\d{1,3}(\.\d{3})+,\d+$"
+    r"|^[+-]?\d{1,3}(\.\d{3}){2,}$"
+)
+_POINT_EVIDENCE = (
+    r"^[+-]?\d+\.\d{1,2}$|^[+-]?\d+\.\d{4,}$|^[+-]?\d{1,3}(,\d{3})+\.\d+$"
+    r"|^[+-]?\d{1,3}(,\d{3}){2,}$"
+)
+_SPACE_GROUPS = r"^[+-]?\d{1,3}([\s\pZ]\d{3})+([.,]\d+)?$"
+
+
+def decimal_comma(
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], delimiter: str | None = None
+) -> bool:
+    """Whether the numbers in these columns use a decimal comma (European Excel):
+    evidence is a comma before 1-2 or 4+ digits (`12,5`, a comma decimal) or a
+    dot-grouped number (`1.234,5`, `1.234.567`), against the same shapes with the
+    marks swapped. No evidence either way (`3.229`, integers): a decimal comma
+    when the file is `;`-delimited, the list separator Excel uses exactly where
+    the decimal mark is a comma; else a decimal point."""
+    if not columns:
+        return delimiter == ";"
+    parts = [
+        f"SELECT trim({quote_ident(c)}) AS v FROM {table} WHERE contains({quote_ident(c)}, ',')"
+        f" OR contains({quote_ident(c)}, '.')"
+        for c in columns
+    ]
+    comma, point = con.sql(
+        f"SELECT count(*) FILTER (WHERE regexp_matches(v, '{_COMMA_EVIDENCE}')), "
+        f"count(*) FILTER (WHERE regexp_matches(v, '{_POINT_EVIDENCE}')) "
+        f"FROM ({' UNION ALL '.join(parts)})"
+    ).fetchall()[0]
+    return comma > point or (comma == point and delimiter == ";")
+
+
+def _grouped(text: str, comma: bool) -> str:
+    """SQL: DOUBLE of `text` with its group separators removed and the decimal mark
+    made a point (no spaces inside)."""
+    if comma:
+        return (
+            f"CASE WHEN regexp_full_match({text}, '[+-]?\\d{{1,3}}(\\.\\d{{3}})+(,\\d+)?') "
+            f"THEN try_cast(replace(replace({text}, '.', ''), ',', '.') AS DOUBLE) "
+            f"ELSE try_cast(replace({text}, ',', '.') AS DOUBLE) END"
+        )
+    return (
+        f"CASE WHEN regexp_full_match({text}, '[+-]?\\d{{1,3}}(,\\d{{3}})+(\\.\\d+)?') "
+        f"THEN try_cast(replace({text}, ',', '') AS DOUBLE) "
+        f"ELSE try_cast(replace({text}, ',', '.') AS DOUBLE) END"
+    )
+
+
+def number_sql(text: str, comma: bool) -> str:
+    """SQL: DOUBLE of a number with thousands separators and the file's decimal mark
+    (NULL when unreadable). A plain number costs one cast, as before."""
+    unspaced = f"regexp_replace({text}, '[\\s\\pZ]', '', 'g')"
+    spaced = (f"WHEN regexp_matches({text}, '{_SPACE_GROUPS}') "
+              f"THEN {_grouped(unspaced, comma)} ")
+    plain = f"try_cast({text} AS DOUBLE)"
+    first = "" if comma else f"WHEN {plain} IS NOT NULL THEN {plain} "
+    return f"CASE {first}{spaced}ELSE {_grouped(text, comma)} END"
 
 
 def enum_expr(text: str, mapping: dict[str, str], fallback: str | None) -> str:
@@ -247,9 +334,12 @@ def enum_expr(text: str, mapping: dict[str, str], fallback: str | None) -> str:
     return f"CASE WHEN {text} IS NULL THEN NULL ELSE {found} END"
 
 
-def typed_expr(col: str, kind: str, adapter: Adapter, timezone: str, dayfirst: bool) -> str:
+def typed_expr(col: str, kind: str, adapter: Adapter, timezone: str, dayfirst: bool,
+               comma: bool = False) -> str:
     if kind == "text":
         return col
+    if kind == "tool_id":  # digits Excel rounded away identify nobody: dropped, see build
+        return f"CASE WHEN {_excel_rounded(col)} THEN NULL ELSE {col} END"
     if kind == "ts":
         return ts_expr(col, timezone, dayfirst)
     if kind == "date":
@@ -257,10 +347,10 @@ def typed_expr(col: str, kind: str, adapter: Adapter, timezone: str, dayfirst: b
     if kind == "int":  # try_cast twice: '1e12' or 'inf' is unreadable, not an overflow crash
         return (
             f"CASE lower({col}) WHEN 'true' THEN 1 WHEN 'false' THEN 0 WHEN 'yes' THEN 1 "
-            f"WHEN 'no' THEN 0 ELSE try_cast(round(try_cast({col} AS DOUBLE)) AS INTEGER) END"
+            f"WHEN 'no' THEN 0 ELSE try_cast(round({number_sql(col, comma)}) AS INTEGER) END"
         )
     if kind == "double":  # 'inf' and 'nan' parse as doubles but are no usable numbers
-        num = f"try_cast(replace({col}, ',', '.') AS DOUBLE)"
+        num = number_sql(col, comma)
         return f"CASE WHEN isfinite({num}) THEN {num} END"
     if kind.startswith("enum:"):
         name = kind.split(":", 1)[1]
@@ -278,9 +368,14 @@ def unreadable(name: str, col: str, typed: str, kind: str) -> str:
     }.get(kind)
     if what is None:
         return "NULL"
+    hint = ""
+    if kind in ("ts", "date"):
+        zone = zones.unknown_zone(col)
+        hint = (f" || coalesce(' (unknown time zone ' || {zone} || ': write it as an offset "
+                "such as GMT+1, see docs/vendor-formats.md)', '')")
     return (
         f"CASE WHEN {col} IS NOT NULL AND {typed} IS NULL THEN "
-        f"'{name}: could not read ''' || {col} || ''' as {what}' END"
+        f"'{name}: could not read ''' || {col} || ''' as {what}'{hint} END"
     )
 
 
@@ -290,6 +385,47 @@ class Canonical:
 
     table: str
     mapped: dict[str, str]  # canonical column -> staged column used
+    decimal_comma: bool = False  # the file's numbers use a decimal comma (see decimal_comma)
+
+
+# `1.03006E+13`: a 14-digit id after a round trip through Excel, which shows numbers
+# of 12 digits or more in scientific notation and keeps 15 significant digits
+# (docs/vendor-formats.md §9). The digits are gone: as a record key the row is
+# rejected with that reason (two tickets would collapse into one); as a person's
+# tool id it is dropped, so the requester is known by e-mail or name instead.
+EXCEL_ID = r"^\d([.,]\d+)?[eE]\+\d+$"  # a comma in European Excel: 1,03006E+13
+NUMERIC_EXTRAS = ("csat", "nps", "ces", "score", "scale_min", "scale_max", "value")
+KEY_IDS = {"tickets": "ticket_id", "surveys": "response_id", "people": "person_id"}
+TOOL_IDS = ("requester_id", "respondent_id")
+
+
+def _excel_rounded(col: str) -> str:
+    """SQL: whether the value is an id Excel turned into scientific notation (the cheap
+    `contains` first: ordinary ids never reach the regex)."""
+    return (
+        f"((contains({col}, 'E+') OR contains({col}, 'e+')) "
+        f"AND regexp_matches({col}, '{EXCEL_ID}'))"
+    )
+
+
+def _note_rounded_ids(
+    con: duckdb.DuckDBPyConnection, staged: Staged, mapped: dict[str, str], kind: str
+) -> None:
+    """Say in the ingest message how many ids Excel rounded (the rows still load or are
+    rejected with the reason; the note tells what to fix in the export)."""
+    key = KEY_IDS.get(kind)
+    for name in (key, *TOOL_IDS):
+        src = mapped.get(name or "")
+        if not src:
+            continue
+        rounded = _excel_rounded(f"trim({quote_ident(src)})")
+        n = con.sql(f"SELECT count(*) FROM {staged.table} WHERE {rounded}").fetchall()[0][0]
+        if n:
+            what = "rejected" if name == key else "dropped (known by e-mail or name instead)"
+            staged.notes.append(
+                f"{n:,} {name} values were rounded by Excel (e.g. 1.03E+13) and {what}; "
+                "export again without opening the file in Excel"
+            )
 
 
 def build(
@@ -305,6 +441,11 @@ def build(
     spec = COLUMNS[kind]
     ts_cols = [mapped[n] for n, t, _ in spec if t in ("ts", "date") and n in mapped]
     dayfirst = day_first(con, staged.table, ts_cols)
+    extras = [n for n in mapped if n not in {s[0] for s in spec}]
+    numbers = [mapped[n] for n, t, _ in spec if t in ("int", "double") and n in mapped]
+    numbers += [mapped[n] for n in extras if n in NUMERIC_EXTRAS]
+    comma = decimal_comma(con, staged.table, numbers, staged.delimiter)
+    _note_rounded_ids(con, staged, mapped, kind)
     # Trimmed once in its own step (r), so `clean` does not trim three times.
     trims, cleans, typeds, checks = [], [], [], []
     for name, typ, required in spec:
@@ -312,13 +453,22 @@ def build(
         if src:
             trims.append(f"trim({quote_ident(src)}) AS t_{name}")
         cleans.append(f"{_clean_trimmed(f't_{name}') if src else 'NULL'} AS c_{name}")
-        typeds.append(f"{typed_expr(f'c_{name}', typ, adapter, timezone, dayfirst)} AS {name}")
+        typ = "tool_id" if name in TOOL_IDS else typ
+        typeds.append(
+            f"{typed_expr(f'c_{name}', typ, adapter, timezone, dayfirst, comma)} AS {name}"
+        )
         if required:
             checks.append(f"CASE WHEN c_{name} IS NULL THEN '{name}: empty (required)' END")
+        if name == KEY_IDS.get(kind):
+            checks.append(
+                f"CASE WHEN {_excel_rounded(f'c_{name}')} THEN '{name}: ''' || c_{name} || "
+                "''' is a number Excel rounded to scientific notation; its digits are lost "
+                "(export again without opening the file in Excel, or format the column as "
+                "text)' END"
+            )
         checks.append(unreadable(name, f"c_{name}", name, typ))
         if typ == "ts" and src:
             checks.append(_implausible(name))
-    extras = [n for n in mapped if n not in {s[0] for s in spec}]
     trims += [f"trim({quote_ident(mapped[n])}) AS t_x_{n}" for n in extras]
     extra_cleans = [f"{_clean_trimmed(f't_x_{n}')} AS x_{n}" for n in extras]
     checks += KIND_CHECKS.get(kind, [])
@@ -332,7 +482,7 @@ def build(
             nullif(concat_ws('; ', {", ".join(checks)}), '') AS __reason
         FROM t"""
     )
-    return Canonical(table, mapped)
+    return Canonical(table, mapped, comma)
 
 
 _NOW_SLACK = "now() + INTERVAL 1 DAY"  # a day: naive times in a zone ahead of UTC

@@ -70,6 +70,9 @@ class Staged:
     # with a changelog): a temp table with the `events` kind's columns, loaded into
     # ticket_events for the tickets this file loads (see load._write_history).
     events: str | None = None
+    # The CSV delimiter (None for other formats): `;` is what Excel writes where the
+    # decimal mark is a comma, a prior for reading the file's numbers.
+    delimiter: str | None = None
 
 
 def normalise(name: str) -> str:
@@ -446,7 +449,16 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Staged
             except RefusedFile as exc:
                 raise RefusedFile(f"{path.name} {exc}") from exc
     rows = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    return Staged(table, headers, columns, rows, rejects, encoding, notes=[note] if note else [])
+    return Staged(
+        table,
+        headers,
+        columns,
+        rows,
+        rejects,
+        encoding,
+        notes=[note] if note else [],
+        delimiter=dialect.delimiter,
+    )
 
 
 def _stage_frame(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, table: str) -> Staged:

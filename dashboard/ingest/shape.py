@@ -11,7 +11,13 @@ from __future__ import annotations
 import duckdb
 
 from dashboard import identity
-from dashboard.ingest.canonical import SURVEY_SCALES, Canonical, _lit
+from dashboard.ingest.canonical import (
+    SURVEY_SCALES,
+    Canonical,
+    _lit,
+    decimal_comma,
+    number_sql,
+)
 
 WIDE_SURVEY_METRICS = ("csat", "nps", "ces")
 
@@ -123,7 +129,7 @@ def surveys(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str, surve
                     WHEN 'ces' THEN 1 END) AS scale_min,
                 coalesce(scale_max, CASE metric WHEN 'csat' THEN 5 WHEN 'nps' THEN 10
                     WHEN 'ces' THEN 7 END) AS scale_max,
-                try_cast(replace(trim(score_text), ',', '.') AS DOUBLE) AS score
+                {number_sql("trim(score_text)", canon.decimal_comma)} AS score
             FROM m
         )
         SELECT *, CASE
@@ -189,11 +195,11 @@ def outcomes(
                 for m in metric_cols
             )
             con.execute(f"CREATE OR REPLACE TEMP TABLE melted AS {selects}")
-    con.execute("""
+    value = number_sql("value_text", decimal_comma(con, "melted", ["value_text"]))
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE melted AS
-        SELECT *, try_cast(replace(value_text, ',', '.') AS DOUBLE) AS value,
-            CASE WHEN value_text IS NOT NULL AND value_text <> ''
-                 AND try_cast(replace(value_text, ',', '.') AS DOUBLE) IS NULL
+        SELECT *, {value} AS value,
+            CASE WHEN value_text IS NOT NULL AND value_text <> '' AND {value} IS NULL
                  THEN 'value: could not read ''' || value_text || ''' as a number ('
                       || metric || ')' END AS __value_reason
         FROM melted""")

@@ -23,6 +23,7 @@ import duckdb
 
 from dashboard.ingest.adapters._derive import add_derived, txt
 from dashboard.ingest.base import Adapter
+from dashboard.ingest.canonical import EXCEL_ID
 from dashboard.ingest.read import Staged
 
 STATUS = {
@@ -82,9 +83,10 @@ CHANNEL = {
 }
 VALUE_MAPS = {"status": STATUS, "ticket_type": TICKET_TYPE, "channel": CHANNEL}
 
-# `1.03006E+13`: a 14-digit Requester id after a round trip through Excel. The
-# digits are gone and cannot be repaired, so the e-mail identifies the requester.
-_EXCEL_NUMBER = r"^\d(\.\d+)?[eE]\+\d+$"
+# `1.03006E+13` (`1,03006E+13` from European Excel): a 14-digit Requester id after a
+# round trip through Excel. The digits are gone and cannot be repaired, so the
+# e-mail identifies the requester.
+_EXCEL_NUMBER = EXCEL_ID
 
 
 _DEPARTMENT = ("department_list", "requester_department_list", "department", "organization")
