@@ -189,3 +189,139 @@ def test_decimal_comma_is_decided_per_file(values, delimiter, expected) -> None:
     con.execute("CREATE TABLE t (v VARCHAR)")
     con.executemany("INSERT INTO t VALUES (?)", [[v] for v in values])
     assert decimal_comma(con, "t", ["v"], delimiter) is expected
+
+
+# ----------------------------------------------------------------------------- Jira
+
+JIRA_COLUMNS = (
+    "SELECT ticket_id, service_team, status, priority, ticket_type, category, created_at, "
+    "updated_at, first_response_at, resolved_at, subject, requester_id FROM tickets"
+)
+
+
+@pytest.mark.parametrize("locale", ["de", "fr"])
+def test_localised_jira_export_loads_the_same_tickets(tmp_path, locale) -> None:
+    """The Jira fixture as a German or French UI exports it: translated headers
+    (`Vorgangsschlüssel`, `Clé de ticket`…), statuses and categories (`Warten auf
+    Kunden`, `Terminé`), month names (`02/Mär/26`, `02/mars/26`) and, in French,
+    priorities: the same tickets as the English export."""
+    english, localised = tmp_path / "en.duckdb", tmp_path / f"{locale}.duckdb"
+    load(english, FIXTURES / "jira/issues.csv")
+    [r] = load(localised, FIXTURES / f"jira/issues_{locale}.csv")
+    assert r.format == "jira" and r.rows_rejected == 0
+    assert sorted(rows(localised, JIRA_COLUMNS)) == sorted(rows(english, JIRA_COLUMNS))
+
+
+MONTHS_BY_LOCALE = {
+    "Created": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+    "Creada": ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"],
+    "Erstellt": [
+        "Jan",
+        "Feb",
+        "Mär",
+        "Apr",
+        "Mai",
+        "Jun",
+        "Jul",
+        "Aug",
+        "Sep",
+        "Okt",
+        "Nov",
+        "Dez",
+    ],
+    "Création": [
+        "janv.",
+        "févr.",
+        "mars",
+        "avr.",
+        "mai",
+        "juin",
+        "juil.",
+        "août",
+        "sept.",
+        "oct.",
+        "nov.",
+        "déc.",
+    ],
+}
+HEADS = {
+    "Created": "Issue key,Issue Type,Created",
+    "Creada": "Clave de incidencia,Tipo de Incidencia,Creada",
+    "Erstellt": "Vorgangsschlüssel,Vorgangstyp,Erstellt",
+    "Création": "Clé de ticket,Type de ticket,Création",
+}
+
+
+@pytest.mark.parametrize("created", list(MONTHS_BY_LOCALE))
+def test_jira_month_names_in_every_locale(tmp_path, created) -> None:
+    f = tmp_path / "issues.csv"
+    lines = [HEADS[created]] + [
+        f"IT-{m + 1},[System] Incident,15/{name}/25 2:30 PM"
+        for m, name in enumerate(MONTHS_BY_LOCALE[created])
+    ]
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    [r] = load(db, f)
+    assert r.rows_rejected == 0, rows(db, "SELECT reason FROM rejected_rows")
+    got = dict(rows(db, "SELECT ticket_id, created_at FROM tickets"))
+    assert got == {f"IT-{m}": utc(2025, m, 15, 14, 30) for m in range(1, 13)}
+
+
+# ----------------------------------------------------------------------- ServiceNow
+
+SN_COLUMNS = (
+    "SELECT ticket_id, service_team, status, priority, channel, category, ticket_type, "
+    "created_at, updated_at, resolved_at, subject, requester_department FROM tickets"
+)
+
+
+@pytest.mark.parametrize("variant", ["incident_dv_twins.csv", "incident_table_api_all.json"])
+def test_servicenow_display_and_raw_twins_load_like_the_display_export(tmp_path, variant) -> None:
+    """`dv_` twins (displayvalue=all) and the Table API's {display_value, value} pairs
+    (sysparm_display_value=all): display values win, raw times are UTC. The display
+    export was taken by a user in New York, so it needs --timezone; the others not."""
+    display, other = tmp_path / "d.duckdb", tmp_path / "o.duckdb"
+    load(display, FIXTURES / "servicenow/incident.csv", timezone="America/New_York")
+    [r] = load(other, FIXTURES / "servicenow" / variant)
+    assert r.format == "servicenow" and r.rows_rejected == 0
+    assert sorted(rows(other, SN_COLUMNS)) == sorted(rows(display, SN_COLUMNS))
+    # the caller's sys_id is kept as the tool id, the name as the name
+    con = duckdb.connect(str(other), read_only=True)
+    try:
+        ids = con.sql("SELECT tool_id, name FROM requester_identities").fetchall()
+    finally:
+        con.close()
+    assert ids and all(len(t) == 32 and n and " " in n for t, n in ids)
+
+
+def test_servicenow_raw_value_export_maps_codes_and_reads_utc(tmp_path) -> None:
+    """sysparm_display_value=false: state and priority codes, sys_id references, UTC
+    times. Same instants and statuses as the display export; teams stay sys_ids, and
+    the ingest message says how to get their names."""
+    display, raw = tmp_path / "d.duckdb", tmp_path / "r.duckdb"
+    load(display, FIXTURES / "servicenow/incident.csv", timezone="America/New_York")
+    [r] = load(raw, FIXTURES / "servicenow/incident_raw_values.csv", timezone="Asia/Tokyo")
+    assert r.rows_rejected == 0 and "times read as UTC" in r.message
+    assert "assignment groups are sys_ids" in r.message
+    cols = "SELECT ticket_id, status, priority, channel, created_at, resolved_at FROM tickets"
+    assert sorted(rows(raw, cols)) == sorted(rows(display, cols))
+    teams = {t for (t,) in rows(raw, "SELECT service_team FROM tickets") if t}
+    assert teams and all(len(t) == 32 for t in teams)
+
+
+def test_servicenow_task_state_codes_are_the_task_tables(tmp_path) -> None:
+    """State 3 is On Hold on an incident but Closed Complete on a catalog task."""
+    f = tmp_path / "tasks.csv"
+    f.write_text(
+        '"number","opened_at","state","assignment_group"\n'
+        '"INC0010001","2024-01-02 09:00:00","3","0a52d3dcd7011200f2d224837e6103f2"\n'
+        '"SCTASK0010001","2024-01-02 09:00:00","3","0a52d3dcd7011200f2d224837e6103f2"\n'
+        '"RITM0010001","2024-01-02 09:00:00","-5","0a52d3dcd7011200f2d224837e6103f2"\n'
+    )
+    db = tmp_path / "w.duckdb"
+    load(db, f)
+    assert dict(rows(db, "SELECT ticket_id, status FROM tickets")) == {
+        "INC0010001": "on_hold",
+        "SCTASK0010001": "closed",
+        "RITM0010001": "pending",
+    }

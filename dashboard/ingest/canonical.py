@@ -216,8 +216,7 @@ def ts_expr(text: str, timezone: str, dayfirst: bool) -> str:
     """
     formats = (
         _FORMATS_COMMON
-        + ["%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %I:%M %p", "%Y/%m/%d %I:%M:%S %p",
-           "%Y/%m/%d %I:%M %p"]
+        + ["%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %I:%M %p", "%Y/%m/%d %I:%M:%S %p", "%Y/%m/%d %I:%M %p"]
         + (_DAY_FIRST + _MONTH_FIRST if dayfirst else _MONTH_FIRST + _DAY_FIRST)
     )
     fmt_list = "[" + ", ".join(_lit(f) for f in formats) + "]"
@@ -233,12 +232,16 @@ def ts_expr(text: str, timezone: str, dayfirst: bool) -> str:
 
     def naive(body: str) -> str:
         """A value without its zone: strict ISO by cast, anything else by the formats."""
-        return (f"CASE WHEN regexp_full_match({body}, '{_ISO_NAIVE}') "
-                f"THEN try_cast({body} AS TIMESTAMP) ELSE try_strptime({body}, {fmt_list}) END")
+        return (
+            f"CASE WHEN regexp_full_match({body}, '{_ISO_NAIVE}') "
+            f"THEN try_cast({body} AS TIMESTAMP) ELSE try_strptime({body}, {fmt_list}) END"
+        )
 
-    serial = (f"CASE WHEN CAST({text} AS DOUBLE) >= {_SERIAL_1970} AND CAST({text} AS DOUBLE) "
-              f"< {_SERIAL_2100} THEN make_timestamp(CAST(round((CAST({text} AS DOUBLE) - "
-              f"{_SERIAL_1970}) * 86400e3) * 1000 AS BIGINT)) END")
+    serial = (
+        f"CASE WHEN CAST({text} AS DOUBLE) >= {_SERIAL_1970} AND CAST({text} AS DOUBLE) "
+        f"< {_SERIAL_2100} THEN make_timestamp(CAST(round((CAST({text} AS DOUBLE) - "
+        f"{_SERIAL_1970}) * 86400e3) * 1000 AS BIGINT)) END"
+    )
     return (
         f"CASE WHEN {text} IS NULL THEN NULL "
         f"WHEN regexp_full_match({text}, '{_ISO_NAIVE}') "
@@ -314,8 +317,7 @@ def number_sql(text: str, comma: bool) -> str:
     """SQL: DOUBLE of a number with thousands separators and the file's decimal mark
     (NULL when unreadable). A plain number costs one cast, as before."""
     unspaced = f"regexp_replace({text}, '[\\s\\pZ]', '', 'g')"
-    spaced = (f"WHEN regexp_matches({text}, '{_SPACE_GROUPS}') "
-              f"THEN {_grouped(unspaced, comma)} ")
+    spaced = f"WHEN regexp_matches({text}, '{_SPACE_GROUPS}') THEN {_grouped(unspaced, comma)} "
     plain = f"try_cast({text} AS DOUBLE)"
     first = "" if comma else f"WHEN {plain} IS NOT NULL THEN {plain} "
     return f"CASE {first}{spaced}ELSE {_grouped(text, comma)} END"
@@ -334,8 +336,9 @@ def enum_expr(text: str, mapping: dict[str, str], fallback: str | None) -> str:
     return f"CASE WHEN {text} IS NULL THEN NULL ELSE {found} END"
 
 
-def typed_expr(col: str, kind: str, adapter: Adapter, timezone: str, dayfirst: bool,
-               comma: bool = False) -> str:
+def typed_expr(
+    col: str, kind: str, adapter: Adapter, timezone: str, dayfirst: bool, comma: bool = False
+) -> str:
     if kind == "text":
         return col
     if kind == "tool_id":  # digits Excel rounded away identify nobody: dropped, see build
@@ -371,8 +374,10 @@ def unreadable(name: str, col: str, typed: str, kind: str) -> str:
     hint = ""
     if kind in ("ts", "date"):
         zone = zones.unknown_zone(col)
-        hint = (f" || coalesce(' (unknown time zone ' || {zone} || ': write it as an offset "
-                "such as GMT+1, see docs/vendor-formats.md)', '')")
+        hint = (
+            f" || coalesce(' (unknown time zone ' || {zone} || ': write it as an offset "
+            "such as GMT+1, see docs/vendor-formats.md)', '')"
+        )
     return (
         f"CASE WHEN {col} IS NOT NULL AND {typed} IS NULL THEN "
         f"'{name}: could not read ''' || {col} || ''' as {what}'{hint} END"
@@ -396,7 +401,13 @@ class Canonical:
 EXCEL_ID = r"^\d([.,]\d+)?[eE]\+\d+$"  # a comma in European Excel: 1,03006E+13
 NUMERIC_EXTRAS = ("csat", "nps", "ces", "score", "scale_min", "scale_max", "value")
 KEY_IDS = {"tickets": "ticket_id", "surveys": "response_id", "people": "person_id"}
-TOOL_IDS = ("requester_id", "respondent_id")
+TOOL_IDS = (
+    "requester_id",
+    "respondent_id",
+    "requester_employee_id",
+    "respondent_employee_id",
+    "employee_id",
+)
 
 
 def _excel_rounded(col: str) -> str:

@@ -1,8 +1,10 @@
 """Jira Service Management: the Issues CSV export, English or localised UI.
 
-Layout in docs/vendor-formats.md §2. Jira writes headers, status names and month
-abbreviations in the exporting user's language, so this adapter carries the
-English and Spanish header aliases (other locales: add aliases and months).
+Layout in docs/vendor-formats.md §2 and §10. Jira writes headers, status names
+and month abbreviations in the exporting user's language; `HEADERS` holds the
+English, Spanish, German and French names of every column read (one adapter per
+locale, told apart by its header signature), and the value maps carry each
+language's status, category, priority and month names.
 
 The `prepare` hook derives what the export does not give directly:
 
@@ -32,8 +34,53 @@ from dashboard.ingest.base import Adapter
 from dashboard.ingest.canonical import _lit
 from dashboard.ingest.read import Staged
 
-# Localised month abbreviations → English (es required; pt/fr/de/it are cheap and
-# unambiguous). Longer spellings first so `sept` is not read as `sep` + `t`.
+# Normalised header names per locale: en, es, de, fr (docs/vendor-formats.md §10).
+# The German row is Jira Cloud's own export header (seen); French and the German
+# names not in that header follow Atlassian's UI translations (believed).
+HEADERS: dict[str, tuple[str, ...]] = {
+    "summary": ("summary", "resumen", "zusammenfassung", "résumé"),
+    "issue_key": ("issue_key", "clave_de_incidencia", "vorgangsschlüssel", "clé_de_ticket"),
+    "issue_type": ("issue_type", "tipo_de_incidencia", "vorgangstyp", "type_de_ticket"),
+    "status": ("status", "estado", "état", "statut"),
+    "project_name": ("project_name", "nombre_del_proyecto", "projektname", "nom_du_projet"),
+    "priority": ("priority", "prioridad", "priorität", "priorité"),
+    "reporter": ("reporter", "informador", "autor", "rapporteur"),
+    "reporter_id": ("reporter_id", "id_del_informador", "id_des_autors", "id_du_rapporteur"),
+    "created": ("created", "creada", "erstellt", "création"),
+    "updated": ("updated", "actualizada", "aktualisiert", "mise_à_jour"),
+    "resolved": ("resolved", "resuelta", "erledigt", "résolue"),
+    "status_category": (
+        "status_category",
+        "categoría_de_estado",
+        "statuskategorie",
+        "catégorie_d_état",
+    ),
+    "status_category_changed": (
+        "status_category_changed",
+        "categoría_de_estado_cambiada",
+        "statuskategorie_geändert",
+        "catégorie_d_état_modifiée",
+    ),
+    "components": ("component_s", "components", "componentes", "komponenten", "composants"),
+}
+# `Custom field (X)` and `Comment`, repeated per value, in each locale.
+CUSTOM_FIELD = (
+    "custom_field",
+    "campo_personalizado",
+    "benutzerdefinierte_felder",
+    "champ_personnalisé",
+)
+COMMENT = ("comment", "comentario", "kommentar", "commentaire")
+
+
+def custom(*names: str) -> tuple[str, ...]:
+    """`Custom field (name)` in every locale, for each name (names stay untranslated)."""
+    return tuple(f"{prefix}_{n}" for n in names for prefix in CUSTOM_FIELD)
+
+
+# Localised month abbreviations → English: es, de and fr as Jira (Java) writes them,
+# pt/it because they are cheap and unambiguous. Longer spellings first so `sept` is
+# not read as `sep` + `t`.
 MONTHS: dict[str, str] = {
     "ene": "Jan",
     "enero": "Jan",
@@ -62,7 +109,12 @@ MONTHS: dict[str, str] = {
     "gen": "Jan",
     "janv": "Jan",
     "mär": "Mar",
+    "märz": "Mar",
     "mrz": "Mar",
+    "mars": "Mar",
+    "juni": "Jun",
+    "juli": "Jul",
+    "fév": "Feb",
 }
 
 STATUS = {
@@ -116,6 +168,41 @@ STATUS = {
     "cancelado": "cancelled",
     "rechazada": "cancelled",
     "rechazado": "cancelled",
+    # German UI
+    "zu erledigen": "new",
+    "offen": "open",
+    "wieder geöffnet": "open",
+    "warten auf support": "open",
+    "in arbeit": "open",
+    "eskaliert": "open",
+    "warten auf kunden": "pending",
+    "warten auf genehmigung": "pending",
+    "ausstehend": "on_hold",
+    "angehalten": "on_hold",
+    "gelöst": "solved",
+    "fertig": "closed",
+    "erledigt": "closed",
+    "geschlossen": "closed",
+    "abgebrochen": "cancelled",
+    "storniert": "cancelled",
+    "abgelehnt": "cancelled",
+    # French UI
+    "à faire": "new",
+    "ouvert": "open",
+    "rouvert": "open",
+    "en attente de l'assistance": "open",
+    "en attente du support": "open",
+    "en cours": "open",
+    "escaladé": "open",
+    "en attente du client": "pending",
+    "en attente d'approbation": "pending",
+    "en attente": "on_hold",
+    "résolu": "solved",
+    "terminé": "closed",
+    "terminé(e)": "closed",
+    "fermé": "closed",
+    "annulé": "cancelled",
+    "refusé": "cancelled",
 }
 # Status category (the three workflow buckets every Jira status belongs to).
 CATEGORY = {
@@ -126,8 +213,13 @@ CATEGORY = {
     "done": "closed",
     "listo": "closed",
     "hecho": "closed",
+    "zu erledigen": "new",
+    "in arbeit": "open",
+    "fertig": "closed",
+    "à faire": "new",
+    "terminé": "closed",
 }
-DONE_CATEGORIES = ("done", "listo", "hecho")
+DONE_CATEGORIES = ("done", "listo", "hecho", "fertig", "terminé")
 PRIORITY = {
     "highest": "urgent",
     "high": "high",
@@ -141,6 +233,18 @@ PRIORITY = {
     "baja": "low",
     "más baja": "low",
     "muy baja": "low",
+    "höchste": "urgent",
+    "hoch": "high",
+    "mittel": "normal",
+    "niedrig": "low",
+    "niedrigste": "low",
+    "la plus haute": "urgent",
+    "très haute": "urgent",
+    "haute": "high",
+    "moyenne": "normal",
+    "basse": "low",
+    "la plus basse": "low",
+    "très basse": "low",
 }
 CHANNEL = {
     "portal": "portal",
@@ -177,16 +281,32 @@ TICKET_TYPE = {
     "solicitud de servicio": "request",
     "problema": "problem",
     "cambio": "change",
+    "vorfall": "incident",
+    "[system] vorfall": "incident",
+    "[system] serviceanfrage": "request",
+    "[system] änderung": "change",
+    "[system] demande de service": "request",
+    "[system] problème": "problem",
+    "[system] changement": "change",
+    "serviceanfrage": "request",
+    "änderung": "change",
+    "demande de service": "request",
+    "problème": "problem",
+    "changement": "change",
 }
 # Keyword rules for (custom) issue types, first match wins; `problem` alone is the
 # ITIL problem type, but "Network Problem" is a user reporting a fault.
 TYPE_KEYWORDS: tuple[tuple[str, str], ...] = (
     (r"post.incident", "other"),
-    (r"^(\[system\] )?problem(a)?$", "problem"),
-    (r"incident|incidencia|issue|fault|failure|outage|error|broken|problem|bug|avería", "incident"),
-    (r"request|solicitud|petición|access|acceso|order|pedido", "request"),
-    (r"change|cambio", "change"),
-    (r"question|inquiry|enquiry|consulta|pregunta|ask", "question"),
+    (r"^(\[system\] )?(problem(a)?|problème)$", "problem"),
+    (
+        r"incident|incidencia|issue|fault|failure|outage|error|broken|problem|bug|avería"
+        r"|vorfall|störung|fehler|panne",
+        "incident",
+    ),
+    (r"request|solicitud|petición|access|acceso|order|pedido|anfrage|antrag|demande", "request"),
+    (r"change|cambio|änderung|changement", "change"),
+    (r"question|inquiry|enquiry|consulta|pregunta|ask|frage", "question"),
 )
 
 
@@ -195,6 +315,8 @@ def _translate(expr: str) -> str:
     out = expr
     for foreign in sorted(MONTHS, key=len, reverse=True):
         out = f"regexp_replace({out}, '/{foreign}\\.?/', '/{MONTHS[foreign]}/', 'i')"
+    # CLDR abbreviations end in a period where they shorten a word (`oct.`, `nov.`)
+    out = f"regexp_replace({out}, '/([A-Za-z]{{3,4}})\\./', '/\\1/')"
     out = f"regexp_replace({out}, '\\s*a\\.\\s?m\\.', ' AM', 'i')"
     return f"regexp_replace({out}, '\\s*p\\.\\s?m\\.', ' PM', 'i')"
 
@@ -214,39 +336,31 @@ def _comment_time(c: str, reporter: str) -> str:
 
 
 _DEPARTMENT_FIELDS = (
-    "custom_field_department",
-    "campo_personalizado_department",
-    "campo_personalizado_departamento",
-    "custom_field_organizations",
-    "campo_personalizado_organizations",
-    "campo_personalizado_organizaciones",
+    *custom("department", "departamento", "abteilung", "département"),
+    *custom("organizations", "organizaciones", "organisationen"),
 )
 
 
 def prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
     """Translate dates, fall back for resolved/first response/status, classify types."""
-    created = _translate(txt(staged, "created", "creada"))
-    updated = _translate(txt(staged, "updated", "actualizada"))
-    resolved = _translate(txt(staged, "resolved", "resuelta"))
-    category = txt(staged, "status_category", "categoría_de_estado")
-    changed = _translate(txt(staged, "status_category_changed", "categoría_de_estado_cambiada"))
+    created = _translate(txt(staged, *HEADERS["created"]))
+    updated = _translate(txt(staged, *HEADERS["updated"]))
+    resolved = _translate(txt(staged, *HEADERS["resolved"]))
+    category = txt(staged, *HEADERS["status_category"])
+    changed = _translate(txt(staged, *HEADERS["status_category_changed"]))
     done = ", ".join(_lit(d) for d in DONE_CATEGORIES)
-    chart = txt(
-        staged,
-        "custom_field_chart_date_of_first_response",
-        "campo_personalizado_chart_date_of_first_response",
-    )
-    reporter = txt(staged, "reporter_id", "id_del_informador")
+    chart = txt(staged, *custom("chart_date_of_first_response"))
+    reporter = txt(staged, *HEADERS["reporter_id"])
     comments = [
         c
         for c in staged.columns
-        if c == "comment" or c.startswith("comment_") or c.startswith("comentario")
+        if c in COMMENT or any(c.startswith(p + "_") and c[len(p) + 1 :].isdigit() for p in COMMENT)
     ]
     times = ", ".join(_comment_time(txt(staged, c), reporter) for c in comments)
     first_comment = f"strftime(least({times}), '%Y-%m-%d %H:%M:%S')" if comments else "NULL"
-    status = txt(staged, "status", "estado")
+    status = txt(staged, *HEADERS["status"])
     known = ", ".join(_lit(k) for k in STATUS)
-    issue_type = txt(staged, "issue_type", "tipo_de_incidencia")
+    issue_type = txt(staged, *HEADERS["issue_type"])
     type_case = (
         "CASE "
         + " ".join(
@@ -286,31 +400,27 @@ def prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
 STATUS_WITH_CATEGORY = {**CATEGORY, **STATUS}
 
 ALIASES: dict[str, tuple[str, ...]] = {
-    "ticket_id": ("issue_key", "clave_de_incidencia"),
-    "service_team": ("project_name", "nombre_del_proyecto"),
+    "ticket_id": HEADERS["issue_key"],
+    "service_team": HEADERS["project_name"],
     # Reporter is the display name (an e-mail for some portal customers), Reporter Id
     # the Atlassian account id; `Reporter (Email)` appears in some exports
-    "requester_id": ("reporter_id", "id_del_informador"),
-    "requester_name": ("reporter", "informador"),
+    "requester_id": HEADERS["reporter_id"],
+    "requester_name": HEADERS["reporter"],
     "requester_email": ("reporter_email",),
     "requester_department": ("inward_department",),
-    "channel": ("custom_field_source", "campo_personalizado_source"),
+    "channel": custom("source"),
     "category": (
-        "custom_field_request_type",
-        "campo_personalizado_request_type",
-        "campo_personalizado_tipo_de_solicitud",
-        "component_s",
-        "components",
-        "componentes",
+        *custom("request_type", "tipo_de_solicitud", "anfragetyp", "type_de_demande"),
+        *HEADERS["components"],
     ),
-    "priority": ("priority", "prioridad"),
+    "priority": HEADERS["priority"],
     "ticket_type": ("inward_issue_type",),
     "status": ("inward_status",),
     "created_at": ("inward_created",),
     "updated_at": ("inward_updated",),
     "first_response_at": ("inward_first_response_at",),
     "resolved_at": ("inward_resolved_at",),
-    "subject": ("summary", "resumen"),
+    "subject": HEADERS["summary"],
 }
 VALUE_MAPS = {
     "status": STATUS_WITH_CATEGORY,
@@ -319,24 +429,21 @@ VALUE_MAPS = {
     "ticket_type": TICKET_TYPE,
 }
 
-ENGLISH = Adapter(
-    name="jira",
-    kind="tickets",
-    source="jira",
-    aliases=ALIASES,
-    # Issue id is left out: "current fields" exports may not carry it.
-    signature=frozenset({"issue_key", "issue_type", "created"}),
-    value_maps=VALUE_MAPS,
-    prepare=prepare,
-)
-SPANISH = Adapter(
-    name="jira",
-    kind="tickets",
-    source="jira",
-    aliases=ALIASES,
-    signature=frozenset({"clave_de_incidencia", "tipo_de_incidencia", "creada"}),
-    value_maps=VALUE_MAPS,
-    prepare=prepare,
-)
 
-ADAPTERS = (ENGLISH, SPANISH)
+def _adapter(locale: int) -> Adapter:
+    """The adapter of one UI language (`HEADERS` column `locale`): the same aliases and
+    value maps, told apart by the issue key, issue type and created headers."""
+    return Adapter(
+        name="jira",
+        kind="tickets",
+        source="jira",
+        aliases=ALIASES,
+        # Issue id is left out: "current fields" exports may not carry it.
+        signature=frozenset(HEADERS[k][locale] for k in ("issue_key", "issue_type", "created")),
+        value_maps=VALUE_MAPS,
+        prepare=prepare,
+    )
+
+
+ENGLISH, SPANISH, GERMAN, FRENCH = (_adapter(i) for i in range(4))
+ADAPTERS = (ENGLISH, SPANISH, GERMAN, FRENCH)

@@ -5,6 +5,17 @@ enriched event log"), which is collapsed to one ticket per incident.
 Field names and labels come from docs/vendor-formats.md §3; the same table
 arrives with either header style, so both are aliases of one adapter family.
 
+Display values or raw values (§11): a list export carries display values by
+default (`Service Desk`, `In Progress`, times in the exporting user's zone);
+with `sysparm_display_value=false` it carries the database values instead
+(sys_ids for references, choice codes such as state `2`, times in UTC), and
+JSON with `displayvalue=all` (or ODBC) carries both, the display one in a
+`dv_` twin column; the Table API returns `{"result": [...]}` whose fields are
+`{"display_value", "value"}` objects with `sysparm_display_value=all`. So:
+display values are preferred where a twin exists, choice codes are turned
+into their labels (incident codes for INC numbers, task codes for RITM/SCTASK…),
+and a file whose references are sys_ids is a raw export whose times are UTC.
+
 Event-log collapse rules (one ticket per `number`, events ordered by
 `sys_mod_count`, then `sys_updated_at`, then file order):
 
@@ -32,6 +43,8 @@ The ingest message states how many event rows were collapsed.
 
 from __future__ import annotations
 
+import dataclasses
+
 import duckdb
 
 from dashboard.ingest.adapters._derive import (
@@ -46,7 +59,8 @@ from dashboard.ingest.adapters._derive import (
     txt,
 )
 from dashboard.ingest.base import Adapter
-from dashboard.ingest.read import Staged
+from dashboard.ingest.canonical import _lit
+from dashboard.ingest.read import Staged, quote_ident
 
 STATUS = {
     "new": "new",
@@ -91,12 +105,26 @@ CHANNEL = {
     "walk in": "walk_in",
     "chat": "chat",
     "virtual agent": "chat",
+    "virtual_agent": "chat",  # the raw choice value
     "direct opening": "other",
     "event": "api",
     "alert": "api",
     "integration": "api",
 }
 VALUE_MAPS = {"status": STATUS, "priority": PRIORITY, "channel": CHANNEL}
+
+# Choice values of `state` in a raw export (docs/vendor-formats.md §11): the incident
+# table's, and the task table's that sc_task / sc_req_item / change / problem tasks
+# inherit. Codes become the labels the display export would have written.
+INCIDENT_STATE_CODES = {
+    "1": "New", "2": "In Progress", "3": "On Hold", "4": "Awaiting User Info",
+    "5": "Awaiting Evidence", "6": "Resolved", "7": "Closed", "8": "Canceled",
+}  # fmt: skip
+TASK_STATE_CODES = {
+    "-5": "Pending", "1": "Open", "2": "Work in Progress", "3": "Closed Complete",
+    "4": "Closed Incomplete", "7": "Closed Skipped",
+}  # fmt: skip
+_TASK_PREFIXES = ("RITM", "REQ", "SCTASK", "TASK", "CTASK", "PTASK")
 
 # Record number prefix → ticket type (the table the list was exported from).
 TYPE_BY_PREFIX = {
@@ -144,7 +172,7 @@ def _caller(staged: Staged) -> dict[str, str]:
     sys_id = f"CASE WHEN regexp_full_match({caller}, '{_SYS_ID}') THEN {caller} END"
     login = txt(staged, "caller_id_user_name", "caller_user_name", "caller_id_sys_id")
     display = f"CASE WHEN NOT regexp_full_match({caller}, '{_SYS_ID}') THEN {caller} END"
-    name = txt(staged, "caller_id_name", "caller_name")
+    name = txt(staged, "dv_caller_id", "caller_id_name", "caller_name")
     dept = "coalesce(" + ", ".join(txt(staged, c) for c in _DEPARTMENT) + ")"
     return {
         "inward_caller_id": f"coalesce({sys_id}, {login})",
@@ -155,20 +183,127 @@ def _caller(staged: Staged) -> dict[str, str]:
     }
 
 
-def prepare_list(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
-    """List export: resolved time falls back to closed time; type from the number prefix;
-    the caller split into tool id and name."""
-    number = txt(staged, "number")
-    return add_derived(
-        con,
-        staged,
-        {
-            "inward_resolved_at": f"coalesce({txt(staged, 'resolved_at', 'resolved')}, "
-            f"{txt(staged, 'closed_at', 'closed')})",
-            "inward_ticket_type": _type_from_number(number),
-            **_caller(staged),
-        },
+def _display(staged: Staged, *names: str) -> str:
+    """SQL: the display value of a field: its `dv_` twin when the export has one, else
+    the field itself."""
+    return f"coalesce({txt(staged, *(f'dv_{n}' for n in names))}, {txt(staged, *names)})"
+
+
+def _state_label(staged: Staged, number: str) -> str:
+    """SQL: the state as a label; a raw choice code is looked up in the incident or the
+    task table's codes by the record number's prefix (unknown codes stay as they are,
+    so the mapping report shows them)."""
+    state = _display(staged, "state", "incident_state")
+
+    def lookup(codes: dict[str, str]) -> str:
+        return "MAP {" + ", ".join(f"{_lit(k)}: {_lit(v)}" for k, v in codes.items()) + "}"
+
+    task = ", ".join(_lit(p) for p in _TASK_PREFIXES)
+    return (
+        f"CASE WHEN regexp_full_match({state}, '-?\\d+') THEN coalesce("
+        f"CASE WHEN regexp_extract({number}, '^([A-Za-z]+)', 1) IN ({task}) "
+        f"THEN {lookup(TASK_STATE_CODES)}[{state}] ELSE {lookup(INCIDENT_STATE_CODES)}[{state}] "
+        f"END, {state}) ELSE {state} END"
     )
+
+
+def _raw_export(con: duckdb.DuckDBPyConnection, staged: Staged) -> bool:
+    """Whether the file holds raw values (`sysparm_display_value=false`, or `all` with
+    `dv_` twins): a reference field holding sys_ids. Its times are then UTC."""
+    refs = [
+        c
+        for c in ("assignment_group", "caller_id", "opened_by", "assigned_to")
+        if c in staged.columns
+    ]
+    if not refs:
+        return False
+    test = " OR ".join(f"regexp_full_match(trim({quote_ident(c)}), '{_SYS_ID}')" for c in refs)
+    return bool(con.sql(f"SELECT 1 FROM {staged.table} WHERE {test} LIMIT 1").fetchall())
+
+
+def prepare_list(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
+    """List export: display values over raw ones (state codes as labels); resolved time
+    falls back to closed time; type from the number prefix; the caller split into
+    tool id and name; times of a raw export marked UTC."""
+    number = txt(staged, "number")
+    raw = _raw_export(con, staged)
+
+    def when(*names: str) -> str:
+        t = txt(staged, *names)
+        return f"{t} || ' +00:00'" if raw else t
+
+    derived = {
+        "inward_opened_at": when("opened_at", "opened", "sys_created_on", "created"),
+        "inward_updated_at": when("sys_updated_on", "updated"),
+        "inward_resolved_at": f"coalesce({when('resolved_at', 'resolved')}, "
+        f"{when('closed_at', 'closed')})",
+        "inward_ticket_type": _type_from_number(number),
+        "inward_state": _state_label(staged, number),
+        "inward_state__raw": txt(staged, "state", "incident_state"),
+        "inward_team": _display(staged, "assignment_group"),
+        "inward_priority": _display(staged, "priority"),
+        "inward_channel": _display(staged, "contact_type", "channel"),
+        **_caller(staged),
+    }
+    out = add_derived(con, staged, derived)
+    if raw:
+        out.notes.append("raw-value export (references are sys_ids): times read as UTC")
+        team_ids = con.sql(
+            f"SELECT count(*) FROM {out.table} WHERE regexp_full_match(inward_team, '{_SYS_ID}')"
+        ).fetchall()[0][0]
+        if team_ids:
+            out.notes.append(
+                f"{team_ids:,} assignment groups are sys_ids; export with display values "
+                "(or add dv_assignment_group) to see team names"
+            )
+    return out
+
+
+def _unnest_api(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
+    """Table API (`{"result": [...]}`) or JSONv2 (`{"records": [...]}`) → one staged
+    row per record. A field given as `{"display_value", "value"}` (Table API with
+    `sysparm_display_value=all`) becomes the value plus a `dv_` twin, the layout
+    JSONv2 `displayvalue=all` writes itself."""
+    key = "result" if "result" in staged.columns else "records"
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE sn_rows AS
+        SELECT CAST(row_number() OVER (ORDER BY p.__row, r.key::INTEGER) AS BIGINT) AS __row,
+            r.value AS obj
+        FROM {staged.table} p, json_each(p.{quote_ident(key)}) r""")
+    fields = con.sql("""
+        SELECT k.key, bool_or(json_type(k.value) = 'OBJECT') AS pair
+        FROM sn_rows, json_each(sn_rows.obj) k GROUP BY 1 ORDER BY 1""").fetchall()
+    cols = []
+    for name, pair in fields:
+        path = _lit("$." + '"' + name.replace('"', '\\"') + '"')
+        if pair:
+            cols.append(
+                f"coalesce(json_extract_string(obj, {path} || '.value'), "
+                f"json_extract_string(obj, {path})) AS {quote_ident(name)}"
+            )
+            if f"dv_{name}" not in {f for f, _ in fields}:
+                cols.append(
+                    f"json_extract_string(obj, {path} || '.display_value') "
+                    f"AS {quote_ident('dv_' + name)}"
+                )
+        else:
+            cols.append(f"json_extract_string(obj, {path}) AS {quote_ident(name)}")
+    table = f"{staged.table}_records"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS "
+        f"SELECT __row{''.join(', ' + c for c in cols)} FROM sn_rows"
+    )
+    names = [r[0] for r in con.sql(f"DESCRIBE {table}").fetchall()][1:]
+    rows = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    out = dataclasses.replace(
+        staged, table=table, headers=names, columns=names, rows=rows, notes=list(staged.notes)
+    )
+    out.notes.append(f"{key}: {rows:,} records")
+    return out
+
+
+def prepare_api(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
+    """JSON from the Table API or JSONv2: unnest the records, then as a list export."""
+    return prepare_list(con, _unnest_api(con, staged))
 
 
 def prepare_event_log(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
@@ -249,16 +384,16 @@ def prepare_event_log(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
 
 
 _COMMON_ALIASES = {
-    "service_team": ("assignment_group",),
+    "service_team": ("inward_team", "assignment_group"),
     "requester_id": ("inward_caller_id",),
     "requester_name": ("inward_caller_name",),
     # dot-walked columns: `caller_id.email` (field names) or `Caller.Email` (labels)
     "requester_email": ("caller_id_email", "caller_email"),
     "requester_employee_id": ("caller_id_employee_number", "caller_employee_number"),
     "requester_department": ("inward_caller_department",),
-    "channel": ("contact_type", "channel"),
-    "category": ("category",),
-    "priority": ("priority",),
+    "channel": ("inward_channel", "contact_type", "channel"),
+    "category": ("dv_category", "category"),
+    "priority": ("inward_priority", "priority"),
     "reopen_count": ("reopen_count",),
     "subject": ("short_description",),
     # the record's sys_id: history exports (sys_audit) name incidents by it
@@ -273,9 +408,9 @@ LIST_CSV = Adapter(
         **_COMMON_ALIASES,
         "ticket_id": ("number",),
         "ticket_type": ("inward_ticket_type",),
-        "status": ("state", "incident_state"),
-        "created_at": ("opened_at", "opened", "sys_created_on", "created"),
-        "updated_at": ("sys_updated_on", "updated"),
+        "status": ("inward_state",),
+        "created_at": ("inward_opened_at",),
+        "updated_at": ("inward_updated_at",),
         "resolved_at": ("inward_resolved_at",),
     },
     signature=frozenset({"number", "opened_at", "assignment_group", "state"}),
@@ -313,5 +448,19 @@ EVENT_LOG = Adapter(
     prepare=prepare_event_log,
 )
 
+# Table API / JSONv2 JSON: one wrapper key holding the records.
+API_JSON = [
+    Adapter(
+        name="servicenow",
+        kind="tickets",
+        source="servicenow",
+        aliases=LIST_CSV.aliases,
+        signature=frozenset({key}),
+        value_maps=VALUE_MAPS,
+        prepare=prepare_api,
+    )
+    for key in ("result", "records")
+]
+
 # The event log first: its header also carries the list adapters' field names.
-ADAPTERS = (EVENT_LOG, LIST_CSV, LIST_LABELS)
+ADAPTERS = (EVENT_LOG, LIST_CSV, LIST_LABELS, *API_JSON)
