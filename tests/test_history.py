@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dashboard import as_of
 from dashboard.config import Calendar, Config
 from dashboard.ingest import ingest_paths
 from dashboard.metrics.history import refresh_history
@@ -382,6 +383,7 @@ def test_business_minutes_per_status_match_a_minute_by_minute_reference(
         "status) VALUES ('1', 'generic', ?, ?, ?, 'solved')",
         [ticket_team, events[0][0], resolved],
     )
+    as_of.rebuild(con)  # what the loader records per file: the source's as-of
     con.executemany(
         'INSERT INTO ticket_events (source, ticket_id, "at", status, service_team, kind, '
         "event_key, seq) VALUES ('generic', '1', ?, ?, ?, 'status', ?, ?)",

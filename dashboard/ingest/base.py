@@ -171,6 +171,9 @@ class Adapter:
     value_maps: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     header_rows: int = 1
     prepare: Callable[[duckdb.DuckDBPyConnection, Staged], Staged] | None = None
+    # A look at the rows for layouts a header cannot tell apart: an API page is one
+    # wrapper key (`result`) whatever table its records come from.
+    accepts: Callable[[duckdb.DuckDBPyConnection, Staged], bool] | None = None
 
     def resolve(self, columns: list[str]) -> dict[str, str]:
         """canonical column → the staged column that feeds it (first alias present)."""

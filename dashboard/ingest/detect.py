@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 
 from dashboard.ingest import adapters as adapters_pkg
 from dashboard.ingest.adapters import generic
@@ -54,21 +55,30 @@ def fits(adapter: Adapter, columns: list[str]) -> bool:
     return all(r in mapped for r in required) and (not any_of or any(a in mapped for a in any_of))
 
 
-def choose(columns: list[str], kind: str | None, fmt: str, file_name: str) -> Adapter:
-    """Pick the adapter for a staged header (normalised column names)."""
+def choose(
+    columns: list[str],
+    kind: str | None,
+    fmt: str,
+    file_name: str,
+    accepts: Callable[[Adapter], bool] = lambda a: True,
+) -> Adapter:
+    """Pick the adapter for a staged header (normalised column names); `accepts` runs
+    an adapter's own content test (`Adapter.accepts`) where its header matches."""
     if fmt not in ("auto", "generic"):
         # `--format servicenow` also covers its variants (`servicenow_event_log`).
         candidates = [
             a
             for a in vendor_adapters()
-            if (a.name == fmt or a.name.startswith(fmt + "_")) and (kind is None or a.kind == kind)
+            if (a.name == fmt or a.name.startswith(fmt + "_"))
+            and (kind is None or a.kind == kind)
+            and (not a.matches(columns) or accepts(a))
         ]
         if not candidates:
             raise RefusedFile(f"{file_name}: no {fmt} adapter for kind {kind or 'any'}")
         return max(candidates, key=lambda a: len(a.signature & set(columns)))
     if fmt == "auto":
         for a in vendor_adapters():
-            if (kind is None or a.kind == kind) and a.matches(columns):
+            if (kind is None or a.kind == kind) and a.matches(columns) and accepts(a):
                 return a
     kinds = [kind] if kind else list(REQUIRED)
     for k in kinds:

@@ -500,7 +500,13 @@ def _ingest_file(
             staged = stage(con, path)
             if mapping:
                 staged = apply_mapping(con, staged, path, mapping)
-            adapter = detect.choose(staged.columns, kind, fmt, path.name)
+            adapter = detect.choose(
+                staged.columns,
+                kind,
+                fmt,
+                path.name,
+                lambda a: a.accepts is None or a.accepts(con, staged),
+            )
             result.format, result.kind = adapter.name, adapter.kind
             if adapter.header_rows > 1:
                 staged = drop_extra_header_rows(con, staged, adapter.header_rows)

@@ -117,6 +117,16 @@ def json_elements(json_list: str, obj: str = "obj", pos: str = "pos") -> str:
     return f"unnest({arr}) AS {obj}, generate_subscripts({arr}, 1) AS {pos}"
 
 
+def first_record_keys(con: duckdb.DuckDBPyConnection, staged: Staged, wrapper: str) -> set[str]:
+    """The field names of the first record of an API page `{wrapper: [...]}`: which
+    table a ServiceNow Table API page came from (incident, sys_audit…)."""
+    keys = con.sql(
+        f"SELECT json_keys(CAST({quote_ident(wrapper)} AS JSON[])[1]) FROM {staged.table} "
+        f"WHERE {quote_ident(wrapper)} IS NOT NULL LIMIT 1"
+    ).fetchall()
+    return set(keys[0][0] or []) if keys else set()
+
+
 def parse_ts(expr: str, dayfirst: bool) -> str:
     """SQL: naive TIMESTAMP from the date layouts event logs use (ISO, d/m/y or m/d/y)."""
     dmy = ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M"]

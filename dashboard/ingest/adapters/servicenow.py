@@ -52,8 +52,10 @@ from dashboard.ingest.adapters._derive import (
     change_kind,
     collapse,
     event_bookkeeping,
+    first_record_keys,
     is_day_first,
     iso,
+    json_elements,
     keep_history,
     parse_ts,
     txt,
@@ -264,11 +266,10 @@ def _unnest_api(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
     row per record. A field given as `{"display_value", "value"}` (Table API with
     `sysparm_display_value=all`) becomes the value plus a `dv_` twin, the layout
     JSONv2 `displayvalue=all` writes itself."""
-    key = "result" if "result" in staged.columns else "records"
+    key = _wrapper(staged)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE sn_rows AS
-        SELECT CAST(row_number() OVER (ORDER BY p.__row, r.key::INTEGER) AS BIGINT) AS __row,
-            r.value AS obj
-        FROM {staged.table} p, json_each(p.{quote_ident(key)}) r""")
+        SELECT CAST(row_number() OVER (ORDER BY page, pos) AS BIGINT) AS __row, obj
+        FROM (SELECT __row AS page, {json_elements(quote_ident(key))} FROM {staged.table})""")
     fields = con.sql("""
         SELECT k.key, bool_or(json_type(k.value) = 'OBJECT') AS pair
         FROM sn_rows, json_each(sn_rows.obj) k GROUP BY 1 ORDER BY 1""").fetchall()
@@ -299,6 +300,16 @@ def _unnest_api(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
     )
     out.notes.append(f"{key}: {rows:,} records")
     return out
+
+
+def _wrapper(staged: Staged) -> str:
+    return "result" if "result" in staged.columns else "records"
+
+
+def ticket_records(con: duckdb.DuckDBPyConnection, staged: Staged) -> bool:
+    """An API page of task records (incident, sc_task…: they carry `number`), not of
+    sys_audit or metric_instance (servicenow_history)."""
+    return "number" in first_record_keys(con, staged, _wrapper(staged))
 
 
 def prepare_api(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
@@ -458,6 +469,7 @@ API_JSON = [
         signature=frozenset({key}),
         value_maps=VALUE_MAPS,
         prepare=prepare_api,
+        accepts=ticket_records,
     )
     for key in ("result", "records")
 ]

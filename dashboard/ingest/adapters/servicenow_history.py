@@ -33,7 +33,7 @@ import dataclasses
 
 import duckdb
 
-from dashboard.ingest.adapters._derive import json_elements
+from dashboard.ingest.adapters._derive import first_record_keys, json_elements
 from dashboard.ingest.adapters.servicenow import STATUS
 from dashboard.ingest.base import Adapter
 from dashboard.ingest.read import RefusedFile, Staged
@@ -204,12 +204,15 @@ METRIC_INSTANCE = Adapter(
 )
 
 
+def history_records(con: duckdb.DuckDBPyConnection, staged: Staged) -> bool:
+    """A Table API page of sys_audit or metric_instance rows (not of incidents)."""
+    names = first_record_keys(con, staged, "result")
+    return {"documentkey", "fieldname"} <= names or {"definition", "id", "start"} <= names
+
+
 def prepare_rest(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
     """A Table API page (`{"result": [...]}`): which table it came from, by its keys."""
-    keys = con.sql(
-        f"SELECT json_keys(CAST(result AS JSON[])[1]) FROM {staged.table} LIMIT 1"
-    ).fetchall()
-    names = set(keys[0][0] or []) if keys else set()
+    names = first_record_keys(con, staged, "result")
     if {"documentkey", "fieldname"} <= names:
         return prepare_audit(con, staged)
     if {"definition", "id", "start"} <= names:
@@ -221,6 +224,10 @@ def prepare_rest(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
 
 
 REST = dataclasses.replace(
-    AUDIT, name="servicenow_history_json", signature=frozenset({"result"}), prepare=prepare_rest
+    AUDIT,
+    name="servicenow_history_json",
+    signature=frozenset({"result"}),
+    prepare=prepare_rest,
+    accepts=history_records,
 )
 ADAPTERS = (AUDIT, METRIC_INSTANCE, REST)
