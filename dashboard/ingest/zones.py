@@ -2,7 +2,7 @@
 `GMT+1`, `GMT-05:00`, `UTC+5:30`.
 
 Google Forms' own "Download responses (.csv)" writes the form's time zone this
-way (docs/vendor-formats.md §7), as do Excel and many reporting tools. DuckDB's
+way (docs/vendor-formats.md §7b), as do Excel and many reporting tools. DuckDB's
 cast knows some abbreviations, but by ICU's legacy table, not the one people
 read: it takes `AST` for UTC−9 (Alaska, abolished 1983) where an English UI
 means Atlantic Standard Time (UTC−4), and `BST` for Bangladesh (UTC+6) where it

@@ -34,18 +34,11 @@ import dataclasses
 import duckdb
 
 from dashboard.ingest.adapters._derive import first_record_keys, json_elements
+from dashboard.ingest.adapters.servicenow import INCIDENT_STATE_CODES as STATE_CODES
 from dashboard.ingest.adapters.servicenow import STATUS
 from dashboard.ingest.base import Adapter
 from dashboard.ingest.read import RefusedFile, Staged
 
-STATE_CODES = {
-    "1": "New",
-    "2": "In Progress",
-    "3": "On Hold",
-    "6": "Resolved",
-    "7": "Closed",
-    "8": "Canceled",
-}
 HOLD_REASONS = {
     "1": "Awaiting Caller",
     "3": "Awaiting Problem",
