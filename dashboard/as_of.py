@@ -162,10 +162,11 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def describe(frame: pl.DataFrame) -> str:
+def describe(frame: pl.DataFrame, lead: str = "judged as of ") -> str:
     """'judged as of 2019-07-29 11:48 UTC (servicenow); 2026-07-18 10:53 UTC (jira),
-    each source's newest ticket update' from `as_of_frame`, for captions and the CLI;
-    sources sharing an instant are listed together."""
+    each source's newest ticket update' from `as_of_frame`, for captions, the CLI and
+    the report (which leads with its own words); sources sharing an instant are
+    listed together."""
     if frame.is_empty():
         return "no tickets yet, so no as-of"
     groups: dict[str, list[str]] = {}
@@ -177,4 +178,4 @@ def describe(frame: pl.DataFrame) -> str:
         if frame["configured"].any()
         else "each source's newest ticket update"
     )
-    return f"judged as of {'; '.join(parts)}, {how}"
+    return f"{lead}{'; '.join(parts)}, {how}"

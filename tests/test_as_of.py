@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -169,6 +169,23 @@ def test_each_source_is_judged_at_its_own_as_of(export_2019, tmp_path: Path, cap
     assert snow["sla_resolution_met_rate"][0] == pytest.approx(
         reference_rate(rows, datetime(2019, 7, 31, 17))
     )
+
+
+def test_report_month_and_as_of_follow_the_bulk_of_the_data(export_2019, tmp_path) -> None:
+    """One 2024 ticket beside the 2019 export: the report's default month is the last
+    full one before the 2019 export's own time (where the app's default range is),
+    not April 2024 with one ticket; its footer names each source's as-of."""
+    from dashboard.report.content import default_filters
+
+    db, cfg, _ = export_2019
+    newer = tmp_path / "newer.csv"
+    newer.write_text("ticket_id,service_team,created_at,updated_at\nN1,HR,2024-05-01,2024-05-02\n")
+    assert main(["--config", str(cfg), "ingest", str(newer), "--db", str(db)]) == 0
+    with warehouse.reader(db) as con:
+        f = default_filters(con, Filters())
+        note = as_of.describe(as_of.as_of_frame(con), lead="")
+    assert (f.date_from, f.date_to) == (date(2019, 6, 1), date(2019, 6, 30))
+    assert note.startswith("2019-07-31 17:00 UTC (servicenow); 2024-05-02 00:00 UTC (generic)")
 
 
 def test_config_as_of_applies_without_a_new_ingest(export_2019, capsys) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from dashboard import as_of as data_as_of
 from dashboard import panels
 from dashboard.config import Config
 from dashboard.filters import SURVEY_FILTERS, Filters
@@ -25,6 +26,7 @@ from dashboard.formatting import fmt
 from dashboard.metrics import alignment as al
 from dashboard.metrics import response_times as rt
 from dashboard.metrics import surveys as sv
+from dashboard.metrics.date_range import default_range
 
 TREND_WEEKS = 13  # weekly charts show at least a quarter, so one month has context
 MAX_SENTENCES = 5  # alignment findings an executive reads; the page has the rest
@@ -37,6 +39,7 @@ class Report:
 
     filters: Filters
     as_of: datetime | None
+    as_of_note: str  # each source's as-of (dashboard/as_of.py describe)
     generated_at: datetime
     headline: str
     kpis: list[rt.Kpi]
@@ -66,13 +69,24 @@ def last_full_month(as_of: datetime | date) -> tuple[date, date]:
     return end.replace(day=1), end
 
 
+def period_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The instant the default report month is judged against: the newest as-of of
+    the sources the app's default date range shows (dashboard/metrics/date_range.py).
+    When one small source is far newer than the rest, the newest as-of of all would
+    make the report's month one of a handful of tickets; the default range already
+    ends where the bulk of the data ends."""
+    span = default_range(con)
+    shown = [s.source for s in span.sources if s.in_range] if span else []
+    return data_as_of.warehouse_as_of(con, shown) or rt.data_as_of(con)
+
+
 def default_filters(con: duckdb.DuckDBPyConnection, filters: Filters) -> Filters:
-    """`filters` with the report period filled in: the last full month of the data's
-    as-of when no dates were given; a missing end means the as-of day, a missing
-    start the first of that month."""
+    """`filters` with the report period filled in: the last full month before the
+    data's as-of (`period_as_of`) when no dates were given; a missing end means the
+    as-of day, a missing start the first of that month."""
     if filters.date_from and filters.date_to:
         return filters
-    as_of = rt.data_as_of(con)
+    as_of = period_as_of(con)
     if as_of is None:
         raise ValueError("the warehouse has no tickets yet")
     if filters.date_from is None and filters.date_to is None:
@@ -195,6 +209,7 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters) -> R
     return Report(
         filters=filters,
         as_of=rt.data_as_of(con),
+        as_of_note=data_as_of.describe(data_as_of.as_of_frame(con), lead=""),
         generated_at=datetime.now(UTC),
         headline=headline(kpis, teams),
         kpis=kpis,

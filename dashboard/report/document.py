@@ -294,7 +294,7 @@ def html(report: Report, svgs: Sequence[tuple[str, str]] = (), paper: str = "a4"
 <footer><dl>
 <dt>Period</dt><dd>{f.date_from} to {f.date_to} (tickets by creation day, UTC)</dd>
 <dt>Filters</dt><dd>{escape(f.without_dates().describe())}</dd>
-<dt>Data as of</dt><dd>{escape(as_of)}</dd>
+<dt>Data as of</dt><dd>{escape(report.as_of_note)}</dd>
 <dt>Generated</dt><dd>{report.generated_at:%Y-%m-%d %H:%M} UTC by Inward</dd>
 <dt>Same numbers</dt><dd><code>{escape(cli_equivalent(f))}</code></dd>
 </dl></footer>
