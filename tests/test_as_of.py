@@ -210,7 +210,7 @@ def test_a_bad_as_of_is_an_error_naming_the_key(export_2019, capsys) -> None:
     db, cfg, _ = export_2019
     cfg.write_text('as_of = "last tuesday"\n')
     capsys.readouterr()
-    assert main(["--config", str(cfg), "metrics", "--db", str(db)]) == 1
+    assert main(["--config", str(cfg), "metrics", "--db", str(db)]) == 2  # bad usage
     err = capsys.readouterr().err
     assert "as_of" in err and "last tuesday" in err and len(err.strip().splitlines()) == 1
 
