@@ -24,6 +24,7 @@ from dashboard.config import Config
 from dashboard.filters import Filters
 from dashboard.ingest import ingest_paths
 from dashboard.metrics.response_times import AGE_BUCKETS, backlog_age, summary
+from tests.conftest import REAL_EXPORTS
 
 TARGET_MIN = {"normal": 4320, "high": 1440}  # the default resolution targets, minutes
 CONFIG = "[sla.default]\nbusiness = false\n"  # calendar minutes: a simple reference
@@ -286,3 +287,54 @@ def test_days_silent_are_counted_to_each_sources_as_of(tmp_path: Path) -> None:
     by_name = {next(n for n in ("ann", "bob") if rid.endswith(n)): d for rid, d in silent.items()}
     assert by_name["ann"] == pytest.approx(1 / 24)  # last ticket 09:00, export 10:00 that day
     assert by_name["bob"] == pytest.approx(2.0)
+
+
+PDI_PRIORITY = {  # docs/vendor-formats.md §3a: ServiceNow's five priorities
+    "1 - Critical": "urgent",
+    "2 - High": "high",
+    "3 - Moderate": "normal",
+    "4 - Low": "low",
+    "5 - Planning": "low",
+}
+CALENDAR_TARGETS = {  # CONTRACT defaults, minutes: (first response, resolution)
+    "urgent": (60, 480),
+    "high": (240, 1440),
+    "normal": (480, 4320),
+    "low": (1440, 10080),
+}
+
+
+@pytest.mark.skipif(not REAL_EXPORTS.is_dir(), reason=f"real exports not at {REAL_EXPORTS}")
+@pytest.mark.parametrize("configured", [None, datetime(2021, 2, 8)])
+def test_real_servicenow_export_is_judged_as_of_its_own_time(
+    tmp_path: Path, configured: datetime | None
+) -> None:
+    """The PDI list export (2015–2021, 39 tickets still open, no response or
+    resolution times): its as-of is its newest `opened_at` (or the configured one,
+    the day after its last open tickets), and an open ticket is a miss only when its
+    target had run out by then, else not yet judged."""
+    src = REAL_EXPORTS / "servicenow/pdi_demo/incident.csv"
+    with src.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    opened = {r["number"]: datetime.fromisoformat(r["opened_at"]) for r in rows}
+    at = configured or max(opened.values())
+    expected = {}
+    for r in rows:
+        fr, res = CALENDAR_TARGETS[PDI_PRIORITY[r["priority"]]]
+        done = r["state"] == "Closed"  # closed without a resolution time: not judged
+        expected[r["number"]] = tuple(
+            None if done or opened[r["number"]] + timedelta(minutes=m) > at else False
+            for m in (fr, res)
+        )
+    db, cfg = tmp_path / "w.duckdb", tmp_path / "inward.toml"
+    setting = f'as_of = "{configured:%Y-%m-%dT%H:%M:%S}Z"\n' if configured else ""
+    cfg.write_text(setting + CONFIG)
+    assert main(["--config", str(cfg), "ingest", str(src), "--db", str(db)]) == 0
+    with warehouse.reader(db) as con:
+        assert as_of.as_of_by_source(con) == {"servicenow": at.replace(tzinfo=UTC)}
+        got = con.sql(
+            "SELECT ticket_id, sla_first_response_met, sla_resolution_met FROM ticket_times"
+        ).fetchall()
+    assert {t: (f, r) for t, f, r in got} == expected
+    if configured:  # open tickets of 7 Feb: answer overdue, resolution not yet due
+        assert expected["INC0000046"] == (False, None)
