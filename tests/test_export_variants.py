@@ -19,6 +19,7 @@ from dashboard.config import Config
 from dashboard.ingest import ingest_paths
 from dashboard.ingest.canonical import decimal_comma, number_sql, ts_expr
 from tests.conftest import FIXTURES
+from tests.test_hostile_input import query as rows
 
 
 def load(db: Path, *paths: Path, **kw):
@@ -27,14 +28,6 @@ def load(db: Path, *paths: Path, **kw):
         assert r.status == "loaded", r.message
         assert r.rows_read == r.rows_loaded + r.rows_rejected  # nothing lost
     return results
-
-
-def rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.sql(sql).fetchall()
-    finally:
-        con.close()
 
 
 def utc(*a: int) -> datetime:
