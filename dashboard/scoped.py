@@ -49,6 +49,8 @@ SHARED_TABLES: dict[str, str] = {
     "ingests": "which files were loaded (counts and status)",
     "inward_meta": "schema version and fingerprints",
     "flow_refresh": "which history refresh a source had",
+    # every viewer judges open clocks at the same instant (CONTRACT "As of the data")
+    "source_as_of": "each source's as-of: one instant per tool",
 }
 
 # Per base table: the in-scope rows, given `pred(team_sql, department_sql)`. `{wh}` is
