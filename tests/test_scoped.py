@@ -375,6 +375,7 @@ UNSCOPED_OPENERS = {
     ("dashboard/scoped.py", "reader"): "the scoped reader itself",
     ("dashboard/warehouse.py", "connect"): "the one low-level opener the others wrap",
     ("dashboard/derive.py", "ensure_derived"): "writer: completes derived data, prints nothing",
+    ("dashboard/as_of.py", "ensure_applied"): "writer: applies config as_of, prints nothing",
     ("dashboard/ingest/__init__.py", "ingest_paths"): "writer: loads files",
     ("dashboard/cli.py", "cmd_rollups"): "operator command: builds and stores rollups",
     ("dashboard/cli.py", "cmd_export_lake"): "operator command: counts tickets, then exports",
