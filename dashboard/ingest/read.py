@@ -505,6 +505,8 @@ def _choose_sheet(path: Path) -> tuple[str, list[str]]:
     import fastexcel
 
     reader = fastexcel.read_excel(path)
+    if len(reader.sheet_names) == 1:  # nothing to choose: do not parse the sheet twice
+        return reader.sheet_names[0], []
     visible: list[str] = []
     shaped: list[tuple[bool, bool, int, str]] = []  # (hidden, no rows, position, name)
     for position, name in enumerate(reader.sheet_names):
