@@ -11,8 +11,10 @@ import pytest
 
 from dashboard import warehouse
 from dashboard.config import Config
+from dashboard.filters import Filters
 from dashboard.ingest import ingest_paths
 from dashboard.metrics.date_range import default_range, weekly_counts
+from dashboard.report.content import default_filters
 from dashboard.warehouse import migrate
 from tests.conftest import REAL_EXPORTS
 
@@ -167,7 +169,15 @@ def test_real_exports_default_range_shows_a_meaningful_share(tmp_path) -> None:
             "SELECT count(*) FROM tickets WHERE CAST(utc(created_at) AS DATE) BETWEEN ? AND ?",
             params=[r.date_from, r.date_to],
         ).fetchall()[0][0]
+        month = default_filters(con, Filters())  # the report's default period
+        in_month = con.sql(
+            "SELECT count(*) FROM tickets WHERE CAST(utc(created_at) AS DATE) BETWEEN ? AND ?",
+            params=[month.date_from, month.date_to],
+        ).fetchall()[0][0]
     assert shown == r.tickets
     assert old_shown / r.total < 0.01  # the bug: a handful of tickets
     assert r.share >= 0.25
     assert any(n.startswith("jira:") for n in r.notes)
+    # the report's month lies in that range (not in 2024 or 2026) and is well filled
+    assert r.date_from <= month.date_from and month.date_to <= r.date_to
+    assert in_month >= r.tickets / 6

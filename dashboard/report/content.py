@@ -12,7 +12,7 @@ the report exactly as it does to the metrics.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import duckdb
@@ -71,13 +71,19 @@ def last_full_month(as_of: datetime | date) -> tuple[date, date]:
 
 def period_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """The instant the default report month is judged against: the newest as-of of
-    the sources the app's default date range shows (dashboard/metrics/date_range.py).
-    When one small source is far newer than the rest, the newest as-of of all would
-    make the report's month one of a handful of tickets; the default range already
-    ends where the bulk of the data ends."""
+    the sources the app's default date range shows (dashboard/metrics/date_range.py),
+    and no later than the end of that range. When one small source is far newer than
+    the rest, the newest as-of of all would make the report's month one of a handful
+    of tickets; and one source can hold exports years apart (the real ServiceNow
+    files: a 2016 event log, a 2024 list export). The default range already ends
+    where the bulk of the data ends; a week of slack keeps an export taken a few
+    days after its last new ticket judged at its own time."""
     span = default_range(con)
-    shown = [s.source for s in span.sources if s.in_range] if span else []
-    return data_as_of.warehouse_as_of(con, shown) or rt.data_as_of(con)
+    if span is None:
+        return rt.data_as_of(con)
+    shown = [s.source for s in span.sources if s.in_range]
+    end = datetime.combine(span.date_to + timedelta(days=8), time(), UTC)
+    return min(data_as_of.warehouse_as_of(con, shown) or end, end)
 
 
 def default_filters(con: duckdb.DuckDBPyConnection, filters: Filters) -> Filters:
