@@ -292,6 +292,7 @@ def parser() -> argparse.ArgumentParser:
         "--param", action="append", default=[], metavar="K=V", help="parameter value (repeatable)"
     )
     _add_db(p)
+    _add_filters(p)  # for queries whose header binds the global filters (filters:)
     _add_format(p)
     _add_as_user(p)
 
@@ -414,6 +415,9 @@ def _serve(db: Path, port: int, config: str | None, address: str = "127.0.0.1") 
         "none",
         "--client.toolbarMode",
         "viewer",
+        # a short message in the browser, never a traceback (details go to the console)
+        "--client.showErrorDetails",
+        "none",
     ]
     host = "localhost" if address in LOOPBACK else address
     _err(f"Inward is starting on http://{host}:{port} (Ctrl+C to stop)")
@@ -774,6 +778,7 @@ def cmd_query(args: argparse.Namespace) -> int:
             config.queries,
             scope=_analyst_scope(args, config),
             min_group=config.anonymity_min_group,
+            filters=_filters(args),
         )
     except queries.QueryUsageError as exc:
         raise UsageError(str(exc)) from exc

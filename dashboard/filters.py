@@ -121,6 +121,15 @@ class Filters:
         lists the fields it honours, 'dates' included), for an honest caption."""
         return tuple(LABELS[f] for f in self.active() if f not in applies)
 
+    def ignored_note(self, applies: tuple[str, ...], why: str) -> str | None:
+        """'Priority, Channel do not apply here: <why>.' for the set filters a view
+        ignores (None when it honours every one that is set)."""
+        ignored = self.not_applying(applies)
+        if not ignored:
+            return None
+        verb = "does" if len(ignored) == 1 else "do"
+        return f"{', '.join(ignored)} {verb} not apply here: {why}."
+
     def only(self, applies: tuple[str, ...]) -> Filters:
         """These filters with every field outside `applies` cleared (a cache key that
         does not change when an ignored filter does)."""
@@ -128,6 +137,13 @@ class Filters:
         if "dates" not in applies:
             cleared |= {"date_from": None, "date_to": None}
         return replace(self, **cleared)
+
+    @property
+    def days(self) -> int | None:
+        """Length of the date range in days (None when open-ended)."""
+        if self.date_from is None or self.date_to is None:
+            return None
+        return (self.date_to - self.date_from).days + 1
 
     def previous(self) -> Filters | None:
         """The same filters over the previous period of equal length (None if unbounded)."""

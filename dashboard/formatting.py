@@ -23,12 +23,26 @@ def fmt(value: float | None, unit: str) -> str:
 
 
 def fmt_delta(k: Kpi) -> str | None:
-    """A KPI's change against the previous period (None when there is nothing to compare)."""
+    """A KPI's change against the previous period (None when there is nothing to compare).
+
+    A change that rounds to zero reads "±0" (not "-0.0 h", which a tile would colour
+    as an improvement)."""
     d = k.delta
     if d is None:
         return None
     if k.unit == "%":
-        return f"{d * 100:+.1f} pts"
+        points = round(d * 100, 1)
+        return "±0.0 pts" if points == 0 else f"{points:+.1f} pts"
     if k.unit == "h":
-        return f"{d:+,.1f} h"
-    return f"{d:+,.0f}" if float(d).is_integer() else f"{d:+,.2f}"
+        hours = round(d, 1)
+        return "±0.0 h" if hours == 0 else f"{hours:+,.1f} h"
+    if float(d).is_integer():
+        return "±0" if d == 0 else f"{d:+,.0f}"
+    rounded = round(d, 2)
+    return "±0.00" if rounded == 0 else f"{rounded:+,.2f}"
+
+
+def delta_is_zero(k: Kpi) -> bool:
+    """Whether the change shows as zero (tiles then colour it neither good nor bad)."""
+    text = fmt_delta(k)
+    return text is not None and text.startswith("±")

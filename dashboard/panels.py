@@ -371,8 +371,4 @@ def get(name: str) -> Panel:
 
 def not_applying(panel: Panel, filters: Filters) -> str | None:
     """A sentence naming the set filters `panel` ignores, and why (None if none)."""
-    ignored = filters.not_applying(panel.applies)
-    if not ignored:
-        return None
-    names = ", ".join(ignored)
-    return f"{names} {'does' if len(ignored) == 1 else 'do'} not apply here: {panel.why}."
+    return filters.ignored_note(panel.applies, panel.why)

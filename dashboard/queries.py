@@ -49,6 +49,7 @@ import yaml
 
 from dashboard.access import OPEN, Scope
 from dashboard.config import QuerySettings
+from dashboard.filters import Filters
 from dashboard.sandbox import QueryError, QueryUsageError, one_line, run_sql, single_select
 
 if TYPE_CHECKING:  # plotly is imported lazily: the CLI never draws
@@ -56,7 +57,19 @@ if TYPE_CHECKING:  # plotly is imported lazily: the CLI never draws
 
 PARAM_TYPES = ("text", "int", "float", "date", "bool", "choice")
 CHART_TYPES = ("line", "bar", "area", "scatter", "table")
-HEADER_KEYS = ("title", "description", "params", "chart")
+HEADER_KEYS = ("title", "description", "params", "chart", "filters")
+# `filters:` in a header binds the app's sidebar (and the CLI's --from/--to/--team/...)
+# to these parameters, which the file then uses without declaring them: dates as DATE
+# (inclusive days, NULL when open-ended), the others as a list of text (NULL = all).
+FILTER_PARAMS: dict[str, tuple[str, ...]] = {
+    "dates": ("date_from", "date_to"),
+    "teams": ("teams",),
+    "departments": ("departments",),
+    "requester_types": ("requester_types",),
+    "priorities": ("priorities",),
+    "categories": ("categories",),
+    "channels": ("channels",),
+}
 PARAM_KEYS = ("type", "default", "label", "help", "min", "max", "options", "options_sql")
 CHART_KEYS = ("type", "x", "y", "color", "title")
 HEADER_MAX_BYTES = 64 * 1024
@@ -126,6 +139,7 @@ class QuerySpec:
     section: str | None  # the subfolder ("surveys"), None at top level
     sql: str  # the SQL after the header, padded with newlines so lines match the file
     sql_line: int = 1  # file line where the SQL starts
+    filters: tuple[str, ...] = ()  # global filters bound to parameters (FILTER_PARAMS)
 
     def param(self, name: str) -> Param:
         """The declared parameter `name`, or a QueryError listing the declared ones."""
@@ -431,6 +445,13 @@ def parse_query_text(text: str, path: Path | str, root: Path | str | None = None
         raise QuerySpecError(path, lines.get(("params",), yaml_line),
                              "params: expected a mapping of name: {type: ..., default: ...}")
     params = tuple(_param_from_yaml(n, raw, path, lines) for n, raw in raw_params.items())
+    filters = _filters_from_yaml(header.get("filters"), path, lines, yaml_line)
+    implicit = {name for f in filters for name in FILTER_PARAMS[f]}
+    clash = sorted(implicit & {p.name for p in params})
+    if clash:
+        raise QuerySpecError(path, lines.get(("params", clash[0]), yaml_line),
+                             f"${clash[0]} is bound by filters: and cannot also be declared "
+                             "under params:")
     chart = _chart_from_yaml(header.get("chart"), path, lines)
     try:
         stmt = single_select(sql, "SQL")
@@ -446,7 +467,7 @@ def parse_query_text(text: str, path: Path | str, root: Path | str | None = None
         raise QuerySpecError(path, token_lines.get(positional[0], sql_line),
                              "positional parameters ($1, ?) are not supported; use $name and "
                              "declare it under params:")
-    undeclared = sorted(used - declared)
+    undeclared = sorted(used - declared - implicit)
     if undeclared:
         n = undeclared[0]
         raise QuerySpecError(path, token_lines.get(n, sql_line),
@@ -455,6 +476,11 @@ def parse_query_text(text: str, path: Path | str, root: Path | str | None = None
     if unused:
         raise QuerySpecError(path, unused[0].line, f"parameter ${unused[0].name} is declared but "
                                                    "not used in the SQL")
+    idle = [f for f in filters if not set(FILTER_PARAMS[f]) & used]
+    if idle:
+        names = " or ".join(f"${n}" for n in FILTER_PARAMS[idle[0]])
+        raise QuerySpecError(path, lines.get(("filters",), yaml_line),
+                             f"filters: lists {idle[0]} but the SQL uses no {names}")
     title = header.get("title")
     section = name.rsplit("/", 1)[0] if "/" in name else None
     return QuerySpec(
@@ -462,7 +488,45 @@ def parse_query_text(text: str, path: Path | str, root: Path | str | None = None
         title=str(title) if title else path.stem.replace("_", " ").capitalize(),
         description=str(header.get("description") or "").strip(),
         params=params, chart=chart, section=section, sql=sql, sql_line=sql_line,
+        filters=filters,
     )
+
+
+def _filters_from_yaml(raw: Any, path: Path, lines: dict[tuple[str, ...], int],
+                       yaml_line: int) -> tuple[str, ...]:
+    """`filters: [dates, teams]` (or one name) → the filters, in canonical order."""
+    if raw is None:
+        return ()
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise QuerySpecError(path, lines.get(("filters",), yaml_line),
+                             "filters: expected a list such as [dates, teams, departments]")
+    unknown = sorted(set(items) - set(FILTER_PARAMS))
+    if unknown:
+        raise QuerySpecError(path, lines.get(("filters",), yaml_line),
+                             f"filters: unknown filter {unknown[0]!r} "
+                             f"(allowed: {', '.join(FILTER_PARAMS)})")
+    return tuple(f for f in FILTER_PARAMS if f in items)
+
+
+def filter_values(spec: QuerySpec, filters: Filters | None) -> dict[str, Any]:
+    """The values of the parameters `spec`'s `filters:` binds (all NULL without filters).
+
+    Raises QueryUsageError when a filter is set that the query does not take: on the
+    command line a silently ignored --team would look like an answer for that team."""
+    f = filters or Filters()
+    ignored = [name for name in f.active() if name not in spec.filters]
+    if ignored:
+        takes = ", ".join(spec.filters) or "none"
+        raise QueryUsageError(f"query {spec.name} does not take the {ignored[0]} filter "
+                              f"(filters it takes: {takes})")
+    out: dict[str, Any] = {}
+    for name in spec.filters:
+        if name == "dates":
+            out["date_from"], out["date_to"] = f.date_from, f.date_to
+        else:
+            out[name] = list(getattr(f, name)) or None
+    return out
 
 
 _cache: dict[tuple[Path, Path | None], tuple[int, int, QuerySpec | QuerySpecError]] = {}
@@ -705,17 +769,18 @@ def choice_options(spec: QuerySpec, name: str, db_path: Path | str,
 
 def run_query(spec: QuerySpec, values: Mapping[str, Any] | None, db_path: Path | str,
               settings: QuerySettings | None = None, *, scope: Scope = OPEN,
-              min_group: int = 5) -> QueryResult:
+              min_group: int = 5, filters: Filters | None = None) -> QueryResult:
     """Run `spec` with `values` (strings or typed; missing = default) in the sandbox,
     on the mart of warehouse `db_path` for `scope` (`min_group`: the anonymity
-    threshold its survey numbers were published with).
+    threshold its survey numbers were published with); `filters` fills the
+    parameters its `filters:` header binds (see `filter_values`).
 
     Raises QueryError (one line) for bad values, refused statements, SQL errors
     and every limit. The elapsed time covers the query and the fetch. Choice values
     backed by options_sql are checked against the options in the same run.
     """
     try:
-        return _run(spec, values, db_path, settings, scope, min_group)
+        return _run(spec, values, db_path, settings, scope, min_group, filters)
     except QueryUsageError:
         raise
     except QueryError as exc:
@@ -723,8 +788,9 @@ def run_query(spec: QuerySpec, values: Mapping[str, Any] | None, db_path: Path |
 
 
 def _run(spec: QuerySpec, values: Mapping[str, Any] | None, db_path: Path | str,
-         settings: QuerySettings | None, scope: Scope, min_group: int) -> QueryResult:
-    bound = coerce_values(spec, values)
+         settings: QuerySettings | None, scope: Scope, min_group: int,
+         filters: Filters | None) -> QueryResult:
+    bound = coerce_values(spec, values) | filter_values(spec, filters)
     checks = [(p.name, p.options_sql, f"{spec.name}: options_sql of ${p.name}")
               for p in spec.params
               if p.type == "choice" and p.options_sql and bound[p.name] is not None]
@@ -836,6 +902,6 @@ __all__ = [
     "CHART_TYPES", "PARAM_TYPES", "ChartError", "ChartSpec", "Param", "QueryError",
     "QueryProblem", "QueryResult", "QuerySpec", "QuerySpecError", "QueryUsageError",
     "build_chart", "check_all",
-    "choice_options", "coerce_value", "coerce_values", "discover", "get_query",
+    "choice_options", "coerce_value", "coerce_values", "discover", "filter_values", "get_query",
     "load_query", "parse_param_args", "parse_query_text", "queries_dir", "run_query",
 ]

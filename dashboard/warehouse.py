@@ -226,6 +226,18 @@ WHERE tickets.source = v.source AND tickets.ticket_id = v.ticket_id
 # warehouse, so metrics, analyst queries and read-only connections can all use it.
 UTC_MACRO = "CREATE OR REPLACE MACRO utc(ts) AS make_timestamp(epoch_us(ts))"
 
+# Filter helpers for analyst SQL whose header binds the sidebar (`filters:` in a query
+# file, see queries/README.md): `picked($teams, service_team)` is true when nothing is
+# picked (NULL) or the value is among the picked ones; `within_days(created_at,
+# $date_from, $date_to)` bounds a timestamp by inclusive UTC days, either end open.
+FILTER_MACROS: tuple[str, ...] = (
+    "CREATE OR REPLACE MACRO picked(choices, v) AS "
+    "(choices IS NULL OR list_contains(choices, v))",
+    "CREATE OR REPLACE MACRO within_days(ts, first_day, last_day) AS "
+    "((first_day IS NULL OR utc(ts) >= CAST(first_day AS DATE)) "
+    "AND (last_day IS NULL OR utc(ts) < CAST(last_day AS DATE) + 1))",
+)
+
 # Views are recreated on every migrate so their definition always matches the code.
 # `ticket_times` is a model shared with the Spark engine (dashboard/models/).
 TICKET_TIMES_VIEW = "CREATE OR REPLACE VIEW ticket_times AS\n" + models.load("ticket_times")
@@ -237,6 +249,15 @@ SHARED_VIEWS: tuple[str, ...] = tuple(
     for name in (
         "ticket_latest", "ticket_spans", "open_tickets", "survey_scores", "requester_aliases"
     )
+)
+
+# everything `migrate` (re)creates after the tables, in dependency order
+DEFINITIONS: tuple[str, ...] = (
+    UTC_MACRO,
+    *FILTER_MACROS,
+    *models.SHIMS,
+    TICKET_TIMES_VIEW,
+    *SHARED_VIEWS,
 )
 
 
@@ -381,7 +402,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
                 as_of.rebuild(con)
         if 0 < current < SUPERSEDED_FROM:
             mark_superseded(con)
-        for statement in (UTC_MACRO, *models.SHIMS, TICKET_TIMES_VIEW, *SHARED_VIEWS):
+        for statement in DEFINITIONS:
             con.execute(statement)
         con.execute(
             "INSERT OR REPLACE INTO inward_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
@@ -398,9 +419,7 @@ def mark_superseded(con: duckdb.DuckDBPyConnection) -> None:
 
 def definitions_hash() -> str:
     """Fingerprint of everything `migrate` defines (tables, macro, views)."""
-    text = "\n".join(
-        (*MIGRATIONS, MARK_SUPERSEDED, UTC_MACRO, *models.SHIMS, TICKET_TIMES_VIEW, *SHARED_VIEWS)
-    )
+    text = "\n".join((*MIGRATIONS, MARK_SUPERSEDED, *DEFINITIONS))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

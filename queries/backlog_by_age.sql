@@ -7,11 +7,7 @@ description: >
   count), the same backlog the Teams page and `inward panel teams.backlog_age`
   show. Age runs to each source's as-of (`as_of` in inward.toml, else its newest
   ticket update), not to today, so an old export still gives a sensible picture.
-params:
-  team:
-    type: choice
-    options_sql: SELECT DISTINCT service_team FROM tickets WHERE service_team IS NOT NULL ORDER BY 1
-    label: Service team (empty = all)
+filters: [teams, departments, requester_types, priorities, categories, channels]
 chart: {type: bar, x: age_bucket, y: tickets, color: service_team}
 */
 SELECT
@@ -21,6 +17,8 @@ SELECT
     round(max(age_days), 1) AS oldest_days,
     age_order AS bucket_order
 FROM open_tickets
-WHERE ($team IS NULL OR service_team = $team)
+WHERE picked($teams, service_team) AND picked($departments, requester_department)
+  AND picked($requester_types, requester_type) AND picked($priorities, priority)
+  AND picked($categories, category) AND picked($channels, channel)
 GROUP BY ALL
 ORDER BY bucket_order, service_team

@@ -5,8 +5,8 @@ description: >
   (reopen_count > 0). A high rate usually means fixes that do not hold or
   tickets closed before the requester agreed. Small groups are left out so
   one unlucky ticket does not top the list.
+filters: [dates, teams, departments, requester_types, priorities, categories, channels]
 params:
-  since: {type: date, label: Created on or after (empty = all time)}
   min_tickets: {type: int, default: 10, min: 1, label: Minimum resolved tickets per group}
   top: {type: int, default: 20, min: 1, max: 200}
 chart: {type: bar, x: category, y: reopen_rate, color: service_team}
@@ -20,7 +20,10 @@ SELECT
     sum(coalesce(reopen_count, 0)) AS reopens
 FROM tickets
 WHERE resolved_at IS NOT NULL
-  AND ($since IS NULL OR created_at >= $since)
+  AND within_days(created_at, $date_from, $date_to)
+  AND picked($teams, service_team) AND picked($departments, requester_department)
+  AND picked($requester_types, requester_type) AND picked($priorities, priority)
+  AND picked($categories, category) AND picked($channels, channel)
 GROUP BY ALL
 HAVING count(*) >= $min_tickets
 ORDER BY reopen_rate DESC, resolved_tickets DESC, service_team, category

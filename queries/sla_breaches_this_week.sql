@@ -6,12 +6,7 @@ description: >
   or resolution target. Targets and business/calendar time come from the SLA
   configuration; tickets without a target or not yet answered/resolved are not
   counted as breaches.
-params:
-  team:
-    type: choice
-    options_sql: SELECT DISTINCT service_team FROM tickets WHERE service_team IS NOT NULL ORDER BY 1
-    label: Service team (empty = all)
-  priority: {type: choice, options: [urgent, high, normal, low], label: Priority (empty = all)}
+filters: [teams, departments, requester_types, priorities, categories, channels]
 chart: table
 */
 SELECT
@@ -34,8 +29,9 @@ SELECT
 FROM ticket_times t
 WHERE utc(t.created_at) >= date_trunc('week', utc(t.as_of))
   AND (t.sla_first_response_met = false OR t.sla_resolution_met = false)
-  AND ($team IS NULL OR t.service_team = $team)
-  AND ($priority IS NULL OR t.priority = $priority)
+  AND picked($teams, t.service_team) AND picked($departments, t.requester_department)
+  AND picked($requester_types, t.requester_type) AND picked($priorities, t.priority)
+  AND picked($categories, t.category) AND picked($channels, t.channel)
 ORDER BY
     CASE t.priority WHEN 'urgent' THEN 1 WHEN 'high' THEN 2 WHEN 'normal' THEN 3 ELSE 4 END,
     t.created_at

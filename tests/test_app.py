@@ -184,3 +184,86 @@ def test_sources_ending_years_apart_get_a_meaningful_range_and_an_as_of(
     captions = " ".join(c.value for c in at.caption)
     assert "2019-07-31 17:00 UTC (servicenow)" in captions
     assert "2024-05-02 00:00 UTC (generic)" in captions
+
+
+BUILT_IN = [p for p in PAGES if not p.endswith("data_page.py")]  # Data: files, no teams
+TEAM_COLUMNS = ("service_team",)
+DEPARTMENT_COLUMNS = ("requester_department", "department")
+
+
+def _busiest(db: Path, column: str) -> str:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.sql(
+            f"SELECT {column} FROM tickets WHERE {column} IS NOT NULL "
+            "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def _shown(at: AppTest, columns: tuple[str, ...]) -> set[str]:
+    """Every value of these columns in every table on the page."""
+    out: set[str] = set()
+    for frame in at.dataframe:
+        value = frame.value
+        for c in columns:
+            if c in value.columns:
+                out |= {str(v) for v in value[c].dropna().unique()}
+    return out
+
+
+@pytest.mark.parametrize("page", BUILT_IN)
+@pytest.mark.parametrize("field", ["team", "department"])
+def test_every_page_honours_team_and_department_in_the_url(demo_wh, monkeypatch, page, field):
+    """A lead opens a shared link: no table on any page may show another team or
+    department (alignment shows business units: those of the department)."""
+    column = "service_team" if field == "team" else "requester_department"
+    value = _busiest(demo_wh.db, column)
+    at = app(demo_wh.db, monkeypatch, **{field: value}).run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.sidebar.multiselect(key=field).value == [value]
+    columns = TEAM_COLUMNS if field == "team" else DEPARTMENT_COLUMNS
+    assert _shown(at, columns) <= {value}, f"{page} shows other {field}s"
+    if field == "department" and page.endswith("alignment.py"):
+        from dashboard.metrics.alignment import business_units_of
+
+        con = duckdb.connect(str(demo_wh.db), read_only=True)
+        try:
+            units = set(business_units_of(con, [value]))
+        finally:
+            con.close()
+        assert _shown(at, ("business_unit",)) <= units
+
+
+def test_the_filter_check_can_fail(demo_wh, monkeypatch) -> None:
+    """Without a filter the same pages show several teams and departments."""
+    at = app(demo_wh.db, monkeypatch).run()
+    at.switch_page("app_pages/teams.py").run()
+    assert len(_shown(at, TEAM_COLUMNS)) > 1 and len(_shown(at, DEPARTMENT_COLUMNS)) > 1
+
+
+def test_pages_say_which_filters_do_not_apply(demo_wh, monkeypatch) -> None:
+    at = app(demo_wh.db, monkeypatch, priority="high").run()
+    for page, expected in (
+        ("app_pages/engagement.py", "Date range, Priority do not apply here"),
+        ("app_pages/voice.py", "Priority does not apply here"),
+        ("app_pages/alignment.py", "Date range, Priority do not apply here"),
+    ):
+        at.switch_page(page).run()
+        assert not at.exception
+        captions = " ".join(c.value for c in at.caption)
+        assert expected in captions, (page, captions[:500])
+
+
+def test_date_presets_set_the_range(demo_wh, monkeypatch) -> None:
+    at = app(demo_wh.db, monkeypatch).run()
+    first, last = at.sidebar.date_input(key="dates").value
+    at.sidebar.button(key="preset_4 weeks").click().run()
+    assert not at.exception and not at.warning
+    start, end = at.sidebar.date_input(key="dates").value
+    assert end == last and 22 <= (end - start).days + 1 <= 28
+    at.sidebar.button(key="preset_Year").click().run()
+    start, end = at.sidebar.date_input(key="dates").value
+    assert 358 <= (end - start).days + 1 <= 364 or start == first

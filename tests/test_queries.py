@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dashboard import as_of
+from dashboard.filters import Filters
 from dashboard.output import render
 from dashboard.queries import (
     SHIPPED_QUERIES,
@@ -492,12 +493,51 @@ def test_repeat_requesters_are_pseudonymised(small: Path) -> None:
 def test_choice_from_options_sql(small: Path) -> None:
     from dashboard.queries import choice_options
 
-    spec = get_query("slowest_categories", SHIPPED_QUERIES)
+    spec = parse_query_text(
+        "/*\nparams:\n  team:\n    type: choice\n    options_sql: SELECT DISTINCT service_team "
+        "FROM tickets ORDER BY 1\n*/\n"
+        "SELECT DISTINCT category FROM tickets WHERE $team IS NULL OR service_team = $team\n",
+        "categories_of.sql",
+    )
     assert choice_options(spec, "team", small) == sorted(TEAMS)
-    only_hr = run_query(spec, {"team": "HR Operations", "min_tickets": "1"}, small)
+    only_hr = run_query(spec, {"team": "HR Operations"}, small)
     assert only_hr.frame.height == 3
     with pytest.raises(QueryError, match=r"\$team: 'Nope' is not one of the 2 allowed values"):
         run_query(spec, {"team": "Nope"}, small)
+
+
+def test_global_filters_bind_to_parameters(small: Path) -> None:
+    """`filters:` binds the sidebar's dates, teams and departments; the same rows as a
+    brute-force count, and a filter the query does not take is refused, not ignored."""
+    spec = get_query("slowest_categories", SHIPPED_QUERIES)
+    assert "teams" in spec.filters and "dates" in spec.filters
+    everyone = run_query(spec, {"min_tickets": "1"}, small).frame
+    hr = Filters(teams=("HR Operations",), date_from=date(2026, 3, 9), date_to=date(2026, 3, 22))
+    only = run_query(spec, {"min_tickets": "1"}, small, filters=hr).frame
+    con = connect(small, read_only=True)
+    try:
+        expected = con.sql(
+            "SELECT count(*) FROM ticket_times WHERE service_team = 'HR Operations' "
+            "AND resolution_minutes IS NOT NULL AND created_at >= TIMESTAMPTZ '2026-03-09 00:00Z' "
+            "AND created_at < TIMESTAMPTZ '2026-03-23 00:00Z'"
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+    assert 0 < int(only["resolved_tickets"].sum()) == expected < int(
+        everyone["resolved_tickets"].sum()
+    )
+    backlog = get_query("backlog_by_age", SHIPPED_QUERIES)
+    with pytest.raises(QueryUsageError, match="does not take the dates filter"):
+        run_query(backlog, {}, small, filters=hr)
+
+
+def test_filters_header_is_checked() -> None:
+    assert "unknown filter 'team'" in _err("/*\nfilters: [team]\n*/\nSELECT 1\n")
+    assert "uses no $teams" in _err("/*\nfilters: [teams]\n*/\nSELECT 1\n")
+    assert "cannot also be declared" in _err(
+        "/*\nfilters: [teams]\nparams:\n  teams: {type: text}\n*/\n"
+        "SELECT 1 WHERE picked($teams, 'x')\n"
+    )
 
 
 def test_check_all_passes_on_shipped_queries() -> None:

@@ -99,7 +99,7 @@ def test_one_backlog_number(wh, team) -> None:
         by_age = int(rt.backlog_age(con, filters)["tickets"].sum())
         daily = rt.backlog(con, filters)["open"].to_list()[-1]
     spec = queries.get_query("backlog_by_age")
-    query = queries.run_query(spec, {"team": team} if team else {}, db).frame
+    query = queries.run_query(spec, {}, db, filters=filters).frame
     assert by_age == expected
     assert daily == expected  # the backlog chart ends on the same number
     assert int(query["tickets"].sum()) == expected

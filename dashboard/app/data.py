@@ -20,11 +20,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import polars as pl
 import streamlit as st
 
-from dashboard import scoped, warehouse
+from dashboard import panels, scoped, warehouse
 from dashboard.access import OPEN, Scope
 from dashboard.config import Config, load_config
+from dashboard.filters import Filters
 
 T = TypeVar("T")
 
@@ -95,3 +97,17 @@ def _cached(
     fn = getattr(importlib.import_module(module), name)
     with scoped.reader(path, viewer, wait_seconds=15) as con:
         return fn(con, *args, **dict(kwargs))
+
+
+def panel(name: str, filters: Filters, **options: Any) -> pl.DataFrame:
+    """The frame of panel `name` (dashboard/panels.py) for these filters, cached: what
+    `inward panel NAME` prints for the same filters. Filters the panel ignores are
+    cleared first, so changing them does not recompute it."""
+    spec = panels.get(name)
+    return call(_panel, name, filters.only(spec.applies), config(), tuple(sorted(options.items())))
+
+
+def _panel(
+    con: Any, name: str, filters: Filters, cfg: Config, options: tuple[tuple[str, Any], ...]
+) -> pl.DataFrame:
+    return panels.get(name).compute(con, filters, cfg, **dict(options))

@@ -22,7 +22,7 @@ PAGES = Path(__file__).resolve().parent / "app_pages"
 st.set_page_config(page_title="Inward", page_icon=":material/support_agent:", layout="wide")
 signin.gate()  # deny by default: nothing below runs without a scope
 
-query_pages, broken_queries = query_view.pages()
+query_pages = query_view.pages()  # broken files are flagged first in the Queries section
 pages = {
     "Inward": [
         st.Page(
@@ -51,7 +51,8 @@ pages = {
         st.Page(PAGES / "schema.py", title="Schema", icon=":material/schema:", url_path="schema"),
     ],
 }
-nav = st.navigation(pages)
+# expanded: Data and Schema stay visible however many query pages there are
+nav = st.navigation(pages, expanded=True)
 signin.audit_page(nav.url_path or "overview")
 
 try:
@@ -67,8 +68,5 @@ except WarehouseBusy:
         icon=":material/hourglass_top:",
     )
     st.stop()
-
-for problem in broken_queries:
-    st.sidebar.error(problem, icon=":material/error:")
 
 nav.run()

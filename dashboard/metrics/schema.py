@@ -9,6 +9,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from dashboard.filters import Filters
+
 TABLES = {
     "tickets": "One row per ticket, latest export wins (key: source, ticket_id). Times in UTC; "
     "business minutes and SLA due times are derived after each ingest.",
@@ -119,15 +121,39 @@ def schema_overview(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     )
 
 
-def sample(con: duckdb.DuckDBPyConnection, table: str, rows: int = 5) -> pl.DataFrame:
+def sample(
+    con: duckdb.DuckDBPyConnection, table: str, rows: int = 5, filters: Filters | None = None
+) -> pl.DataFrame:
     """A few rows of a documented table, ids as the viewer may see them (`inward_id`);
     the scoped connection already masks e-mails, names and tool ids for viewers without
-    raw, and alias lists are shown as their length."""
+    raw, and alias lists are shown as their length. Rows come from the teams and
+    departments the sidebar picked where the table has such columns — a sample must not
+    show a team the reader filtered away."""
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}")
-    cols = [c for c in con.sql(f'SELECT * FROM "{table}" LIMIT 0').columns if c in ID_COLUMNS]
+    columns = con.sql(f'SELECT * FROM "{table}" LIMIT 0').columns
+    where, params = "TRUE", {}
+    if filters is not None:
+        department = next(
+            (
+                c
+                for c in ("requester_department", "respondent_department", "department")
+                if c in columns
+            ),
+            "",
+        )
+        where, params = filters.only(("teams", "departments")).where(
+            {
+                "teams": "service_team" if "service_team" in columns else "",
+                "departments": department,
+            },
+            time_column="",
+        )
+    cols = [c for c in columns if c in ID_COLUMNS]
     replace = f" REPLACE ({', '.join(f'inward_id({c}) AS {c}' for c in cols)})" if cols else ""
-    frame = con.sql(f'SELECT *{replace} FROM "{table}" LIMIT {int(rows)}').pl()
+    frame = con.sql(
+        f'SELECT *{replace} FROM "{table}" WHERE {where} LIMIT {int(rows)}', params=params
+    ).pl()
     if "aliases" in frame.columns:
         frame = frame.with_columns(pl.col("aliases").list.len().alias("aliases"))
     return frame

@@ -6,11 +6,11 @@ description: >
   with a high share may need an on-call rota or self-service for common asks.
   The hours here are a quick lens; business-hour SLA clocks use the per-team
   calendars in inward.toml.
+filters: [dates, teams, departments, requester_types, priorities, categories, channels]
 params:
   tz: {type: text, default: UTC, label: "Time zone (IANA name, e.g. Europe/Berlin)"}
   start_hour: {type: int, default: 9, min: 0, max: 23, label: Business day starts (hour)}
   end_hour: {type: int, default: 17, min: 1, max: 24, label: Business day ends (hour)}
-  since: {type: date, label: Created on or after (empty = all time)}
 chart: {type: bar, x: service_team, y: after_hours_share}
 */
 WITH local AS (
@@ -18,7 +18,10 @@ WITH local AS (
         coalesce(service_team, '(none)') AS service_team,
         timezone($tz, created_at) AS local_ts
     FROM tickets
-    WHERE $since IS NULL OR created_at >= $since
+    WHERE within_days(created_at, $date_from, $date_to)
+      AND picked($teams, service_team) AND picked($departments, requester_department)
+      AND picked($requester_types, requester_type) AND picked($priorities, priority)
+      AND picked($categories, category) AND picked($channels, channel)
 ),
 flagged AS (
     SELECT service_team,

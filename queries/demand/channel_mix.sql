@@ -4,8 +4,7 @@ description: >
   Through which channel tickets arrive (the channel that opened the ticket),
   per service team. A team answering mostly phone and walk-in is harder to
   measure and to staff than one fed by the portal.
-params:
-  since: {type: date, label: Created on or after (empty = all time)}
+filters: [dates, teams, departments, requester_types, priorities, categories, channels]
 chart: {type: bar, x: service_team, y: share, color: channel}
 */
 SELECT
@@ -15,6 +14,9 @@ SELECT
     round(count(*) / sum(count(*)) OVER (PARTITION BY coalesce(service_team, '(none)')), 3)
         AS share
 FROM tickets
-WHERE $since IS NULL OR created_at >= $since
+WHERE within_days(created_at, $date_from, $date_to)
+  AND picked($teams, service_team) AND picked($departments, requester_department)
+  AND picked($requester_types, requester_type) AND picked($priorities, priority)
+  AND picked($categories, category) AND picked($channels, channel)
 GROUP BY 1, 2
 ORDER BY service_team, tickets DESC, channel

@@ -5,8 +5,8 @@ description: >
   tickets. Persistent "everything is urgent" from one department is a planning
   conversation (lead times, request templates), not a service-desk problem.
   Departments with few tickets are left out.
+filters: [dates, teams, departments, requester_types, priorities, categories, channels]
 params:
-  since: {type: date, label: Created on or after (empty = all time)}
   ticket_type:
     type: choice
     options: [incident, request, question, problem, change, other]
@@ -22,7 +22,10 @@ SELECT
     round(count(*) FILTER (WHERE priority IN ('urgent', 'high')) / count(*), 3)
         AS urgent_high_share
 FROM tickets
-WHERE ($since IS NULL OR created_at >= $since)
+WHERE within_days(created_at, $date_from, $date_to)
+  AND picked($teams, service_team) AND picked($departments, requester_department)
+  AND picked($requester_types, requester_type) AND picked($priorities, priority)
+  AND picked($categories, category) AND picked($channels, channel)
   AND ($ticket_type IS NULL OR ticket_type = $ticket_type)
 GROUP BY ALL
 HAVING count(*) >= $min_tickets

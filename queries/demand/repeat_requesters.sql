@@ -6,6 +6,7 @@ description: >
   missing permission or a training gap that one proactive fix would remove.
   Requesters appear as they do on every page: a keyed pseudonym (R-...) that is
   the same in every run, or the id itself for users with a raw grant.
+filters: [teams, departments, requester_types, priorities, categories, channels]
 params:
   days: {type: int, default: 90, min: 1, max: 3660, label: Window (days before the as-of)}
   min_tickets: {type: int, default: 5, min: 2, label: Minimum tickets in the window}
@@ -17,6 +18,9 @@ WITH recent AS (
         t.service_team, t.created_at
     FROM ticket_times t
     WHERE t.requester_id IS NOT NULL
+      AND picked($teams, t.service_team) AND picked($departments, t.requester_department)
+      AND picked($requester_types, t.requester_type) AND picked($priorities, t.priority)
+      AND picked($categories, t.category) AND picked($channels, t.channel)
       AND t.created_at > t.as_of - to_days(CAST($days AS INTEGER))
 )
 SELECT

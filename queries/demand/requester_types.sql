@@ -4,8 +4,7 @@ description: >
   How much of each team's work comes from contractors and vendors rather than
   employees. Useful when negotiating who pays for support, and for spotting
   onboarding gaps (many "how do I get access" tickets from contractors).
-params:
-  since: {type: date, label: Created on or after (empty = all time)}
+filters: [dates, teams, departments, requester_types, priorities, categories, channels]
 chart: {type: bar, x: service_team, y: share, color: requester_type}
 */
 WITH typed AS (
@@ -13,7 +12,10 @@ WITH typed AS (
         coalesce(service_team, '(none)') AS service_team,
         coalesce(requester_type, 'unknown') AS requester_type
     FROM tickets
-    WHERE $since IS NULL OR created_at >= $since
+    WHERE within_days(created_at, $date_from, $date_to)
+      AND picked($teams, service_team) AND picked($departments, requester_department)
+      AND picked($requester_types, requester_type) AND picked($priorities, priority)
+      AND picked($categories, category) AND picked($channels, channel)
 )
 SELECT
     service_team,

@@ -7,18 +7,15 @@ description: >
   department groups that are large enough to be shown are here (the same
   anonymity rule as the Voice page, applied before any SQL runs): e-mail
   addresses and phone numbers are masked, dates are cut to the month, and nobody's
-  id is attached.
+  id is attached. Takes the sidebar's teams and departments (the respondent's).
+filters: [teams, departments]
 params:
-  team:
-    type: choice
-    options_sql: SELECT DISTINCT service_team FROM survey_comments ORDER BY 1
-    label: Service team
   since: {type: date, label: From the month of (empty = all time)}
 chart: table
 */
 SELECT service_team, department, survey, submitted_month, comment
 FROM survey_comments
 WHERE band = 'low'
-  AND ($team IS NULL OR service_team = $team)
+  AND picked($teams, service_team) AND picked($departments, department)
   AND ($since IS NULL OR submitted_month >= date_trunc('month', CAST($since AS DATE)))
 ORDER BY submitted_month DESC, service_team, department, comment

@@ -3,50 +3,50 @@
 Executives see the chain (team → business unit → outcome) in sentences; analysts
 get the scorecard and a pair explorer. The page never hides the caveats: tests are
 on period-to-period changes, corrected for autocorrelation and for the number of
-comparisons, and a link is not a cause.
+comparisons, and a link is not a cause. The team and department filters choose rows
+of the one table tested on everything, so a narrower view never changes a q-value.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import plotly.express as px
-import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from dashboard import figures
 from dashboard.app import data
-from dashboard.app.components.charts import download_table
-from dashboard.app.components.tiles import empty_state
+from dashboard.app.components.tables import table
+from dashboard.app.components.tiles import empty_state, filter_note
 from dashboard.metrics.alignment import (
     EXTERNAL_LABELS,
     INTERNAL_LABELS,
-    alignment_table,
-    external_series,
-    goal_attainment,
-    internal_series,
+    pair_fit,
     plain_sentence,
 )
 from dashboard.metrics.alignment_stats import TRANSFORM, TRANSFORM_LABELS
+from dashboard.panels import PANELS
 
-if st.session_state.get("filters") is None:
+filters = st.session_state.get("filters")
+if filters is None:
     empty_state()
     st.stop()
 
 config = data.config()
+about = PANELS["alignment.table"]
 st.title("Alignment")
 st.caption(
-    "Uses the whole history of every team and business unit: the sidebar filters do not "
-    "apply here, so that tests are not re-run on slices chosen after looking."
+    "Do internal service metrics move what external customers feel? Every team × business "
+    "unit × metric × outcome × lead is tested on the whole history; the team and "
+    "department filters pick which of those results you see (departments by their "
+    "business unit)."
 )
+filter_note(filters, about.applies, about.why)
 period = st.segmented_control(
     "Period", ["week", "month"], default="week", key="al_period", bind="query-params", required=True
 )
 max_lag = 4 if period == "week" else 3
-table = data.call(alignment_table, config, period, max_lag)
+table_ = data.panel("alignment.table", filters, period=period, max_lag=max_lag)
 
-goals = data.call(goal_attainment, config)
+goals = data.panel("alignment.goals", filters)
 if not goals.is_empty():
     st.subheader("Corporate goals")
     with st.container(horizontal=True):
@@ -62,8 +62,17 @@ if not goals.is_empty():
                 help=g["note"] or None,
             )
 
+if table_.is_empty():
+    st.info(
+        "Nothing to test for this selection: alignment needs external outcomes "
+        "(customer CSAT, NPS, churn, revenue per business unit) loaded next to the tickets, "
+        "for the business units of the chosen departments.",
+        icon=":material/info:",
+    )
+    st.stop()
+
 st.subheader("What holds")
-significant = table.filter(pl.col("significant")).sort("q_value")
+significant = table_.filter(pl.col("significant")).sort("q_value")
 if significant.is_empty():
     st.info(
         "No internal metric shows a link to an external outcome that survives the "
@@ -74,10 +83,10 @@ if significant.is_empty():
 else:
     for row in significant.head(10).iter_rows(named=True):
         st.markdown(f"- {plain_sentence(row)}")
-tested = table.filter(pl.col("p_value").is_not_null()).height
-short = table.filter(pl.col("correlation").is_null()).height
+tested = table_.filter(pl.col("p_value").is_not_null()).height
+short = table_.filter(pl.col("correlation").is_null()).height
 st.caption(
-    f"{significant.height} of {tested:,} tested links are significant "
+    f"{significant.height} of {tested:,} tested links shown are significant "
     f"(q ≤ 0.05, at least {config.alignment_min_periods} {period}s); "
     f"{short:,} combinations had not enough data and were not tested."
 )
@@ -86,12 +95,16 @@ with st.expander(
     "How to read this (correlation is not causation)", expanded=False, icon=":material/warning:"
 ):
     st.markdown(
-        f"- Series are compared as **{TRANSFORM_LABELS[TRANSFORM]}**, after pre-whitening "
-        "with an autoregressive model, so shared trends and seasonality-like drift do not "
-        "create links.\n"
-        "- p-values use an effective sample size that accounts for autocorrelation; q-values "
-        "(Benjamini–Hochberg) correct for testing every team × unit × metric × lag at once, "
-        "including the choice of the best lag.\n"
+        f"- **ρ (rho)** is a rank correlation from −1 to 1: positive means the two move "
+        "the same way, negative opposite ways, 0 no relation. It is computed on "
+        f"**{TRANSFORM_LABELS[TRANSFORM]}**, after removing each series' own momentum "
+        "(pre-whitening), so two series that merely both trend upward do not look linked.\n"
+        "- **p** is the chance of seeing a link at least this strong if there were none, for "
+        "one test; it accounts for how much each series depends on its own past.\n"
+        "- **q** is p corrected for testing every team × unit × metric × outcome × lead at "
+        "once (the Benjamini–Hochberg method): among links with q ≤ 0.05, at most about 5 % "
+        "are expected to be flukes. Picking the best lead is paid for too.\n"
+        "- **Lead** (lag): how many periods the internal metric runs ahead of the outcome.\n"
         "- A significant link says two series move together with a lead; it does not prove "
         "the internal metric causes the outcome. A common cause (a product launch, staffing) "
         "can drive both. Use links to decide what to investigate, not what to conclude.\n"
@@ -101,7 +114,7 @@ with st.expander(
 
 st.subheader("Scorecard")
 best = (
-    table.filter(pl.col("correlation").is_not_null())
+    table_.filter(pl.col("correlation").is_not_null())
     .sort("q_value")
     .group_by("internal_metric", "external_metric")
     .first()
@@ -109,40 +122,37 @@ best = (
 if best.is_empty():
     st.caption("Not enough data for any pair yet.")
 else:
-    # colour only where significant; grey (0) otherwise, with the value in the label
     best = best.with_columns(
         pl.when(pl.col("significant")).then(pl.col("correlation")).otherwise(0.0).alias("shown"),
         pl.col("internal_metric").replace(INTERNAL_LABELS).alias("internal"),
         pl.col("external_metric").replace(EXTERNAL_LABELS).alias("external"),
-    )
-    grid = best.pivot(on="external", index="internal", values="shown")
-    text = best.with_columns(
         (
-            pl.col("correlation").round(2).cast(pl.String)
-            + " @ lag "
+            "ρ "
+            + pl.col("correlation").round(2).cast(pl.String)
+            + ", lead "
             + pl.col("lag_periods").cast(pl.String)
-        ).alias("label")
-    ).pivot(on="external", index="internal", values="label")
-    cols = [c for c in grid.columns if c != "internal"]
-    fig = go.Figure(
-        go.Heatmap(
-            z=grid.select(cols).to_numpy(),
-            x=cols,
-            y=grid["internal"].to_list(),
-            text=text.select(cols).to_numpy(),
-            texttemplate="%{text}",
-            zmin=-1,
-            zmax=1,
-            colorscale="RdBu",
-            colorbar={"title": "ρ"},
-        )
+        ).alias("label"),
     )
-    st.plotly_chart(figures.tidy(fig, 360), key="scorecard")
-    st.caption("Best lag per pair across teams and units; saturated only when significant.")
+    grid = best.pivot(on="external", index="internal", values="shown", sort_columns=True)
+    text = best.pivot(on="external", index="internal", values="label", sort_columns=True)
+    cols = [c for c in grid.columns if c != "internal"]
+    st.plotly_chart(
+        figures.scorecard(
+            grid.select(cols).to_numpy(),
+            text.select(cols).to_numpy(),
+            cols,
+            grid["internal"].to_list(),
+        ),
+        key="scorecard",
+    )
+    st.caption(
+        "The strongest result per pair across the teams and units shown; coloured only where "
+        "significant, grey otherwise (the value is written in every cell)."
+    )
 
 st.subheader("Explore a pair")
-teams = sorted(table["service_team"].unique().to_list())
-units = sorted(table["business_unit"].unique().to_list())
+teams = sorted(table_["service_team"].unique().to_list())
+units = sorted(table_["business_unit"].unique().to_list())
 c1, c2, c3, c4, c5 = st.columns(5)
 team = c1.selectbox("Service team", teams, key="al_team", bind="query-params")
 unit = c2.selectbox("Business unit", units, key="al_unit", bind="query-params")
@@ -153,7 +163,7 @@ internal = c3.selectbox(
     format_func=INTERNAL_LABELS.get,
     bind="query-params",
 )
-externals = sorted(table["external_metric"].unique().to_list())
+externals = sorted(table_["external_metric"].unique().to_list())
 external = c4.selectbox(
     "External outcome",
     externals,
@@ -162,10 +172,16 @@ external = c4.selectbox(
     bind="query-params",
 )
 lag = c5.number_input(
-    "Lag", 0, max_lag, 2 if period == "week" else 1, key="al_lag", bind="query-params"
+    "Lead (periods)",
+    0,
+    max_lag,
+    2 if period == "week" else 1,
+    key="al_lag",
+    bind="query-params",
+    help="How many periods the internal metric runs ahead of the outcome.",
 )
 
-row = table.filter(
+row = table_.filter(
     (pl.col("service_team") == team)
     & (pl.col("business_unit") == unit)
     & (pl.col("internal_metric") == internal)
@@ -174,59 +190,53 @@ row = table.filter(
 )
 if not row.is_empty():
     st.info(plain_sentence(row.row(0, named=True)), icon=":material/insights:")
-ins = data.call(internal_series, period, min_respondents=config.anonymity_min_group)
-ext = data.call(external_series, period)
-x = ins.filter((pl.col("service_team") == team) & (pl.col("business_unit") == unit)).select(
-    "period_start", pl.col(internal).alias("internal")
+pair = data.panel(
+    "alignment.pair",
+    filters,
+    team=team,
+    unit=unit,
+    internal=internal,
+    external=external,
+    lag=int(lag),
+    period=period,
 )
-y = ext.filter((pl.col("business_unit") == unit) & (pl.col("external_metric") == external)).select(
-    "period_start", pl.col("value").alias("external")
-)
-pair = x.join(y, on="period_start", how="full", coalesce=True).sort("period_start")
-if pair.height < 3:
-    st.caption("Not enough periods for this pair.")
+internal_label = INTERNAL_LABELS[internal]
+external_label = EXTERNAL_LABELS.get(external, external)
+if pair.drop_nulls(["internal", "external"]).height < 3:
+    st.caption("Not enough periods where both series have a value for this pair.")
 else:
     left, right = st.columns(2)
     with left, st.container(border=True):
         st.markdown(f"**Over time** (internal shifted {lag} {period}(s) later)")
-        fig = make_subplots(specs=[[{"secondary_y": True}]])
-        shifted = pair.with_columns(pl.col("internal").shift(lag))
-        fig.add_trace(
-            go.Scatter(
-                x=shifted["period_start"], y=shifted["internal"], name=INTERNAL_LABELS[internal]
-            ),
-            secondary_y=False,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=pair["period_start"],
-                y=pair["external"],
-                name=EXTERNAL_LABELS.get(external, external),
-            ),
-            secondary_y=True,
-        )
-        st.plotly_chart(figures.tidy(fig), key="pair_trend")
+        st.plotly_chart(figures.pair_trend(pair, internal_label, external_label), key="pair_trend")
     with right, st.container(border=True):
-        st.markdown(f"**Changes against changes** ({TRANSFORM_LABELS[TRANSFORM].split(' (')[0]})")
-        changes = shifted.with_columns(
-            pl.col("internal").diff(), pl.col("external").diff()
-        ).drop_nulls()
-        if changes.height >= 3:
-            fig = px.scatter(
-                changes,
-                x="internal",
-                y="external",
-                labels={
-                    "internal": f"Δ {INTERNAL_LABELS[internal]}",
-                    "external": f"Δ {EXTERNAL_LABELS.get(external, external)}",
-                },
-            )
-            slope, intercept = np.polyfit(changes["internal"], changes["external"], 1)
-            xs = np.array([changes["internal"].min(), changes["internal"].max()])
-            fig.add_trace(
-                go.Scatter(x=xs, y=slope * xs + intercept, mode="lines", name="least-squares fit")
-            )
-            st.plotly_chart(figures.tidy(fig), key="pair_scatter")
+        st.markdown(
+            f"**Changes against changes** ({TRANSFORM_LABELS[TRANSFORM].split(' (')[0]})",
+            help="Each dot is one period: how much the internal metric changed (shifted by "
+            "the lead) against how much the outcome changed. The test uses these changes.",
+        )
+        st.plotly_chart(
+            figures.pair_scatter(pair, pair_fit(pair), internal_label, external_label),
+            key="pair_scatter",
+        )
 
 with st.expander("Full table"):
-    download_table(table, f"inward_alignment_{period}")
+    table(
+        table_,
+        f"inward_alignment_{period}",
+        columns=(
+            "service_team",
+            "internal_metric",
+            "business_unit",
+            "external_metric",
+            "lag_periods",
+            "n_periods",
+            "correlation",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "q_value",
+            "significant",
+            "note",
+        ),
+    )

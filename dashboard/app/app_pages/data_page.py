@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.app import data
-from dashboard.app.components.charts import download_table
+from dashboard.app.components.tables import table
 from dashboard.app.components.upload import ingest_uploads
 from dashboard.ingest.mapping_report import mapping_report
 from dashboard.metrics.identity import match_summary, unmatched_requesters
@@ -41,14 +41,18 @@ if not data.db_path().is_file():
     st.info("No warehouse yet: load a file above or run `uv run inward demo`.")
     st.stop()
 
+st.caption(
+    ":material/filter_alt_off: The sidebar filters do not apply here: this page describes "
+    "the whole warehouse, every file loaded into it."
+)
 counts = data.call(table_counts)
 with st.container(horizontal=True):
     for name, n in counts.items():
-        st.metric(name.replace("_", " "), f"{n:,}", border=True)
+        st.metric(name.replace("_", " ").capitalize(), f"{n:,}", border=True)
 
 st.subheader("Ingests")
 log = data.call(ingests)
-st.dataframe(log, hide_index=True)
+table(log, "inward_ingests", empty="Nothing ingested yet.")
 
 st.subheader("Rejected rows")
 if log.is_empty():
@@ -61,12 +65,10 @@ else:
         pick = st.selectbox(
             "Ingest",
             choices,
-            format_func=lambda i: (
-                f"#{i}: " + str(log.filter(log["ingest_id"] == i)["source_file"][0])
-            ),
+            format_func=lambda i: f"#{i}: " + str(log.filter(log["ingest_id"] == i)["file"][0]),
         )
         rejected = data.call(rejected_rows, pick)
-        download_table(rejected, f"rejected_{pick}")
+        table(rejected, f"rejected_{pick}")
 
 st.subheader("Who the requesters are")
 st.caption(
@@ -114,4 +116,4 @@ else:
         st.success("Every value in every export was recognised.", icon=":material/check_circle:")
     else:
         st.warning(f"{unrecognised.height} raw values were not recognised.", icon=":material/help:")
-    download_table(report, "inward_value_mapping", height=300)
+    table(report, "inward_value_mapping", height=300)

@@ -1,16 +1,22 @@
-"""Engagement: internal customers are not captive — who stopped coming, and why we think so."""
+"""Engagement: internal customers are not captive — who stopped coming, and why we think so.
+
+Every panel honours the team, department and requester-type filters; the date range
+and the ticket-level filters do not apply, and the page says so (silence is judged
+at the as-of over each requester's whole history).
+"""
 
 from __future__ import annotations
 
-import plotly.express as px
 import polars as pl
 import streamlit as st
 
 from dashboard import figures
 from dashboard.app import data
-from dashboard.app.components.charts import download_table
-from dashboard.app.components.tiles import empty_state, judged_as_of
+from dashboard.app.components.tables import column_config, readable, table
+from dashboard.app.components.tiles import empty_state, filter_note, judged_as_of
 from dashboard.metrics import engagement as eng
+from dashboard.output import csv_text
+from dashboard.panels import PANELS
 
 filters = st.session_state.get("filters")
 if filters is None:
@@ -18,112 +24,106 @@ if filters is None:
     st.stop()
 
 config = data.config()
+about = PANELS["engagement.quiet"]
 st.title("Engagement")
 st.caption(
     "Requesters who used a team regularly and then went quiet, departments turning "
-    "reactive, and what bad experiences cost. The model judges silence against each "
-    "requester's own rhythm, so naturally occasional requesters are not flagged. "
+    "reactive, and what bad experiences cost. Silence is judged against each requester's "
+    "own rhythm, so naturally occasional requesters are not flagged. "
     f"Silence is {judged_as_of()}."
 )
+filter_note(filters, about.applies, about.why)
 
-quiet = data.call(eng.quiet_by_quarter)
+quiet = data.panel("engagement.quiet", filters)
 this, prev = (
     int(quiet["went_quiet_this_quarter"].sum()),
     int(quiet["went_quiet_previous_quarter"].sum()),
 )
 with st.container(horizontal=True):
     st.metric(
-        "Regulars who went quiet this quarter",
+        "Regulars who went quiet (last 91 days)",
         f"{this:,}",
-        f"{this - prev:+,}",
-        delta_color="inverse",
+        "±0" if this == prev else f"{this - prev:+,}",
+        delta_color="off" if this == prev else "inverse",
+        delta_arrow="off" if this == prev else "auto",
         border=True,
-        help="Regular requesters now flagged at risk or gone quiet whose last ticket fell "
-        "in the 91 days before their tool's as-of, against the 91 days before that.",
+        help="Requesters with a regular rhythm who are now flagged at risk or gone quiet, and "
+        "whose last ticket fell in the 91 days before their tool's as-of; the change "
+        "compares with the 91 days before that.",
     )
-    st.metric("Regular requesters", f"{int(quiet['regular_requesters'].sum()):,}", border=True)
-lost = data.call(eng.lost_after_bad_experience)
-none = lost.filter(pl.col("experience") == "none")
-if not none.is_empty():
+    st.metric(
+        "Regular requesters",
+        f"{int(quiet['regular_requesters'].sum()):,}",
+        border=True,
+        help="Requesters with enough tickets to have a rhythm (not new, not occasional).",
+    )
+lost = data.panel("engagement.came_back", filters)
+if not lost.filter(pl.col("experience") == "none").is_empty():
     with st.container(horizontal=True):
         for row in lost.filter(pl.col("experience") != "none").iter_rows(named=True):
+            points = round(row["difference_vs_none"] * 100, 1)
             st.metric(
                 f"Came back after: {row['experience'].replace('_', ' ')}",
                 f"{row['p_return']:.0%}",
-                f"{row['difference_vs_none'] * 100:+.1f} pts vs no bad experience",
-                delta_color="normal",
+                "±0.0 pts vs no bad experience"
+                if points == 0
+                else f"{points:+.1f} pts vs no bad experience",
+                delta_color="off" if points == 0 else "normal",
                 border=True,
-                help=f"Share of {row['tickets']:,} such tickets whose requester filed "
-                f"again within 90 days (95% CI {row['ci_low']:.0%}–"
-                f"{row['ci_high']:.0%}).",
+                help=f"Share of {row['tickets']:,} such tickets whose requester filed with the "
+                f"same team again within 90 days (95% interval {row['ci_low']:.0%}–"
+                f"{row['ci_high']:.0%}), against tickets without any bad experience.",
             )
 
 with st.container(border=True):
     st.markdown("**Went quiet, by team**")
-    download_table(quiet, "inward_quiet_by_team")
+    table(quiet, "inward_quiet_by_team", empty="No requesters with a rhythm in this selection.")
 
 st.subheader("Departments")
-shift = data.call(eng.reactive_shift)
+shift = data.panel("engagement.reactive", filters)
 left, right = st.columns(2)
 with left, st.container(border=True):
-    st.markdown("**Reactive share** (incidents and urgent work vs planned requests)")
-    flagged = shift.filter(pl.col("flagged"))["requester_department"].unique().to_list()
-    st.plotly_chart(figures.reactive_share(shift), key="reactive")
-    if flagged:
-        st.warning(
-            f"Turned reactive (significant rise, BH-corrected): {', '.join(flagged)}",
-            icon=":material/trending_up:",
-        )
+    st.markdown(
+        "**Reactive share** (incidents and urgent work against planned requests)",
+        help="Per quarter: incidents and urgent tickets over incidents plus planned requests "
+        "and questions. A department filing fewer requests while incidents keep coming has "
+        "stopped asking for help before things break.",
+    )
+    if shift.is_empty():
+        st.caption("No ticket in this selection has a requester department.")
+    else:
+        st.plotly_chart(figures.reactive_share(shift), key="reactive")
+        flagged = shift.filter(pl.col("flagged"))["requester_department"].unique().to_list()
+        if flagged:
+            st.warning(
+                f"Turned reactive: {', '.join(sorted(flagged))}. Their share rose by more than "
+                "chance explains — tested for every department at once, with the "
+                "Benjamini–Hochberg correction so that testing many departments does not "
+                "produce false alarms.",
+                icon=":material/trending_up:",
+            )
 with right, st.container(border=True):
-    st.markdown("**Cohort retention** (share of each first-ticket month still filing)")
-    cohorts = data.call(eng.cohort_retention)
-    grid = cohorts.pivot(
-        on="months_since", index="cohort_month", values="share_active", sort_columns=True
+    st.markdown(
+        "**Cohort retention** (share of each first-ticket month still filing)",
+        help="Requesters grouped by the month of their first ticket; each cell is the share "
+        "of them who filed at least one ticket N months later.",
     )
-    cols = [c for c in grid.columns if c != "cohort_month"]
-    fig = px.imshow(
-        grid.select(cols).to_numpy(),
-        x=cols,
-        y=grid["cohort_month"].cast(pl.String).to_list(),
-        color_continuous_scale="Blues",
-        zmin=0,
-        zmax=1,
-        aspect="auto",
-        labels={"x": "months since first ticket", "color": "active"},
-    )
-    st.plotly_chart(figures.tidy(fig, 340), key="cohorts")
+    cohorts = data.panel("engagement.cohorts", filters)
+    if cohorts.is_empty():
+        st.caption("No requesters in this selection.")
+    else:
+        st.plotly_chart(figures.cohort_grid(cohorts), key="cohorts")
 
-activity = data.call(eng.department_activity, "quarter")
-latest = activity.filter(pl.col("period_start") == activity["period_start"].max())
-fatigue = data.call(eng.survey_fatigue)
-table = (
-    latest.group_by("requester_department")
-    .agg(pl.col("tickets").sum(), pl.col("active_requesters").sum(), pl.col("headcount").max())
-    .join(
-        shift.group_by("requester_department").agg(
-            pl.col("first_half_share").first(),
-            pl.col("last_half_share").first(),
-            pl.col("flagged").first().alias("turned_reactive"),
-        ),
-        on="requester_department",
-        how="left",
-    )
-    .join(
-        fatigue.group_by("department").agg(
-            pl.col("relative_slope").first().alias("survey_response_trend")
-        ),
-        left_on="requester_department",
-        right_on="department",
-        how="left",
-    )
-    .sort("tickets", descending=True)
-)
 with st.container(border=True):
     st.markdown(
-        "**Department signals** (latest quarter; shares over the first and last half "
-        "of the history)"
+        "**Department signals** (latest quarter; reactive shares over the first and the "
+        "last half of the history)"
     )
-    download_table(table, "inward_department_signals")
+    table(
+        data.panel("engagement.departments", filters),
+        "inward_department_signals",
+        empty="No ticket in this selection has a requester department.",
+    )
 
 st.subheader("Across teams")
 st.caption(
@@ -131,59 +131,81 @@ st.caption(
     "apart from leaving: these people went quiet with a team but kept filing with others "
     "afterwards — still here, still asking, just not there."
 )
-switched = data.call(eng.across_teams)
-if filters.teams:
-    switched = switched.filter(pl.col("quiet_with").is_in(filters.teams))
-if filters.departments:
-    switched = switched.filter(pl.col("requester_department").is_in(filters.departments))
+switched = data.panel("engagement.across_teams", filters)
 if switched.is_empty():
-    st.caption("Nobody who went quiet with one team still files with another.")
+    st.caption("Nobody in this selection who went quiet with one team still files with another.")
 else:
-    pairs = data.call(eng.team_switches)
     left, right = st.columns([2, 3])
     with left, st.container(border=True):
         st.markdown("**Went quiet with → still files with** (people)")
-        download_table(pairs, "inward_team_switches", height=300)
+        table(data.panel("engagement.team_switches", filters), "inward_team_switches", height=300)
     with right, st.container(border=True):
         st.markdown("**People**")
-        download_table(switched, "inward_across_teams", height=300)
+        table(switched, "inward_across_teams", height=300)
     with st.container(border=True):
         people = list(dict.fromkeys(switched["requester_id"].to_list()))
         person = st.selectbox("One person's history", people, key="person")
-        history = data.call(eng.person_history, person)
-        st.plotly_chart(figures.person_history(history), key="person_history")
-        mine = data.call(eng.engagement_rows, config).filter(pl.col("requester_id") == person)
-        st.dataframe(
-            mine.select(
-                "service_team", "status", "tickets", "last_ticket_at", "days_silent", "reason"
-            ),
-            hide_index=True,
+        st.plotly_chart(
+            figures.person_history(data.call(eng.person_history, person)), key="person_history"
         )
+        # why the model flagged them with the team(s) of this selection; the reason names
+        # the teams they still file with (the chart above shows every team's tickets)
+        quiet_with = switched.filter(pl.col("requester_id") == person)["quiet_with"].to_list()
+        mine = data.call(eng.engagement_rows, config).filter(
+            (pl.col("requester_id") == person) & pl.col("service_team").is_in(quiet_with)
+        )
+        for row in mine.iter_rows(named=True):
+            st.info(
+                f"**{row['service_team']}** ({row['status'].replace('_', ' ')}): "
+                f"{row['reason']}.",
+                icon=":material/person_search:",
+            )
 
 st.subheader("At risk and gone quiet")
-rows = data.call(eng.engagement_rows, config)
-rows = rows.filter(pl.col("status").is_in(["at_risk", "gone_quiet"]))
-if filters.teams:
-    rows = rows.filter(pl.col("service_team").is_in(filters.teams))
-if filters.departments:
-    rows = rows.filter(pl.col("requester_department").is_in(filters.departments))
 if not data.scope().raw:
     st.caption(
         "Requesters are shown as pseudonyms (R-…, the same person gets the same code on "
         "every page); only a `raw = true` grant under `[access]` shows ids."
     )
-download_table(
-    rows.select(
-        "status",
-        "requester_id",
-        "service_team",
-        "requester_department",
-        "tickets",
-        "typical_gap_days",
-        "days_silent",
-        "p_alive",
-        "reason",
-    ),
-    "inward_at_risk",
-    height=420,
-)
+at_risk = data.panel("engagement.at_risk", filters)
+if at_risk.is_empty():
+    st.caption("Nobody in this selection is at risk or has gone quiet.")
+else:
+    st.caption("Select a row to read, in full, why the model flagged that requester.")
+    picked = st.dataframe(
+        readable(at_risk),
+        hide_index=True,
+        height=420,
+        column_config=column_config(at_risk)
+        | {"reason": st.column_config.TextColumn("Why", width=520)},
+        column_order=(
+            "status",
+            "requester_id",
+            "service_team",
+            "requester_department",
+            "reason",
+            "tickets",
+            "typical_gap_days",
+            "days_silent",
+            "p_alive",
+            "last_ticket_at",
+        ),
+        on_select="rerun",
+        selection_mode="single-row",
+        key="at_risk",
+        placeholder="–",
+    )
+    rows = picked.selection.rows if picked else []
+    chosen = at_risk.row(rows[0] if rows else 0, named=True)
+    st.info(
+        f"**{chosen['requester_id']}** ({chosen['status'].replace('_', ' ')}): {chosen['reason']}.",
+        icon=":material/person_search:",
+    )
+    st.download_button(
+        "Download CSV",
+        csv_text(at_risk),
+        "inward_at_risk.csv",
+        "text/csv",
+        icon=":material/download:",
+        key="dl_at_risk",
+    )

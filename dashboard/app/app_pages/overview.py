@@ -6,9 +6,9 @@ import streamlit as st
 
 from dashboard import figures, report
 from dashboard.app import data
+from dashboard.app.components.tables import table
 from dashboard.app.components.tiles import empty_state, judged_as_of, kpi_row
-from dashboard.metrics.response_times import kpis, summary, weekly_trend
-from dashboard.output import csv_text
+from dashboard.metrics.response_times import kpis
 
 filters = st.session_state.get("filters")
 if filters is None:
@@ -34,13 +34,14 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
         help="The executive PDF for the current filters: the same file as "
         "`inward report --from … --to …` with these teams and departments.",
     )
+days = filters.days
 st.caption(
-    f"{filters.describe()} · deltas against the previous period of the same length · "
-    f"SLAs and backlog {judged_as_of()}"
+    f"{filters.describe()} · tickets counted by the day they were created · changes against "
+    f"the previous {days} days · SLAs and backlog {judged_as_of()}"
 )
 
 tiles = data.call(kpis, filters, data.config().anonymity_min_group)
-trend = data.call(weekly_trend, filters)
+trend = data.panel("overview.weekly_trend", filters)
 sparks = {
     label: trend[column].drop_nulls().to_list()
     for label, column in (
@@ -50,40 +51,43 @@ sparks = {
         ("SLA met (resolution)", "sla_met_rate"),
     )
 }
-kpi_row(tiles, sparks)
+kpi_row(tiles, sparks, days)
 
 if trend.is_empty():
     st.info(
-        "No tickets match these filters. Widen the date range or clear a filter.",
+        "No tickets were created in this range with these filters. Widen the date range "
+        "(the presets in the sidebar) or clear a filter.",
         icon=":material/filter_alt_off:",
     )
     st.stop()
 
 left, right = st.columns(2)
 with left, st.container(border=True):
-    st.markdown("**Tickets per week**")
+    st.markdown("**Tickets per week**", help="Tickets created each week (Monday to Sunday, UTC).")
     st.plotly_chart(figures.tickets_per_week(trend), key="tickets_per_week")
 with right, st.container(border=True):
-    st.markdown("**Resolution time per week** (hours, median and p90)")
-    st.plotly_chart(figures.duration_per_week(trend, "resolution"), key="resolution_per_week")
+    st.markdown(
+        "**Resolution time per week** (hours)",
+        help="Calendar hours from creation to resolution of the week's tickets that are "
+        "resolved: the median (half were faster) and the p90 (9 in 10 were faster).",
+    )
+    if trend["median_resolution_hours"].drop_nulls().is_empty():
+        st.caption("None of these tickets has been resolved yet, so there is no time to show.")
+    else:
+        st.plotly_chart(figures.duration_per_week(trend, "resolution"), key="resolution_per_week")
 
 with st.container(border=True):
     st.markdown("**By service team**")
-    teams = data.call(summary, filters, ["service_team"])
-    table = teams.select(
-        "service_team",
-        "tickets",
-        (teams["median_first_response_minutes"] / 60).round(1).alias("median first response (h)"),
-        (teams["median_resolution_minutes"] / 60).round(1).alias("median resolution (h)"),
-        (teams["p90_resolution_minutes"] / 60).round(1).alias("p90 resolution (h)"),
-        (teams["sla_resolution_met_rate"] * 100).round(1).alias("SLA met (%)"),
-        (teams["reopen_rate"] * 100).round(1).alias("reopened (%)"),
-    )
-    st.dataframe(table, hide_index=True)
-    st.download_button(
-        "Download CSV",
-        csv_text(table),
-        "inward_by_team.csv",
-        "text/csv",
-        icon=":material/download:",
+    table(
+        data.panel("overview.by_team", filters),
+        "inward_by_team",
+        columns=(
+            "service_team",
+            "tickets",
+            "median_first_response_minutes",
+            "median_resolution_minutes",
+            "p90_resolution_minutes",
+            "sla_resolution_met_rate",
+            "reopen_rate",
+        ),
     )

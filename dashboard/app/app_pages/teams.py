@@ -1,17 +1,22 @@
-"""Teams: response times a team lead can trust — business hours, SLAs, backlog, drill-down."""
+"""Teams: response times a team lead can trust — business hours, SLAs, backlog, drill-down.
+
+Every number comes from a named panel (`dashboard/panels.py`), so `inward panel
+teams.<name>` prints it for the same filters. Selecting a heatmap cell or a channel
+bar narrows the ticket list at the bottom to the tickets behind it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-import plotly.express as px
 import streamlit as st
 
 from dashboard import figures
 from dashboard.app import data
-from dashboard.app.components.charts import download_table
-from dashboard.app.components.tiles import empty_state, judged_as_of, kpi_row
+from dashboard.app.components.tables import table
+from dashboard.app.components.tiles import empty_state, filter_note, judged_as_of, kpi_row
 from dashboard.metrics import response_times as rt
+from dashboard.panels import PANELS
 
 filters = st.session_state.get("filters")
 if filters is None:
@@ -21,118 +26,187 @@ if filters is None:
 st.title("Teams")
 st.caption(f"{filters.describe()} · business-hours figures use each team's calendar")
 
-comparison = data.call(rt.period_comparison, filters)  # one scan: tiles and table below
-kpi_row(
-    rt.kpi_tiles(comparison, data.call(rt.period_csat, filters, data.config().anonymity_min_group))
-)
-mix = data.call(rt.service_mix, filters)
+comparison = data.panel("teams.comparison", filters)  # one scan: tiles and table below
+csat = data.call(rt.period_csat, filters, data.config().anonymity_min_group)
+days = filters.days
+kpi_row(rt.kpi_tiles(comparison, csat), days=days)
+
+mix = dict(data.panel("teams.service_mix", filters).iter_rows())
+ages = data.panel("teams.backlog_age", filters)
 with st.container(horizontal=True):
     for label, key, help_text in (
-        ("Reopened", "reopen_rate", "Share of tickets reopened at least once."),
+        ("Reopened", "reopen_rate", "Share of the period's tickets reopened at least once."),
         (
             "One-touch",
             "one_touch_rate",
-            "Resolved tickets closed within an hour of the first response, never reopened.",
+            "Share of resolved tickets settled in one go: closed within an hour of the first "
+            "response and never reopened. Exports carry no reply counts, so this is the "
+            'closest observable stand-in for "solved with one reply".',
         ),
         (
             "Last-minute requests",
             "last_minute_share",
-            "Share of planned requests (not incidents) filed as urgent or high.",
+            "Share of planned requests (not incidents) filed as urgent or high priority: "
+            "demand that arrives late rather than planned.",
         ),
-        ("After hours", "after_hours_share", "Created outside 08:00–18:00 UTC or at weekends."),
+        (
+            "After hours",
+            "after_hours_share",
+            "Share created outside 08:00–18:00 UTC or at weekends.",
+        ),
     ):
-        value = mix[key]
+        value = mix.get(key)
         st.metric(label, "–" if value is None else f"{value:.1%}", border=True, help=help_text)
+    st.metric(
+        "Open now",
+        f"{int(ages['tickets'].sum()):,}",
+        border=True,
+        help="Tickets not resolved and not marked solved, closed or cancelled at the "
+        "data's as-of (its newest timestamp); tickets without a status count. The date "
+        "range does not apply: this is the backlog today, for the other filters.",
+    )
 
-trend = data.call(rt.weekly_trend, filters)
+trend = data.panel("overview.weekly_trend", filters)
 if trend.is_empty():
-    st.info("No tickets match these filters.", icon=":material/filter_alt_off:")
+    st.info(
+        "No tickets were created in this range with these filters. Widen the date range or "
+        "clear a filter.",
+        icon=":material/filter_alt_off:",
+    )
     st.stop()
 
 left, right = st.columns(2)
 with left, st.container(border=True):
-    st.markdown("**First response per week** (hours)")
-    st.plotly_chart(figures.duration_per_week(trend, "first_response"), key="fr_trend")
+    st.markdown(
+        "**First response per week** (hours)",
+        help="Calendar hours from creation to the first agent response: median and p90.",
+    )
+    if trend["median_first_response_hours"].drop_nulls().is_empty():
+        st.caption("No ticket in this selection has a first response recorded.")
+    else:
+        st.plotly_chart(figures.duration_per_week(trend, "first_response"), key="fr_trend")
 with right, st.container(border=True):
-    st.markdown("**SLA met per week** (resolution)")
-    st.plotly_chart(figures.sla_per_week(trend), key="sla_trend")
+    st.markdown(
+        "**Resolution SLA met per week**",
+        help="Share of the week's tickets with a due resolution target that met it.",
+    )
+    if trend["sla_met_rate"].drop_nulls().is_empty():
+        st.caption(
+            "No SLA target applies to these tickets yet (none configured for their team and "
+            "priority, or none due)."
+        )
+    else:
+        st.plotly_chart(figures.sla_per_week(trend), key="sla_trend")
 
+points: list[dict] = []
 with st.container(border=True):
     st.markdown(
         "**Median first response by requester department × team** (hours) — "
-        "select a cell to list its tickets"
+        "click a cell to list its tickets below",
     )
-    heat = data.call(rt.heatmap, filters)
-    grid = heat.pivot(on="service_team", index="requester_department", values="median_hours")
-    teams = [c for c in grid.columns if c != "requester_department"]
-    fig = px.imshow(
-        grid.select(teams).to_numpy(),
-        x=teams,
-        y=grid["requester_department"].to_list(),
-        color_continuous_scale="Blues",
-        aspect="auto",
-        text_auto=".1f",
-        labels={"color": "hours"},
-    )
-    event = st.plotly_chart(
-        figures.tidy(fig, 460), key="heatmap", on_select="rerun", selection_mode="points"
-    )
-    points = (event.selection.points if event and event.selection else []) or []
+    heat = data.panel("teams.heatmap", filters)
+    if heat.is_empty():
+        st.caption(
+            "No ticket in this selection has a requester department: the exports carry "
+            "none, and no people file filled them in (load one on the Data page)."
+        )
+    else:
+        event = st.plotly_chart(
+            figures.heatmap_cells(
+                heat, "service_team", "requester_department", "median_hours", "hours"
+            ),
+            key="heatmap",
+            on_select="rerun",
+            selection_mode="points",
+        )
+        points = [p for p in (event.selection.points if event else []) if "x" in p]
 
 left, right = st.columns(2)
 with left, st.container(border=True):
-    st.markdown("**Resolution time distribution** (hours, log scale)")
-    dist = data.call(rt.durations, filters)
-    fig = px.box(
-        dist,
-        x="service_team",
-        y="resolution_hours",
-        log_y=True,
-        points=False,
-        labels={"service_team": "", "resolution_hours": "hours"},
+    st.markdown(
+        "**Resolution time spread** (hours)",
+        help="Per team, over resolved tickets: the dot is the median, the thick bar the "
+        "middle half (p25–p75), the thin line p10–p90 (8 in 10 tickets).",
     )
-    st.plotly_chart(figures.tidy(fig), key="distribution")
+    spread = data.panel("teams.resolution_spread", filters)
+    if spread.is_empty():
+        st.caption("None of these tickets has been resolved yet.")
+    else:
+        st.plotly_chart(figures.spread(spread), key="spread")
 with right, st.container(border=True):
-    st.markdown("**Backlog** (open tickets at the end of each day)")
-    fig = px.area(
-        data.call(rt.backlog, filters),
-        x="day",
-        y="open",
-        labels={"day": "", "open": "open tickets"},
+    st.markdown(
+        "**Backlog** (open tickets at the end of each day)",
+        help="Opened minus closed, counting tickets opened before the range while they "
+        "stayed open.",
     )
-    st.plotly_chart(figures.tidy(fig), key="backlog")
+    backlog = data.panel("teams.backlog", filters)
+    if backlog.is_empty():
+        st.caption("No open tickets in this range.")
+    else:
+        st.plotly_chart(figures.backlog_area(backlog), key="backlog")
 
 left, right = st.columns(2)
 with left, st.container(border=True):
-    st.markdown("**Open tickets by age** now")
-    st.caption(f"Open and aged {judged_as_of()}.")
-    ages = data.call(rt.backlog_age, filters)
-    st.plotly_chart(
-        figures.tidy(px.bar(ages, x="age", y="tickets", labels={"age": ""}), 280), key="ages"
+    st.markdown(
+        "**Open now, by age**",
+        help="The same open tickets as the Open now tile and the Backlog by age query, "
+        f"open and aged {judged_as_of()}.",
     )
+    filter_note(filters, PANELS["teams.backlog_age"].applies, PANELS["teams.backlog_age"].why)
+    if ages["tickets"].sum() == 0:
+        st.caption("Nothing is open: every ticket in this selection is resolved or closed.")
+    else:
+        st.plotly_chart(figures.age_bars(ages), key="ages")
 with right, st.container(border=True):
-    st.markdown("**First-contact channel**")
-    channels = data.call(rt.channel_mix, filters)
-    fig = px.bar(
-        channels,
-        x="service_team",
-        y="share",
-        color="channel",
-        labels={"service_team": "", "share": ""},
+    st.markdown("**First-contact channel** — click a bar to list its tickets")
+    channels = data.panel("teams.channels", filters)
+    channel_fig = figures.channel_bars(channels)
+    channel_event = st.plotly_chart(
+        channel_fig, key="channels", on_select="rerun", selection_mode="points"
     )
-    fig.update_yaxes(tickformat=".0%")
-    st.plotly_chart(figures.tidy(fig, 280), key="channels")
+    channel_points = [
+        {**p, "channel": channel_fig.data[p["curve_number"]].name}
+        for p in (channel_event.selection.points if channel_event else [])
+        if "curve_number" in p and "x" in p
+    ]
 
 with st.container(border=True):
-    st.markdown("**This period against the previous one and last year**")
-    download_table(comparison, "inward_period_comparison")
+    st.markdown("**This period against the previous one and the same one last year**")
+    table(
+        comparison,
+        "inward_period_comparison",
+        columns=(
+            "period",
+            "tickets",
+            "median_first_response_minutes",
+            "median_first_response_business_minutes",
+            "median_resolution_minutes",
+            "median_resolution_business_minutes",
+            "p90_resolution_minutes",
+            "sla_first_response_met_rate",
+            "sla_resolution_met_rate",
+            "reopen_rate",
+        ),
+    )
 left, right = st.columns(2)
 with left, st.container(border=True):
-    st.markdown("**Slowest categories** (median resolution)")
-    download_table(data.call(rt.slowest_categories, filters), "inward_slowest_categories")
+    st.markdown(
+        "**Slowest categories** (median resolution)",
+        help="Categories with at least 5 resolved tickets, slowest first.",
+    )
+    table(data.panel("teams.slowest_categories", filters), "inward_slowest_categories")
 with right, st.container(border=True):
-    st.markdown("**Demand per head count** (people file)")
-    download_table(data.call(rt.tickets_per_head, filters), "inward_tickets_per_head")
+    st.markdown(
+        "**Demand per head count**",
+        help="Tickets and distinct requesters per person in the department (people file, "
+        "people active at any time in the range).",
+    )
+    table(
+        data.panel("teams.per_head", filters),
+        "inward_tickets_per_head",
+        labels={"department": "Department"},
+        empty="No ticket in this selection has a requester department.",
+    )
 
 with st.container(border=True):
     drill = filters
@@ -140,6 +214,20 @@ with st.container(border=True):
         p = points[0]
         drill = replace(filters, departments=(str(p["y"]),), teams=(str(p["x"]),))
         st.markdown(f"**Tickets: {p['y']} → {p['x']}** (requesters pseudonymised)")
+    elif channel_points:
+        p = channel_points[0]
+        channel = str(p["channel"])
+        drill = replace(filters, teams=(str(p["x"]),), channels=(channel,))
+        st.markdown(f"**Tickets: {p['x']} via {channel}** (requesters pseudonymised)")
     else:
         st.markdown("**Tickets** (newest first, requesters pseudonymised)")
-    download_table(data.call(rt.ticket_list, drill), "inward_tickets", height=360)
+    st.caption(
+        "Click a heatmap cell or a channel bar above to list only its tickets; click "
+        "outside the chart (or double-click) to clear the selection."
+    )
+    table(
+        data.panel("teams.tickets", drill),
+        "inward_tickets",
+        height=360,
+        empty="No tickets match this selection.",
+    )

@@ -2,40 +2,45 @@
 
 Anonymity is enforced inside `dashboard.metrics.surveys` (every number here comes
 through its suppression); the page only shows what survives, and says so. Date
-filters are widened to whole months (`surveys.whole_months`, shared with the report).
+filters are widened to whole months (`surveys.whole_months`, shared with the report);
+priority, category and channel do not apply to survey answers, and the page says so.
 """
 
 from __future__ import annotations
 
-import plotly.express as px
-import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
 from dashboard import figures
 from dashboard.app import data
-from dashboard.app.components.charts import download_table
-from dashboard.app.components.tiles import empty_state
+from dashboard.app.components.tables import table
+from dashboard.app.components.tiles import empty_state, filter_note
 from dashboard.metrics import surveys as sv
+from dashboard.panels import PANELS
 
 filters = st.session_state.get("filters")
 if filters is None:
     empty_state()
     st.stop()
 
-config = data.config()
-k = config.anonymity_min_group
+k = data.config().anonymity_min_group
 scope = sv.whole_months(filters)
 st.title("Voice of the internal customer")
 st.caption(
-    f"Survey answers {scope.date_from or '…'} to {scope.date_to or '…'} (whole months). "
-    f"Groups with fewer than {k} respondents are never shown, nor anything that would "
-    "let them be worked out from the totals."
+    f"Survey answers {scope.date_from or '…'} to {scope.date_to or '…'} (the range widened "
+    f"to whole months). Groups with fewer than {k} respondents are never shown, nor "
+    "anything that would let them be worked out from the totals."
 )
+about = PANELS["voice.summary"]
+filter_note(filters, about.applies, about.why)
 
-overall = data.call(sv.survey_summary, config, (), scope)
+overall = data.panel("voice.summary", filters)
 if overall.is_empty() or overall["suppressed"][0] is None:
-    st.info("No survey answers match these filters.", icon=":material/forum:")
+    st.info(
+        "No survey answers match these filters. Widen the date range, clear a filter, or "
+        "load survey exports on the Data page.",
+        icon=":material/forum:",
+    )
     st.stop()
 row = overall.row(0, named=True)
 if row["suppressed"]:
@@ -59,69 +64,94 @@ def num(v: float | None, digits: int = 2) -> str:
     return "–" if v is None else f"{v:.{digits}f}"
 
 
+asked = {m: bool(row[f"{m}_responses"]) for m in ("csat", "nps", "ces")}
 with st.container(horizontal=True):
+    if asked["csat"]:
+        st.metric(
+            "CSAT (1–5)",
+            num(row["csat_mean"]),
+            border=True,
+            help=f"Mean satisfaction over {row['csat_responses']:,} answers, every survey's "
+            "scale mapped onto 1–5 (5 = very satisfied).",
+        )
+        st.metric(
+            "Satisfied (top-2 box)",
+            pct(row["csat_top2_share"]),
+            border=True,
+            help="Share of CSAT answers in the top two points of their scale (4 or 5 of 5; 9 "
+            f"or 10 of 0–10). 95% of the time the true share lies within "
+            f"{pct(row['csat_top2_ci_low'])}–{pct(row['csat_top2_ci_high'])} (Wilson "
+            "interval).",
+        )
+    if asked["nps"]:
+        st.metric(
+            "NPS",
+            num(row["nps"], 0),
+            border=True,
+            help="Net Promoter Score: % promoters (9–10 of 10) minus % detractors (0–6), from "
+            f"−100 to 100. 95% interval {num(row['nps_ci_low'], 0)} to "
+            f"{num(row['nps_ci_high'], 0)} (bootstrap).",
+        )
+    if asked["ces"]:
+        st.metric(
+            "CES (1–7)",
+            num(row["ces_mean"]),
+            border=True,
+            help="Customer effort score: how easy it was to get help, mapped onto 1–7 "
+            "(7 = very easy).",
+        )
     st.metric(
-        "CSAT (1–5)",
-        num(row["csat_mean"]),
-        border=True,
-        help=f"Mean over {row['csat_responses'] or 0:,} answers.",
-    )
-    st.metric(
-        "Satisfied (top-2 box)",
-        pct(row["csat_top2_share"]),
-        border=True,
-        help=f"95% Wilson CI {pct(row['csat_top2_ci_low'])}–{pct(row['csat_top2_ci_high'])}",
-    )
-    st.metric(
-        "NPS",
-        num(row["nps"], 0),
-        border=True,
-        help=f"Promoters − detractors; 95% bootstrap CI {num(row['nps_ci_low'], 0)} to "
-        f"{num(row['nps_ci_high'], 0)}",
-    )
-    st.metric("CES (1–7)", num(row["ces_mean"]), border=True)
-    st.metric(
-        "Response rate",
+        "Answer rate",
         pct(row["response_rate"]),
         border=True,
-        help="Survey answers per resolved ticket.",
+        help="Survey answers per ticket resolved in the same months.",
     )
-    st.metric("Respondents", f"{row['respondents']:,}", border=True)
+    st.metric(
+        "Respondents",
+        f"{row['respondents']:,}",
+        border=True,
+        help="Distinct people who answered (one person answering ten times counts once).",
+    )
+missing = [m.upper() for m, yes in asked.items() if not yes]
+if missing:
+    st.caption(f"No {' or '.join(missing)} question in these answers, so no such score.")
 
 left, right = st.columns(2)
 with left, st.container(border=True):
-    st.markdown("**CSAT per month** (suppressed months are gaps)")
-    trend = data.call(sv.trend, config, "month", scope)
-    st.plotly_chart(figures.csat_per_period(trend), key="csat_trend")
+    trend = data.panel("voice.trend", filters)
+    shown = next(
+        (c for c in ("csat_mean", "nps", "ces_mean") if trend[c].drop_nulls().len() > 0), None
+    )
+    label = {"csat_mean": "CSAT", "nps": "NPS", "ces_mean": "CES"}.get(shown or "", "Score")
+    st.markdown(f"**{label} per month** (months with too few respondents are gaps)")
+    if shown is None:
+        st.caption(f"No month has {k} or more respondents with a score to show.")
+    else:
+        if shown != "csat_mean":
+            st.caption(f"These surveys ask no CSAT question, so {label} is shown instead.")
+        st.plotly_chart(figures.score_per_period(trend, shown), key="score_trend")
 with right, st.container(border=True):
-    st.markdown("**What goes with low scores** (CSAT difference vs the rest, 95% CI)")
-    drivers = data.call(sv.survey_drivers, config, scope)
+    st.markdown(
+        "**What goes with low scores** (CSAT difference against the rest, 95% interval)",
+        help="Answers linked to their ticket, split by what happened to the ticket. A bar "
+        "left of zero means such tickets score lower; if its interval line crosses zero "
+        "the difference may be chance.",
+    )
+    drivers = data.panel("voice.drivers", filters)
     if drivers.is_empty():
-        st.caption("Not enough linked answers to estimate drivers.")
+        st.caption(
+            f"Not enough answers linked to tickets (at least {k} respondents on each side) "
+            "to compare."
+        )
     else:
         top = drivers.head(8).with_columns(
             (pl.col("factor").str.replace_all("_", " ") + ": " + pl.col("level")).alias("what")
         )
-        fig = go.Figure(
-            go.Bar(
-                x=top["effect"],
-                y=top["what"],
-                orientation="h",
-                error_x={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": (top["ci_high"] - top["effect"]).to_list(),
-                    "arrayminus": (top["effect"] - top["ci_low"]).to_list(),
-                },
-                marker_color=["#dc2626" if e < 0 else "#16a34a" for e in top["effect"]],
-            )
-        )
-        fig.update_yaxes(autorange="reversed")
-        st.plotly_chart(figures.tidy(fig, 300), key="drivers")
+        st.plotly_chart(figures.driver_bars(top), key="drivers")
         st.markdown(f"_{top['label'][0]}_")
 
 with st.container(border=True):
-    st.markdown("**By service team and department**")
+    st.markdown("**By service team, department or requester type**")
     by = st.segmented_control(
         "Group by",
         ["service_team", "department", "requester_type"],
@@ -130,42 +160,57 @@ with st.container(border=True):
         required=True,
         format_func=lambda c: c.replace("_", " "),
     )
-    groups = data.call(sv.survey_summary, config, (by,), scope)
+    groups = data.panel("voice.groups", filters, by=by)
     hidden = int(groups["suppressed"].sum())
     if hidden:
         st.caption(
             f"{hidden} group(s) hidden: fewer than {k} respondents, or hiding them "
             "protects another small group."
         )
-    download_table(
+    table(
         groups.with_columns(
             pl.when(pl.col("suppressed"))
-            .then(pl.lit(f"fewer than {k} responses"))
+            .then(pl.lit(f"fewer than {k} respondents"))
             .otherwise(pl.lit(""))
             .alias("note")
         ),
         f"inward_surveys_by_{by}",
+        columns=(
+            by,
+            "respondents",
+            "responses",
+            "csat_mean",
+            "csat_top2_share",
+            "nps",
+            "ces_mean",
+            "response_rate",
+            "suppressed",
+            "note",
+        ),
     )
 
 st.subheader("Comments")
+st.caption(
+    "Low scores: the bottom two points of a CSAT scale, or NPS 0–6. High scores: the top "
+    "two points, or NPS 9–10. Phrases are those that set one band apart from the other, "
+    f"used by at least {k} people."
+)
 left, right = st.columns(2)
-keywords = data.call(sv.comment_keywords, config, scope)
-for col, band, title in ((left, "low", "Low scores (1–2)"), (right, "high", "High scores")):
+keywords = data.panel("voice.phrases", filters)
+for col, band, title in ((left, "low", "Low scores"), (right, "high", "High scores")):
     with col, st.container(border=True):
         st.markdown(f"**{title}: frequent phrases**")
         terms = keywords.filter(pl.col("band") == band).head(10)
         if terms.is_empty():
-            st.caption("Not enough comments.")
+            st.caption("Not enough comments from enough people.")
         else:
-            st.plotly_chart(
-                figures.tidy(
-                    px.bar(terms, x="comments", y="term", orientation="h", labels={"term": ""}), 260
-                ),
-                key=f"terms_{band}",
-            )
+            st.plotly_chart(figures.term_bars(terms), key=f"terms_{band}")
 search = st.text_input(
     "Search comments", key="voice_search", bind="query-params", placeholder="e.g. password"
 )
 band = st.segmented_control("Band", ["low", "high"], default="low", key="voice_band", required=True)
-excerpts = data.call(sv.comment_excerpts, config, scope, band, search or None, 30)
-download_table(excerpts, f"inward_comments_{band}")
+table(
+    data.panel("voice.comments", filters, band=band, search=search or None),
+    f"inward_comments_{band}",
+    empty="No comments in this band match.",
+)

@@ -7,21 +7,15 @@ parameters survive page changes.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import streamlit as st
 
-from dashboard.filters import Filters
+from dashboard.filters import COLUMN_OF, LABELS, Filters
 from dashboard.metrics.date_range import DefaultRange
 
-LABELS = {
-    "teams": "Service team",
-    "departments": "Requester department",
-    "requester_types": "Requester type",
-    "priorities": "Priority",
-    "categories": "Category",
-    "channels": "Channel",
-}
+# Quick ranges, each ending on the newest day of data (None: all of it).
+PRESETS: dict[str, int | None] = {"4 weeks": 28, "Quarter": 91, "Year": 364, "All": None}
 URL_KEYS = {
     "teams": "team",
     "departments": "department",
@@ -32,20 +26,52 @@ URL_KEYS = {
 }
 
 
+def preset_range(first: date, last: date, days: int | None) -> tuple[date, date]:
+    """The last `days` of data, starting on a Monday so weekly charts begin with a full
+    week (or all of the data when there is less, or `days` is None)."""
+    if days is None:
+        return first, last
+    start = last - timedelta(days=days - 1)
+    start += timedelta(days=(7 - start.weekday()) % 7)
+    return max(first, start), last
+
+
+def _apply_preset(days: int | None, first: date, last: date) -> None:
+    """Button callback: set the bound date widget before it is drawn (a bound key can
+    only be changed through session state, never through st.query_params)."""
+    st.session_state["dates"] = preset_range(first, last, days)
+
+
 def sidebar_filters(options: dict[str, list[str]], span: DefaultRange) -> Filters:
     """Draw the filters in the sidebar and return the current `Filters`.
 
     The default range comes from `metrics.date_range` (a meaningful quarter even
     when sources end years apart); when it had to step away from the newest data,
-    its notes say why, under the picker."""
+    its notes say why, under the picker. The presets end on the newest day of data."""
     default = (span.date_from, span.date_to)
+    first, last = span.first, span.last
     with st.sidebar:
         st.subheader("Filters")
+        with st.container(horizontal=True, gap="small"):
+            for label, days in PRESETS.items():
+                st.button(
+                    label,
+                    key=f"preset_{label}",
+                    type="tertiary",
+                    on_click=_apply_preset,
+                    args=(days, first, last),
+                    help=f"The {label.lower()} of data up to {last:%d %b %Y}"
+                    if days
+                    else "Every ticket in the warehouse",
+                )
+        # a preset sets the value through session state; passing a default as well would
+        # make Streamlit warn on screen
+        initial = {} if "dates" in st.session_state else {"value": default}
         picked = st.date_input(
             "Created between",
-            value=default,
-            min_value=span.first,
-            max_value=span.last,
+            **initial,
+            min_value=first,
+            max_value=last,
             key="dates",
             bind="query-params",
             help="Tickets are counted in the period they were created. KPI deltas compare "
@@ -59,7 +85,8 @@ def sidebar_filters(options: dict[str, list[str]], span: DefaultRange) -> Filter
                 for note in span.notes[1:]:
                     st.caption(note)
         chosen: dict[str, tuple[str, ...]] = {}
-        for field, label in LABELS.items():
+        for field in COLUMN_OF:
+            label = LABELS[field]
             values = options.get(field, [])
             chosen[field] = tuple(
                 st.multiselect(

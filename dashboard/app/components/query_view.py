@@ -18,8 +18,9 @@ from dashboard import queries, warehouse
 from dashboard.access import Scope
 from dashboard.app import data
 from dashboard.app.components import signin
+from dashboard.app.components.tables import table
 from dashboard.config import QuerySettings
-from dashboard.output import csv_text
+from dashboard.filters import Filters
 
 
 def _widget(spec: queries.QuerySpec, p: queries.Param) -> Any:
@@ -86,10 +87,30 @@ def _run(
     settings: QuerySettings,
     scope: Scope,
     min_group: int,
+    filters: Filters,
 ) -> queries.QueryResult:
     """`spec` (frozen, includes the SQL) and `version` key the cache: an edited file or a
-    new ingest runs the query again; the viewer's scope decides which mart it runs on."""
-    return queries.run_query(spec, dict(values), db, settings, scope=scope, min_group=min_group)
+    new ingest runs the query again; the viewer's scope decides which mart it runs on.
+    `filters` holds only the filters the file takes."""
+    return queries.run_query(
+        spec, dict(values), db, settings, scope=scope, min_group=min_group, filters=filters
+    )
+
+
+def _filters_caption(spec: queries.QuerySpec, filters: Filters) -> None:
+    """Say which sidebar filters this query uses, and which set ones it does not."""
+    from dashboard.filters import LABELS
+
+    if spec.filters:
+        used = ", ".join(LABELS[f].lower() for f in spec.filters)
+        st.caption(f":material/filter_alt: Uses the sidebar's {used}.")
+    note = filters.ignored_note(
+        spec.filters,
+        "this query's SQL does not take it (its header's `filters:` lists the sidebar "
+        "filters it uses; its own inputs above decide the rest)",
+    )
+    if note:
+        st.caption(f":material/filter_alt_off: {note}")
 
 
 def render(name: str) -> None:
@@ -105,6 +126,8 @@ def render(name: str) -> None:
     if not data.db_path().is_file():
         st.info("No warehouse yet: load data first (`uv run inward demo`).")
         return
+    filters = st.session_state.get("filters") or Filters()
+    _filters_caption(spec, filters)
     values: dict[str, Any] = {}
     if spec.params:
         with st.container(horizontal=True):
@@ -120,6 +143,7 @@ def render(name: str) -> None:
             data.config().queries,
             data.scope(),
             data.config().anonymity_min_group,
+            filters.only(spec.filters),
         )
         fig = queries.build_chart(spec.chart, result.frame)
     except queries.QueryError as exc:
@@ -130,13 +154,11 @@ def render(name: str) -> None:
     if fig is not None:
         with st.container(border=True):
             st.plotly_chart(fig, key=f"chart_{name}")
-    st.dataframe(result.frame, hide_index=True)
-    st.download_button(
-        "Download CSV",
-        csv_text(result.frame),
-        f"{name.replace('/', '_')}.csv",
-        "text/csv",
-        icon=":material/download:",
+    table(
+        result.frame,
+        name.replace("/", "_"),
+        empty="The query returned no rows for these inputs.",
+        key=f"rows_{name}",
     )
     with st.expander("SQL"):
         st.code(spec.sql.strip(), language="sql")
@@ -145,10 +167,13 @@ def render(name: str) -> None:
         )
 
 
-def pages() -> tuple[dict[str, list[Any]], list[str]]:
-    """st.Page objects for every query file, grouped by section, and broken-file errors."""
+def pages() -> dict[str, list[Any]]:
+    """st.Page objects for every query file, grouped by section; when files are broken,
+    a page listing them comes first in the Queries section, where an analyst looks."""
     specs, broken = queries.discover()
     grouped: dict[str, list[Any]] = {}
+    if broken:
+        grouped["Queries"] = [_problems_page([str(e) for e in broken])]
     for spec in sorted(specs, key=lambda s: (s.section or "", s.title)):
         section = f"Queries · {spec.section}" if spec.section else "Queries"
         grouped.setdefault(section, []).append(
@@ -159,7 +184,28 @@ def pages() -> tuple[dict[str, list[Any]], list[str]]:
                 url_path="q-" + spec.name.replace("/", "-").replace("_", "-"),
             )
         )
-    return grouped, [str(e) for e in broken]
+    return grouped
+
+
+def _problems_page(problems: list[str]) -> Any:
+    def page() -> None:
+        st.title("Query files with problems")
+        st.caption(
+            "These files in the queries folder could not be read, so they have no page. "
+            "Fix the line named and the page appears on the next rerun; "
+            "`inward queries check` lists the same problems."
+        )
+        for problem in problems:
+            st.error(problem, icon=":material/error:")
+
+    page.__name__ = "q_problems"
+    n = len(problems)
+    return st.Page(
+        page,
+        title=f"{n} broken quer{'y' if n == 1 else 'ies'}",
+        icon=":material/error:",
+        url_path="q-problems",
+    )
 
 
 def _page_fn(name: str) -> Callable[[], None]:

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from dashboard.metrics.loads import UPLOAD_MARK
+
 
 def upload_path(folder: Path, position: int, name: str) -> Path:
     """Where upload number `position` is saved: its own subfolder, so two uploads with
@@ -29,7 +31,7 @@ def ingest_uploads(files: Sequence[Any], db: Path) -> tuple[bool, list[str]]:
 
     Returns whether every file loaded (or was unchanged) and one line per file.
     """
-    with tempfile.TemporaryDirectory(prefix="inward-upload-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=UPLOAD_MARK) as tmp:
         paths = []
         for i, f in enumerate(files):
             path = upload_path(Path(tmp), i, f.name)

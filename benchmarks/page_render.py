@@ -1,0 +1,192 @@
+"""First render of every page in a fresh browser session, on a real `inward serve`.
+
+    uv run python benchmarks/page_render.py                      # the 50k-ticket demo
+    uv run python benchmarks/page_render.py --tickets 2000000    # a 2M-ticket demo
+    uv run python benchmarks/page_render.py --db my.duckdb --screenshots docs/shots
+
+What a user feels when they open a link: the server is already running (imports
+done: one warm-up session first), the browser is new (a fresh Streamlit session),
+and either nobody has asked for these numbers yet (`cold`: the warehouse file is
+touched first, which changes its version and so every cache key) or somebody has
+(`cached`: a second fresh session right after). `rerun` is a rerun of the same
+session with nothing changed (a click on the current date preset), the cost of
+every interaction that hits the caches. Times run from the navigation (or click) to
+the moment Streamlit reports the script finished, best of `--runs`.
+
+Targets (issue 15): cold ≤ 1.5 s per page on the demo with the server warm, rerun
+≤ 0.5 s. Run once at the end of a change; the machine is shared, so compare pages
+within one run, not across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+PAGES = (
+    "overview",
+    "teams",
+    "engagement",
+    "voice",
+    "alignment",
+    "data",
+    "schema",
+    "q-slowest-categories",
+)
+TARGET_COLD, TARGET_RERUN = 1.5, 0.5
+
+# Records every change of Streamlit's script state with a timestamp, from page load on.
+WATCH = """
+window.__states = [];
+setInterval(() => {
+  const app = document.querySelector('[data-test-script-state]');
+  const s = app ? app.getAttribute('data-test-script-state') : 'none';
+  const last = window.__states[window.__states.length - 1];
+  if (!last || last[0] !== s) window.__states.push([s, performance.now()]);
+}, 5);
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def demo(tickets: int) -> Path:
+    """A demo warehouse of about `tickets` tickets, built once through `inward demo`."""
+    folder = ROOT / "data" / "bench"
+    db = folder / f"pages_{tickets}.duckdb"
+    if not db.is_file():
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dashboard",
+                "demo",
+                "--no-serve",
+                "--db",
+                str(db),
+                "--tickets",
+                str(tickets),
+                "--out",
+                str(folder / f"pages_{tickets}_exports"),
+            ],
+            check=True,
+            cwd=ROOT,
+        )
+    return db
+
+
+def finished(pg, since: float, timeout_s: float = 300.0) -> float:
+    """Milliseconds (page clock) at which the script last finished after `since`,
+    once it has run and stopped."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        states = pg.evaluate("window.__states")
+        ran = [i for i, (s, t) in enumerate(states) if s == "running" and t >= since]
+        if ran:
+            after = [t for s, t in states[ran[0] :] if s == "notRunning"]
+            if after and states[-1][0] == "notRunning":
+                pg.wait_for_timeout(150)  # a rerun queued right behind?
+                if pg.evaluate("window.__states")[-1][0] == "notRunning":
+                    return after[-1]
+        pg.wait_for_timeout(20)
+    raise TimeoutError("the page did not finish")
+
+
+def measure(url: str, db: Path, runs: int, shots: Path | None) -> dict[str, dict[str, float]]:
+    from playwright.sync_api import sync_playwright
+
+    out: dict[str, dict[str, float]] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+
+        def session(path: str) -> tuple[object, object, float]:
+            ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
+            ctx.add_init_script(WATCH)
+            pg = ctx.new_page()
+            pg.goto(f"{url}/{path}")
+            done = finished(pg, 0.0)
+            return ctx, pg, done / 1000
+
+        ctx, _, _ = session("schema")  # warm the server: imports, first connection
+        ctx.close()
+        for path in PAGES:
+            cold, cached, rerun = [], [], []
+            for _ in range(runs):
+                os.utime(db)  # a new warehouse version: every cache key misses
+                ctx, _, seconds = session(path)
+                cold.append(seconds)
+                ctx.close()
+                ctx, pg, seconds = session(path)
+                cached.append(seconds)
+                t0 = pg.evaluate("performance.now()")
+                pg.locator('[data-testid="stSidebar"] button', has_text="Quarter").first.click()
+                rerun.append((finished(pg, t0) - t0) / 1000)
+                if shots is not None and not (shots / f"{path}.png").exists():
+                    shots.mkdir(parents=True, exist_ok=True)
+                    pg.wait_for_timeout(1500)  # charts draw after the script finished
+                    pg.screenshot(path=str(shots / f"{path}.png"), full_page=True)
+                ctx.close()
+            out[path] = {"cold": min(cold), "cached": min(cached), "rerun": min(rerun)}
+            print(
+                f"| {path} | {min(cold):.2f} | {min(cached):.2f} | {min(rerun):.2f} |",
+                flush=True,
+            )
+        browser.close()
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--db", type=Path, help="warehouse to serve (default: a demo)")
+    ap.add_argument("--tickets", type=int, default=50_000, help="demo size when no --db")
+    ap.add_argument("--runs", type=int, default=3, help="best of this many per page")
+    ap.add_argument("--screenshots", type=Path, help="save a full-page PNG of every page here")
+    args = ap.parse_args()
+    db = args.db or demo(args.tickets)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dashboard", "serve", "--db", str(db), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "INWARD_CONFIG": os.environ.get("INWARD_CONFIG", "")},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        load = os.getloadavg()[0]
+        print(f"# First render per page — {db.name}, best of {args.runs}, load {load:.1f}\n")
+        print("| page | cold (s) | cached (s) | rerun (s) |\n|---|---|---|---|")
+        result = measure(url, db, args.runs, args.screenshots)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    worst = max(r["cold"] for r in result.values())
+    worst_rerun = max(r["rerun"] for r in result.values())
+    print(
+        f"\nslowest cold page {worst:.2f} s (target ≤ {TARGET_COLD} s on the demo), slowest "
+        f"rerun {worst_rerun:.2f} s (target ≤ {TARGET_RERUN} s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
