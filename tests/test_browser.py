@@ -35,10 +35,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def served(demo_wh, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """`inward serve` on a private copy of the demo warehouse; yields (url, db)."""
-    db = tmp_path / "served.duckdb"
+@pytest.fixture(scope="module")
+def served(demo_wh, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """One `inward serve` for the whole module, on a private copy of the demo warehouse
+    (tests may ingest into it); yields (url, db). One server keeps the suite fast."""
+    db = tmp_path_factory.mktemp("served") / "served.duckdb"
     shutil.copy(demo_wh.db, db)
     port = free_port()
     proc = subprocess.Popen(
@@ -73,8 +74,8 @@ def served(demo_wh, tmp_path: Path) -> Iterator[tuple[str, Path]]:
         assert s.connect_ex(("127.0.0.1", port)) != 0, "the app outlived `inward serve`"
 
 
-@pytest.fixture
-def page():
+@pytest.fixture(scope="module")
+def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -90,9 +91,16 @@ def page():
                 "--no-first-run",
             ],
         )
-        pg = browser.new_page(viewport={"width": 1440, "height": 1000})
-        yield pg
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context per test: a new Streamlit session, no shared state."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    yield context.new_page()
+    context.close()
 
 
 def tickets_tile(pg) -> int:
@@ -101,42 +109,43 @@ def tickets_tile(pg) -> int:
     return int(value.replace(",", ""))
 
 
+def settled(pg) -> None:
+    """Wait until Streamlit has finished the current script run (and no rerun follows)."""
+    pg.wait_for_selector('[data-test-script-state="notRunning"]', timeout=180_000)
+    pg.wait_for_timeout(300)
+    pg.wait_for_selector('[data-test-script-state="notRunning"]', timeout=180_000)
+
+
 def wait_for_overview(pg) -> None:
-    pg.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
     pg.wait_for_function(
-        "document.querySelectorAll('[data-testid=\"stMetric\"]').length >= 5", timeout=60_000
+        "document.querySelectorAll('[data-testid=\"stMetric\"]').length >= 5", timeout=180_000
     )
-    pg.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=60_000)
+    pg.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=180_000)
+    settled(pg)
 
 
-def test_overview_in_a_real_browser(served, page) -> None:
-    url, _ = served
+def no_exception(pg) -> None:
+    assert pg.locator('[data-testid="stException"]').count() == 0
+
+
+def test_overview_ingest_url_filter_and_report(served, page, tmp_path: Path) -> None:
+    """One session through the Overview: it renders; `inward ingest` succeeds while the
+    browser holds the page open and a reload shows the new rows; a team in the URL narrows
+    the tiles; "Download report" gives the file `inward report` writes for the same filters
+    (the dates come from the downloaded file's name). One test, so three page loads."""
+    from dashboard.cli import main
+
+    url, db = served
     page.goto(url)
     wait_for_overview(page)
-    assert page.locator('[data-testid="stException"]').count() == 0
-    assert tickets_tile(page) > 0
+    no_exception(page)
+    before = tickets_tile(page)
+    assert before > 0
     shot = os.environ.get("INWARD_SCREENSHOT")
     if shot:
         page.wait_for_timeout(1500)
         page.screenshot(path=shot, full_page=False)
 
-
-def test_url_filter_in_browser(served, page) -> None:
-    url, _ = served
-    page.goto(url)
-    wait_for_overview(page)
-    everyone = tickets_tile(page)
-    page.goto(f"{url}/?team=Legal")
-    wait_for_overview(page)
-    assert tickets_tile(page) < everyone
-    assert page.locator('[data-testid="stException"]').count() == 0
-
-
-def test_ingest_while_browser_is_open(served, page, tmp_path: Path) -> None:
-    url, db = served
-    page.goto(url)
-    wait_for_overview(page)
-    before = tickets_tile(page)
     con = duckdb.connect(str(db), read_only=True)
     last = con.sql("SELECT max(created_at AT TIME ZONE 'UTC') FROM tickets").fetchall()[0][0]
     con.close()
@@ -157,28 +166,16 @@ def test_ingest_while_browser_is_open(served, page, tmp_path: Path) -> None:
     assert "loaded 7 of 7" in proc.stdout
     page.reload()
     wait_for_overview(page)
-    assert tickets_tile(page) == before + 7
-    assert page.locator('[data-testid="stException"]').count() == 0
+    everyone = tickets_tile(page)
+    assert everyone == before + 7
+    no_exception(page)
 
-
-@pytest.mark.parametrize("path", ["teams", "q-slowest-categories", "voice", "engagement"])
-def test_other_pages_in_browser(served, page, path) -> None:
-    url, _ = served
-    page.goto(f"{url}/{path}")
-    page.wait_for_selector("h1", timeout=60_000)
-    page.wait_for_selector('[data-testid="stDataFrame"]', timeout=60_000)
-    assert page.locator('[data-testid="stException"]').count() == 0
-
-
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (pdftotext)")
-def test_download_report_is_the_clis_report(served, page, tmp_path: Path) -> None:
-    """The Overview's "Download report" gives the file `inward report` writes for the same
-    filters (the dates come from the downloaded file's name)."""
-    from dashboard.cli import main
-
-    url, db = served
     page.goto(f"{url}/?team=Legal")
     wait_for_overview(page)
+    assert 0 < tickets_tile(page) < everyone
+    no_exception(page)
+    if shutil.which("pdftotext") is None:
+        pytest.skip("needs poppler-utils (pdftotext) to compare the report")
     with page.expect_download(timeout=180_000) as info:
         page.get_by_role("button", name="Download report").click()
     got = tmp_path / info.value.suggested_filename
@@ -199,20 +196,69 @@ def test_download_report_is_the_clis_report(served, page, tmp_path: Path) -> Non
     assert any("Legal" in line for line in text(got))
 
 
-def test_flow_page_in_browser(served, page) -> None:
-    """The Flow page in a real browser shows the demo's history: its hand-off table
-    names the planted misroute, the wait chart and the backlog per team draw."""
+def test_every_page_through_the_navigation(served, page) -> None:
+    """One session visits every other page through the sidebar (no reload between them,
+    as a user moves): each shows its title, a table, and no error. The Flow page shows
+    the demo's history: its hand-off table, the wait chart and the backlog per team."""
     url, _ = served
-    page.goto(f"{url}/flow")
-    page.wait_for_selector("h1", timeout=60_000)
-    page.get_by_text("Slowest hand-offs").wait_for(timeout=60_000)
-    page.wait_for_function(
-        "document.querySelectorAll('[data-testid=\"stPlotlyChart\"]').length >= 3",
-        timeout=60_000,
+    page.goto(f"{url}/voice")
+    pages = ("Voice", "Engagement", "Flow", "Alignment", "Slowest categories", "Data", "Schema")
+    for title in pages:
+        if title != "Voice":
+            page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+        page.wait_for_selector(f"h1:has-text('{title}')", timeout=180_000)
+        settled(page)
+        assert page.locator('[data-testid="stDataFrame"]').count() > 0, title
+        no_exception(page)
+        if title == "Flow":
+            assert page.locator('[data-testid="stPlotlyChart"]').count() >= 3
+            tile = page.locator('[data-testid="stMetric"]').filter(has_text="Excluding waiting")
+            value = tile.first.locator('[data-testid="stMetricValue"]').inner_text()
+            assert value.endswith(" h"), value
+            body = page.locator("body").inner_text()
+            assert "Slowest hand-offs" in body and "Where tickets wait" in body
+            assert "Per-agent tables are off" in body
+
+
+def ticket_list_csv(pg, tmp_path: Path, name: str) -> list[dict[str, str]]:
+    """The Teams page's ticket list as its own Download CSV gives it."""
+    import csv
+
+    button = pg.locator(".st-key-dl_inward_tickets button")
+    with pg.expect_download(timeout=180_000) as info:
+        button.click()
+    path = tmp_path / name
+    info.value.save_as(path)
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_heatmap_cell_click_filters_the_ticket_list(served, page, tmp_path: Path) -> None:
+    """Drill-down in a real browser: clicking a department × team cell lists only that
+    cell's tickets (Plotly selection events through st.plotly_chart)."""
+    url, _ = served
+    page.goto(f"{url}/teams")
+    page.wait_for_selector(".st-key-heatmap .nsewdrag", timeout=180_000)
+    settled(page)
+    no_exception(page)
+    everyone = ticket_list_csv(page, tmp_path, "all.csv")
+    teams = {r["service_team"] for r in everyone}
+    departments = {r["requester_department"] for r in everyone if r["requester_department"]}
+    assert len(teams) > 1
+    grid = page.locator(".st-key-heatmap .nsewdrag").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    # the middle of the top-left cell (the list's first 5,000 tickets cover every pair)
+    page.mouse.click(
+        box["x"] + box["width"] / len(teams) / 2, box["y"] + box["height"] / len(departments) / 2
     )
-    assert page.locator("h1").first.inner_text() == "Flow"
-    tile = page.locator('[data-testid="stMetric"]').filter(has_text="Excluding waiting").first
-    assert tile.locator('[data-testid="stMetricValue"]').inner_text().endswith(" h")
-    body = page.locator("body").inner_text()
-    assert "Where tickets wait" in body and "Per-agent tables are off" in body
-    assert page.locator('[data-testid="stException"]').count() == 0
+    page.wait_for_selector("text=Tickets: ", timeout=180_000)
+    settled(page)
+    heading = page.locator("strong", has_text="Tickets: ").first.inner_text()
+    department, team = heading.removeprefix("Tickets: ").split(" → ")
+    rows = ticket_list_csv(page, tmp_path, "cell.csv")
+    assert rows, heading
+    assert {r["service_team"] for r in rows} == {team}
+    assert {r["requester_department"] for r in rows} == {department}
+    assert len(rows) < len(everyone)
+    no_exception(page)
