@@ -185,6 +185,14 @@ def at_risk(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.Da
     return eng.at_risk_rows(con, config, f)
 
 
+def across_teams(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return eng.across_teams(con, f)
+
+
+def team_switches(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
+    return eng.team_switches(con, f)
+
+
 # --------------------------------------------------------------------------- voice
 
 
@@ -322,6 +330,20 @@ PANELS: dict[str, Panel] = {
         Panel("engagement.cohorts", "Cohort retention", ENGAGEMENT, cohorts, _ENG),
         Panel("engagement.departments", "Department signals", ENGAGEMENT, department_signals, _ENG),
         Panel("engagement.at_risk", "At risk and gone quiet", ENGAGEMENT, at_risk, _ENG),
+        Panel(
+            "engagement.across_teams",
+            "Went quiet with one team, still files with another",
+            ENGAGEMENT,
+            across_teams,
+            _ENG,
+        ),
+        Panel(
+            "engagement.team_switches",
+            "Went quiet with → still files with (people per pair of teams)",
+            ENGAGEMENT,
+            team_switches,
+            _ENG,
+        ),
         Panel("voice.summary", "Survey scores", SURVEY_FILTERS, voice_summary, _SURVEYS),
         Panel("voice.trend", "Scores per month", SURVEY_FILTERS, voice_trend, _SURVEYS),
         Panel(

@@ -403,9 +403,11 @@ def compute_engagement(
         return _empty_engagement()
 
     # Team median resolution: the yardstick for "a ticket that took long".
-    team_median = t.group_by("service_team").agg(
-        pl.col("resolution_minutes").median().alias("_team_median_res")
-    ).with_columns(pl.col("service_team").cast(pl.String))
+    team_median = (
+        t.group_by("service_team")
+        .agg(pl.col("resolution_minutes").median().alias("_team_median_res"))
+        .with_columns(pl.col("service_team").cast(pl.String))
+    )
 
     # per-ticket text may arrive categorical (see _model_inputs); per group it is text
     g = _per_requester(t).with_columns(pl.col(pl.Categorical).cast(pl.String))
@@ -631,8 +633,9 @@ def _still_files_elsewhere(g: pl.DataFrame) -> pl.DataFrame:
     longer needs help: they are still around, still asking, just not here. Only
     meaningful because requester_id is the same person in every tool.
     """
-    flagged = g.filter(pl.col("status").is_in(FLAGGED)).select("_gid", "requester_id",
-                                                               "last_ticket_at")
+    flagged = g.filter(pl.col("status").is_in(FLAGGED)).select(
+        "_gid", "requester_id", "last_ticket_at"
+    )
     if flagged.is_empty():
         return g
     others = g.filter(~pl.col("status").is_in(FLAGGED)).select(
@@ -648,8 +651,11 @@ def _still_files_elsewhere(g: pl.DataFrame) -> pl.DataFrame:
         .group_by("_gid")
         .agg(pl.col("_other").str.join(", ").alias("_teams"), pl.col("_other_silent").min())
         .with_columns(
-            pl.format("; still files with {} (last ticket {} ago)", pl.col("_teams"),
-                      _days_text(pl.col("_other_silent"))).alias("_still")
+            pl.format(
+                "; still files with {} (last ticket {} ago)",
+                pl.col("_teams"),
+                _days_text(pl.col("_other_silent")),
+            ).alias("_still")
         )
     )
     return (
@@ -1318,9 +1324,11 @@ def at_risk_rows(
 
 # ------------------------------------------------------------------ one person, every team
 
-def _across_teams_sql(teams: str) -> str:
+
+def _across_teams_sql(teams: str, where: str = "TRUE") -> str:
     """Flagged (requester, team) rows with the teams the requester still files with;
-    `teams` aggregates `o.service_team` (a readable list, or a list to unnest)."""
+    `teams` aggregates `o.service_team` (a readable list, or a list to unnest); `where`
+    narrows the flagged rows (`q`)."""
     return f"""
         SELECT q.requester_id, q.requester_department, q.requester_type,
             q.service_team AS quiet_with, q.status, q.tickets, q.typical_gap_days,
@@ -1331,11 +1339,27 @@ def _across_teams_sql(teams: str) -> str:
         JOIN requester_engagement o ON o.requester_id = q.requester_id
             AND o.service_team IS DISTINCT FROM q.service_team
             AND o.status NOT IN {FLAGGED} AND o.last_ticket_at > q.last_ticket_at
-        WHERE q.status IN {FLAGGED}
+        WHERE q.status IN {FLAGGED} AND {where}
         GROUP BY ALL"""
 
 
-def across_teams(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def _flagged_where(filters: Filters | None) -> tuple[str, dict[str, Any]]:
+    """The engagement filters on the flagged row: the team is the one gone quiet with."""
+    return (
+        (filters or Filters())
+        .only(ENGAGEMENT_FILTERS)
+        .where(
+            {
+                "teams": "q.service_team",
+                "departments": "q.requester_department",
+                "requester_types": "q.requester_type",
+            },
+            time_column="",
+        )
+    )
+
+
+def across_teams(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
     """People flagged (at risk / gone quiet) with one team who kept filing with another
     after their last ticket there: "stopped coming to IT, still files with HR".
 
@@ -1343,24 +1367,32 @@ def across_teams(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     so the silence is about that one team. Columns: requester_id,
     requester_department, requester_type, quiet_with, status, tickets,
     typical_gap_days, days_silent, still_files_with (teams, most recent first),
-    days_since_last_elsewhere, tickets_elsewhere. Most silent first.
+    days_since_last_elsewhere, tickets_elsewhere. Most silent first. `filters`: the
+    engagement filters (team = the team gone quiet with, department, requester type).
     """
     teams = "string_agg(o.service_team, ', ' ORDER BY o.last_ticket_at DESC)"
+    where, params = _flagged_where(filters)
     return con.sql(
         f"SELECT * REPLACE (inward_id(requester_id) AS requester_id) FROM "
-        f"({_across_teams_sql(teams)}) ORDER BY days_silent DESC, requester_id"
+        f"({_across_teams_sql(teams, where)}) ORDER BY days_silent DESC, requester_id",
+        params=params,
     ).pl()
 
 
-def team_switches(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def team_switches(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
     """How many people went quiet with one team while still filing with another, per
-    (quiet_with, still_files_with) pair of teams: where requesters went round a team."""
-    return con.sql(f"""
-        WITH a AS ({_across_teams_sql("list(o.service_team)")}),
+    (quiet_with, still_files_with) pair of teams: where requesters went round a team.
+    `filters` as for `across_teams`."""
+    where, params = _flagged_where(filters)
+    return con.sql(
+        f"""
+        WITH a AS ({_across_teams_sql("list(o.service_team)", where)}),
         pairs AS (SELECT requester_id, quiet_with, unnest(still_files_with) AS still_files_with
                   FROM a)
         SELECT quiet_with, still_files_with, count(DISTINCT requester_id) AS people
-        FROM pairs GROUP BY ALL ORDER BY people DESC, quiet_with, still_files_with""").pl()
+        FROM pairs GROUP BY ALL ORDER BY people DESC, quiet_with, still_files_with""",
+        params=params,
+    ).pl()
 
 
 def person_history(con: duckdb.DuckDBPyConnection, requester_id: str) -> pl.DataFrame:

@@ -92,14 +92,14 @@ else:
                 help=f"{row['matched']:,} of {row['requesters']:,} requesters matched to the "
                 f"people file; {row['ambiguous']:,} ambiguous, {row['unmatched']:,} unmatched.",
             )
-    download_table(rates, "inward_requester_match")
+    table(rates, "inward_requester_match")
     unmatched = data.call(unmatched_requesters)
     if unmatched.is_empty():
         st.success("Every requester was matched.", icon=":material/check_circle:")
     else:
         ids = "ids as stored" if data.scope().raw else "ids pseudonymised"
         st.markdown(f"**Not matched** (ambiguous first; {ids})")
-        download_table(unmatched, "inward_unmatched_requesters", height=300)
+        table(unmatched, "inward_unmatched_requesters", height=300)
 
 st.subheader("Value mapping")
 st.caption(

@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import figures
 from dashboard.app import data
-from dashboard.app.components.charts import download_table
+from dashboard.app.components.tables import table
 from dashboard.app.components.tiles import empty_state
 from dashboard.metrics import flow
 
@@ -91,20 +91,20 @@ status = data.call(flow.status_time, filters)
 with st.container(border=True):
     st.markdown("**Time in status by team** (share of each team's tracked time)")
     st.plotly_chart(figures.status_share(status), key="status_share")
-    download_table(status, "inward_time_in_status")
+    table(status, "inward_time_in_status")
 
 left, right = st.columns(2)
 with left, st.container(border=True):
     st.markdown("**Where tickets wait** (open statuses by the team holding them, in hours)")
     waits = data.call(flow.waits, filters)
     st.plotly_chart(figures.waits(waits), key="waits")
-    download_table(waits, "inward_waits")
+    table(waits, "inward_waits")
 with right, st.container(border=True):
     st.markdown("**Slowest hand-offs** (median time the receiving team held the ticket)")
     handoffs = data.call(flow.handoffs, filters)
     if handoffs.is_empty():
         st.caption("No team sent at least three tickets to another in this selection.")
-    download_table(handoffs, "inward_handoffs")
+    table(handoffs, "inward_handoffs")
 
 with st.container(border=True):
     st.markdown("**Backlog per team** (open tickets at each day's end, as the history says)")
@@ -116,12 +116,12 @@ replies = data.call(flow.next_replies, filters)
 if not replies.is_empty():
     with st.container(border=True):
         st.markdown("**Replies** (first reply from creation; next reply after a requester answer)")
-        download_table(replies, "inward_replies")
+        table(replies, "inward_replies")
 
 with st.container(border=True):
     st.markdown("**Per agent**")
     if data.config().show_agents:
-        download_table(data.call(flow.agents, filters), "inward_agents")
+        table(data.call(flow.agents, filters), "inward_agents")
     else:
         st.caption(
             "Per-agent tables are off: agents are people too. Set `show_agents = true` in "
