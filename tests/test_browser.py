@@ -39,19 +39,23 @@ def free_port() -> int:
 def served(demo_wh, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """One `inward serve` for the whole module, on a private copy of the demo warehouse
     (tests may ingest into it); yields (url, db). One server keeps the suite fast."""
-    db = tmp_path_factory.mktemp("served") / "served.duckdb"
+    folder = tmp_path_factory.mktemp("served")
+    db = folder / "served.duckdb"
     shutil.copy(demo_wh.db, db)
     port = free_port()
+    # output to a file: a pipe nobody drains can fill and stall the server, and reading
+    # a running server's pipe to its end never returns
+    log = (folder / "serve.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "dashboard", "serve", "--db", str(db), "--port", str(port)],
         cwd=ROOT,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, "INWARD_CONFIG": ""},
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a busy 2-core machine starts it slowly
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
@@ -59,7 +63,7 @@ def served(demo_wh, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
                         break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    out = proc.stdout.read().decode() if proc.stdout else ""
+                    out = (folder / "serve.log").read_text(errors="replace")
                     pytest.fail(f"inward serve did not start: {out[-2000:]}")
                 time.sleep(0.3)
         yield url, db
@@ -69,6 +73,7 @@ def served(demo_wh, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
     # Stopping `inward serve` stops the server: no orphan keeps the port.
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0, "the app outlived `inward serve`"
