@@ -26,10 +26,10 @@ import pytest
 
 from dashboard import audit, scoped
 from dashboard.access import Scope
-from dashboard.app.components.filters import default_range
 from dashboard.filters import Filters
 from dashboard.metrics import engagement as eng
-from dashboard.metrics.response_times import date_span, kpis
+from dashboard.metrics.date_range import default_range
+from dashboard.metrics.response_times import kpis
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -176,8 +176,8 @@ def expected(served: Served, scope: Scope) -> dict[str, int]:
     """The Overview's ticket tile and the Engagement page's regulars for `scope`, from
     the functions the pages call, on a connection scoped like the page's."""
     with scoped.reader(served.db, scope) as con:
-        first, last = date_span(con)
-        start, end = default_range(first, last)
+        span = default_range(con)  # the sidebar's default, on the scoped rows
+        start, end = span.date_from, span.date_to
         tiles = kpis(con, Filters(date_from=start, date_to=end))
         quiet = eng.quiet_by_quarter(con)
     tickets = next(k for k in tiles if k.label == "Tickets").value

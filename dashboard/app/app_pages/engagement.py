@@ -156,8 +156,7 @@ else:
         )
         for row in mine.iter_rows(named=True):
             st.info(
-                f"**{row['service_team']}** ({row['status'].replace('_', ' ')}): "
-                f"{row['reason']}.",
+                f"**{row['service_team']}** ({row['status'].replace('_', ' ')}): {row['reason']}.",
                 icon=":material/person_search:",
             )
 
