@@ -55,8 +55,9 @@ def random_walk_pairs(rng: np.random.Generator, rows: int, n: int) -> tuple[np.n
     return x, y
 
 
-def ar1_pairs(rng: np.random.Generator, rows: int, n: int, phi: float = 0.8
-              ) -> tuple[np.ndarray, ...]:
+def ar1_pairs(
+    rng: np.random.Generator, rows: int, n: int, phi: float = 0.8
+) -> tuple[np.ndarray, ...]:
     """Independent persistent AR(1) series with a shared trend."""
     out = []
     for _ in range(2):
@@ -81,8 +82,9 @@ def holiday_pairs(rng: np.random.Generator, rows: int, n: int) -> tuple[np.ndarr
     return x, y
 
 
-def planted_pairs(rng: np.random.Generator, rows: int, n: int, rho: float
-                  ) -> tuple[np.ndarray, ...]:
+def planted_pairs(
+    rng: np.random.Generator, rows: int, n: int, rho: float
+) -> tuple[np.ndarray, ...]:
     """y_t = b·x_{t−2} + own random walk + trend, so corr(Δx_{t−2}, Δy_t) = rho."""
     b = rho / np.sqrt(1 - rho**2)
     x = np.cumsum(rng.normal(size=(rows, n + TRUE_LAG)), axis=1)
@@ -117,8 +119,11 @@ def table_flags(p: np.ndarray, n: np.ndarray, sims: int, pairs: int) -> np.ndarr
 
 def power_table(sims: int, seed: int) -> str:
     rng = np.random.default_rng(seed)
-    lines = ["| weeks | effect | power, pair alone (BH over 5 lags) | power in a 1,500-test table "
-             "| lag found = 2 ± 1 |", "|---|---|---|---|---|"]
+    lines = [
+        "| weeks | effect | power, pair alone (BH over 5 lags) | power in a 1,500-test table "
+        "| lag found = 2 ± 1 |",
+        "|---|---|---|---|---|",
+    ]
     for n in LENGTHS:
         nx, ny = random_walk_pairs(rng, sims * NULL_PAIRS, n)
         null = st.lagged_correlations(nx, ny, MAX_LAG)
@@ -141,11 +146,16 @@ def power_table(sims: int, seed: int) -> str:
 
 def null_table(sims: int, seed: int) -> str:
     rng = np.random.default_rng(seed)
-    lines = ["| null model | weeks | method | per-test rate p < 0.05 "
-             "| all-null 1,500-test tables with any `significant` |", "|---|---|---|---|---|"]
-    for model, gen in (("random walks + shared trend", random_walk_pairs),
-                       ("AR(1) φ=0.8 + shared trend", ar1_pairs),
-                       ("random walks + shared holiday dip (blind spot)", holiday_pairs)):
+    lines = [
+        "| null model | weeks | method | per-test rate p < 0.05 "
+        "| all-null 1,500-test tables with any `significant` |",
+        "|---|---|---|---|---|",
+    ]
+    for model, gen in (
+        ("random walks + shared trend", random_walk_pairs),
+        ("AR(1) φ=0.8 + shared trend", ar1_pairs),
+        ("random walks + shared holiday dip (blind spot)", holiday_pairs),
+    ):
         for n in LENGTHS:
             rows = sims * (NULL_PAIRS + 1)
             x, y = gen(rng, rows, n)
@@ -153,10 +163,11 @@ def null_table(sims: int, seed: int) -> str:
             detr = st.lagged_correlations(x, y, MAX_LAG, transform="detrend", prewhiten=False)
             naive = naive_p(x, y, MAX_LAG)
             full_n = np.full(naive.shape, n)
-            for name, p, nn in (("ours: differences + pre-whitening + n_eff", ours.p_value,
-                                 ours.n_pairs),
-                                ("detrend only (+ n_eff)", detr.p_value, detr.n_pairs),
-                                ("naive Spearman on levels", naive, full_n)):
+            for name, p, nn in (
+                ("ours: differences + pre-whitening + n_eff", ours.p_value, ours.n_pairs),
+                ("detrend only (+ n_eff)", detr.p_value, detr.n_pairs),
+                ("naive Spearman on levels", naive, full_n),
+            ):
                 per_test = np.nanmean(p < 0.05)
                 fwer = table_flags(p, nn, sims, NULL_PAIRS + 1).any(axis=(1, 2)).mean()
                 lines.append(f"| {model} | {n} | {name} | {per_test:.1%} | {fwer:.1%} |")
@@ -195,24 +206,37 @@ def synthetic_warehouse(seed: int, per_week: int = 10) -> tuple[duckdb.DuckDBPyC
     def utc(a: np.ndarray) -> pl.Series:
         return pl.Series(a.astype("datetime64[us]")).dt.replace_time_zone("UTC")
 
-    df = pl.DataFrame({
-        "ticket_id": pl.Series(np.arange(n)).cast(pl.String), "source": ["generic"] * n,
-        "service_team": pl.Series(team_i).cast(pl.String).str.replace("^", "Team "),
-        "requester_department": pl.Series(dept_i).cast(pl.String).str.replace("^", "Dept "),
-        "priority": ["normal"] * n, "status": ["solved"] * n,
-        "created_at": utc(created), "first_response_at": utc(created + fr),
-        "resolved_at": utc(created + res), "reopen_count": [0] * n, "ingest_id": [1] * n,
-    })
+    df = pl.DataFrame(
+        {
+            "ticket_id": pl.Series(np.arange(n)).cast(pl.String),
+            "source": ["generic"] * n,
+            "service_team": pl.Series(team_i).cast(pl.String).str.replace("^", "Team "),
+            "requester_department": pl.Series(dept_i).cast(pl.String).str.replace("^", "Dept "),
+            "priority": ["normal"] * n,
+            "status": ["solved"] * n,
+            "created_at": utc(created),
+            "first_response_at": utc(created + fr),
+            "resolved_at": utc(created + res),
+            "reopen_count": [0] * n,
+            "ingest_id": [1] * n,
+        }
+    )
     con.register("bench_tickets", df)
     con.execute("INSERT INTO tickets BY NAME SELECT * FROM bench_tickets")
     con.unregister("bench_tickets")
-    con.executemany("INSERT INTO org VALUES (?, ?, 1)",
-                    [(f"Dept {j}", f"Unit {j}") for j in range(20)])
+    con.executemany(
+        "INSERT INTO org VALUES (?, ?, 1)", [(f"Dept {j}", f"Unit {j}") for j in range(20)]
+    )
     con.execute("INSERT INTO sla_targets VALUES ('*', 'normal', 480, 4320, false)")
-    keys = [(date(2024, 1, 1) + timedelta(weeks=w), f"Unit {j}", m)
-            for w in range(104) for j in range(20) for m in ("customer_csat", "nps", "churn_rate")]
-    outcomes = pl.DataFrame(keys, schema=["period_start", "business_unit", "metric"],
-                            orient="row").with_columns(value=rng.normal(size=len(keys)))
+    keys = [
+        (date(2024, 1, 1) + timedelta(weeks=w), f"Unit {j}", m)
+        for w in range(104)
+        for j in range(20)
+        for m in ("customer_csat", "nps", "churn_rate")
+    ]
+    outcomes = pl.DataFrame(
+        keys, schema=["period_start", "business_unit", "metric"], orient="row"
+    ).with_columns(value=rng.normal(size=len(keys)))
     con.register("bench_outcomes", outcomes)
     con.execute("INSERT INTO external_outcomes BY NAME SELECT * FROM bench_outcomes")
     con.unregister("bench_outcomes")
@@ -224,14 +248,20 @@ def main() -> None:
     parser.add_argument("--sims", type=int, default=200)
     parser.add_argument("--seed", type=int, default=20261125)
     parser.add_argument("--skip-warehouse", action="store_true")
-    parser.add_argument("--per-week", type=int, default=10,
-                        help="tickets per team × department × week in the speed test")
+    parser.add_argument(
+        "--per-week",
+        type=int,
+        default=10,
+        help="tickets per team × department × week in the speed test",
+    )
     args = parser.parse_args()
 
     print("# Alignment benchmark\n")
-    print(f"Method: {st.METHOD}. Transform: {st.TRANSFORM_LABELS[st.TRANSFORM]}. "
-          f"{args.sims} simulations per cell; significant = BH q ≤ 0.05 and "
-          f"≥ {MIN_PERIODS} periods.\n")
+    print(
+        f"Method: {st.METHOD}. Transform: {st.TRANSFORM_LABELS[st.TRANSFORM]}. "
+        f"{args.sims} simulations per cell; significant = BH q ≤ 0.05 and "
+        f"≥ {MIN_PERIODS} periods.\n"
+    )
     t0 = time.perf_counter()
     print("## Power (planted lag-2 link)\n")
     print(power_table(args.sims, args.seed))
@@ -240,8 +270,10 @@ def main() -> None:
     print("\n## Speed\n")
     print("| what | tests | seconds |\n|---|---|---|")
     tests, secs = timing_stats(args.seed + 2)
-    print(f"| statistics only: 11 teams (10 + all) × 20 units × 5 metrics × 3 outcomes × "
-          f"104 weeks × 5 lags | {tests:,} | {secs:.2f} |")
+    print(
+        f"| statistics only: 11 teams (10 + all) × 20 units × 5 metrics × 3 outcomes × "
+        f"104 weeks × 5 lags | {tests:,} | {secs:.2f} |"
+    )
     if not args.skip_warehouse:
         t1 = time.perf_counter()
         con, n_tickets = synthetic_warehouse(args.seed + 3, args.per_week)
@@ -249,8 +281,10 @@ def main() -> None:
         t2 = time.perf_counter()
         table = alignment_table(con, Config(), period="week", max_lag=MAX_LAG)
         secs = time.perf_counter() - t2
-        print(f"| end to end `alignment_table` on {n_tickets:,} tickets (DuckDB SQL + stats + "
-              f"frame; load {load:.1f} s not counted) | {table.height:,} | {secs:.2f} |")
+        print(
+            f"| end to end `alignment_table` on {n_tickets:,} tickets (DuckDB SQL + stats + "
+            f"frame; load {load:.1f} s not counted) | {table.height:,} | {secs:.2f} |"
+        )
         flagged = int(table["significant"].sum())
         print(f"\nAll-null synthetic warehouse: {flagged} of {table.height:,} rows significant.")
     print(f"\n_benchmark wall time {time.perf_counter() - t0:.0f} s_")

@@ -39,22 +39,38 @@ from dashboard.metrics import business_time as bt
 from dashboard.warehouse import migrate
 
 DB = Path("data") / "bench" / "business_minutes.duckdb"
-TEAMS = ["IT Service Desk", "HR Services", "Finance Ops", "Facilities", "Payroll", "Legal",
-         "Procurement", "Workplace Tech"]
+TEAMS = [
+    "IT Service Desk",
+    "HR Services",
+    "Finance Ops",
+    "Facilities",
+    "Payroll",
+    "Legal",
+    "Procurement",
+    "Workplace Tech",
+]
 
 
 def bench_config() -> Config:
     """Four distinct calendars, two of them in DST zones, plus holidays: a realistic mix."""
     hol = ("2024-01-01", "2024-12-25", "2024-12-26", "2025-01-01", "2025-12-25")
     from datetime import date
+
     holidays = tuple(date.fromisoformat(h) for h in hol)
-    return Config(calendars={
-        "default": Calendar("UTC", holidays=holidays),
-        "IT Service Desk": Calendar("Europe/Berlin", ("mon", "tue", "wed", "thu", "fri", "sat"),
-                                    clock(7, 0), clock(19, 0), holidays),
-        "HR Services": Calendar("America/New_York", holidays=holidays),
-        "Finance Ops": Calendar("Asia/Kolkata", start=clock(9, 30), end=clock(18, 0)),
-    })
+    return Config(
+        calendars={
+            "default": Calendar("UTC", holidays=holidays),
+            "IT Service Desk": Calendar(
+                "Europe/Berlin",
+                ("mon", "tue", "wed", "thu", "fri", "sat"),
+                clock(7, 0),
+                clock(19, 0),
+                holidays,
+            ),
+            "HR Services": Calendar("America/New_York", holidays=holidays),
+            "Finance Ops": Calendar("Asia/Kolkata", start=clock(9, 30), end=clock(18, 0)),
+        }
+    )
 
 
 def generate(con: duckdb.DuckDBPyConnection, n: int) -> None:
@@ -102,8 +118,10 @@ def main() -> None:
     migrate(con)
     cfg = bench_config()
     res: dict[str, float] = {}
-    print(f"{args.tickets:,} tickets, {args.threads} threads, {DB}, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"{args.tickets:,} tickets, {args.threads} threads, {DB}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     timed("generate tickets", lambda: generate(con, args.tickets), res)
 
     def baseline_write() -> None:
@@ -138,12 +156,12 @@ def main() -> None:
                 SELECT coalesce(tm.cal, 0) AS cal, epoch_us(created_at) AS a,
                        epoch_us(first_response_at) AS f, epoch_us(resolved_at) AS r
                 FROM tickets tk LEFT JOIN _inward_bt_teams tm USING (service_team))
-            SELECT sum({bt._f_expr('df', 'f', k)} - {bt._f_expr('da', 'a', k)}),
-                   sum({bt._f_expr('dr', 'r', k)} - {bt._f_expr('da', 'a', k)})
+            SELECT sum({bt._f_expr("df", "f", k)} - {bt._f_expr("da", "a", k)}),
+                   sum({bt._f_expr("dr", "r", k)} - {bt._f_expr("da", "a", k)})
             FROM t
-            JOIN _inward_bt_days da ON da.cal = t.cal AND da.day = {bt._day_of('a')}
-            LEFT JOIN _inward_bt_days df ON df.cal = t.cal AND df.day = {bt._day_of('f')}
-            LEFT JOIN _inward_bt_days dr ON dr.cal = t.cal AND dr.day = {bt._day_of('r')}
+            JOIN _inward_bt_days da ON da.cal = t.cal AND da.day = {bt._day_of("a")}
+            LEFT JOIN _inward_bt_days df ON df.cal = t.cal AND df.day = {bt._day_of("f")}
+            LEFT JOIN _inward_bt_days dr ON dr.cal = t.cal AND dr.day = {bt._day_of("r")}
         """).fetchall()
         con.unregister("_inward_bt_days")
         con.unregister("_inward_bt_teams")
@@ -153,9 +171,10 @@ def main() -> None:
         # a different SLA config each round makes every row stale, as a config change does
         round_cfg = replace(cfg, slas={"default": SlaTargets(business=rnd == 1)})
         timed(f"full refresh #{rnd}", lambda c=round_cfg: bt.refresh_business_minutes(con, c), res)
-    n = con.sql("SELECT count(*), count(first_response_business_minutes), "
-                "count(resolution_business_minutes), count(resolution_due_at) FROM tickets"
-                ).fetchall()[0]
+    n = con.sql(
+        "SELECT count(*), count(first_response_business_minutes), "
+        "count(resolution_business_minutes), count(resolution_due_at) FROM tickets"
+    ).fetchall()[0]
     timed("nothing stale", lambda: bt.refresh_business_minutes(con, round_cfg), res)
     extra = max(1, args.tickets // 100)
     con.execute(f"""INSERT INTO tickets (ticket_id, source, service_team, priority, status,
@@ -171,15 +190,21 @@ def main() -> None:
     rng = bt._data_range(con)
     assert rng is not None
     table = bt.build_calendar_table(cfg, rng[2], rng[0], rng[1])
-    print(f"{'calendar table build (Python)':<34} {time.perf_counter() - t0:7.2f} s "
-          f"({table.days.height} day rows, {table.pieces} piece columns)")
-    print(f"rows {n[0]:,}: first response {n[1]:,}, resolution {n[2]:,}, "
-          f"resolution due times (running clocks) {n[3]:,}")
+    print(
+        f"{'calendar table build (Python)':<34} {time.perf_counter() - t0:7.2f} s "
+        f"({table.days.height} day rows, {table.pieces} piece columns)"
+    )
+    print(
+        f"rows {n[0]:,}: first response {n[1]:,}, resolution {n[2]:,}, "
+        f"resolution due times (running clocks) {n[3]:,}"
+    )
     best = min(res["full refresh #1"], res["full refresh #2"])
     base = min(res["baseline write (epoch minutes) #1"], res["baseline write (epoch minutes) #2"])
     scale = 10_000_000 / args.tickets
-    print(f"full refresh {best:.2f} s = {best / base:.1f}x the baseline write ({base:.2f} s); "
-          f"<= 10 s per 10M: {'met' if best * scale <= 10 else 'NOT met'}")
+    print(
+        f"full refresh {best:.2f} s = {best / base:.1f}x the baseline write ({base:.2f} s); "
+        f"<= 10 s per 10M: {'met' if best * scale <= 10 else 'NOT met'}"
+    )
     if scale != 1:
         print("(the verdict scales linearly to 10M; fixed costs make small runs look worse)")
     print(f"load average at the end {os.getloadavg()[0]:.1f}")

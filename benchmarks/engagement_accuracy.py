@@ -51,10 +51,14 @@ class Population:
     truth: pl.DataFrame  # requester_id, service_team, kind
 
 
-def generate(n: int, seed: int, window_days: float = 730.0,
-             shares: tuple[float, float, float] = (0.6, 0.2, 0.2),
-             regular_gap_median: float = 12.0,
-             occasional_gap: tuple[float, float] = (60.0, 180.0)) -> Population:
+def generate(
+    n: int,
+    seed: int,
+    window_days: float = 730.0,
+    shares: tuple[float, float, float] = (0.6, 0.2, 0.2),
+    regular_gap_median: float = 12.0,
+    occasional_gap: tuple[float, float] = (60.0, 180.0),
+) -> Population:
     """Planted requesters and their tickets, fully vectorised (no loop per requester)."""
     rng = np.random.default_rng(seed)
     kind = rng.choice(3, size=n, p=np.asarray(shares))
@@ -66,8 +70,9 @@ def generate(n: int, seed: int, window_days: float = 730.0,
     )
     shape = np.where(regular_like, 2.0, 1.5)
     # End of each requester's activity: as_of, or the quit time for quitters.
-    silence = np.minimum(np.where(kind == 2, rng.uniform(4.0, 12.0, n) * gap, 0.0),
-                         0.7 * window_days)
+    silence = np.minimum(
+        np.where(kind == 2, rng.uniform(4.0, 12.0, n) * gap, 0.0), 0.7 * window_days
+    )
     end = window_days - silence
     # Start early enough for a history of >= ~6 gaps before the end.
     latest_start = np.maximum(end - 6.0 * gap, 0.0)
@@ -108,31 +113,43 @@ def generate(n: int, seed: int, window_days: float = 730.0,
     origin_us = int((AS_OF.timestamp() - window_days * 86400.0) * 1e6)
     created_us = origin_us + (times * 86400e6).astype(np.int64)
     resolved_us = created_us + (res_minutes * 60e6).astype(np.int64)
-    tickets = pl.DataFrame({
-        "_owner": owner,
-        "created_at": created_us,
-        "resolved_at": resolved_us,
-        "resolution_minutes": res_minutes,
-        "reopen_count": reopens,
-        "sla_resolution_met": sla_met,
-        "_team": team_of[owner],
-        "_dept": dept_of[owner],
-    }).with_columns(
-        pl.format("r{}", pl.col("_owner")).alias("requester_id"),
-        pl.col("_team").replace_strict(dict(enumerate(TEAMS.tolist())), return_dtype=pl.String)
-        .alias("service_team"),
-        pl.col("_dept").replace_strict(dict(enumerate(DEPARTMENTS.tolist())),
-                                       return_dtype=pl.String).alias("requester_department"),
-        pl.lit("employee").alias("requester_type"),
-        pl.col("created_at").cast(pl.Datetime("us", "UTC")),
-        pl.col("resolved_at").cast(pl.Datetime("us", "UTC")),
-        pl.lit("normal").alias("priority"),
-        pl.lit("request").alias("ticket_type"),
-        pl.lit("solved").alias("status"),
-    ).drop("_owner", "_team", "_dept")
-    truth = pl.DataFrame({
-        "_i": np.arange(n), "service_team": TEAMS[team_of], "kind": KINDS[kind],
-    }).select(pl.format("r{}", pl.col("_i")).alias("requester_id"), "service_team", "kind")
+    tickets = (
+        pl.DataFrame(
+            {
+                "_owner": owner,
+                "created_at": created_us,
+                "resolved_at": resolved_us,
+                "resolution_minutes": res_minutes,
+                "reopen_count": reopens,
+                "sla_resolution_met": sla_met,
+                "_team": team_of[owner],
+                "_dept": dept_of[owner],
+            }
+        )
+        .with_columns(
+            pl.format("r{}", pl.col("_owner")).alias("requester_id"),
+            pl.col("_team")
+            .replace_strict(dict(enumerate(TEAMS.tolist())), return_dtype=pl.String)
+            .alias("service_team"),
+            pl.col("_dept")
+            .replace_strict(dict(enumerate(DEPARTMENTS.tolist())), return_dtype=pl.String)
+            .alias("requester_department"),
+            pl.lit("employee").alias("requester_type"),
+            pl.col("created_at").cast(pl.Datetime("us", "UTC")),
+            pl.col("resolved_at").cast(pl.Datetime("us", "UTC")),
+            pl.lit("normal").alias("priority"),
+            pl.lit("request").alias("ticket_type"),
+            pl.lit("solved").alias("status"),
+        )
+        .drop("_owner", "_team", "_dept")
+    )
+    truth = pl.DataFrame(
+        {
+            "_i": np.arange(n),
+            "service_team": TEAMS[team_of],
+            "kind": KINDS[kind],
+        }
+    ).select(pl.format("r{}", pl.col("_i")).alias("requester_id"), "service_team", "kind")
     return Population(tickets, truth)
 
 
@@ -156,10 +173,17 @@ def accuracy(seeds: int, n: int, settings: EngagementSettings) -> pl.DataFrame:
         naive = (df["days_silent"] > 90).to_numpy()
         for rule, flag in (("model (cadence + BG/NBD)", model), ("naive: silent > 90 days", naive)):
             p, r = _scores(flag, positive)
-            rows.append({"seed": seed, "rule": rule, "precision": p, "recall": r,
-                         "occasional_flagged": float(flag[occasional].mean()),
-                         "regular_flagged": float(flag[df["kind"].to_numpy() == "regular"].mean()),
-                         "rows": df.height})
+            rows.append(
+                {
+                    "seed": seed,
+                    "rule": rule,
+                    "precision": p,
+                    "recall": r,
+                    "occasional_flagged": float(flag[occasional].mean()),
+                    "regular_flagged": float(flag[df["kind"].to_numpy() == "regular"].mean()),
+                    "rows": df.height,
+                }
+            )
     return pl.DataFrame(rows)
 
 
@@ -167,8 +191,14 @@ def speed(n: int, settings: EngagementSettings) -> tuple[int, int, float, float,
     t0 = time.perf_counter()
     # Fewer tickets per requester than the accuracy mix: most people in an
     # organisation contact a given team rarely, which gives ~8 tickets each.
-    pop = generate(n, 123, window_days=365.0, shares=(0.35, 0.5, 0.15),
-                   regular_gap_median=30.0, occasional_gap=(60.0, 120.0))
+    pop = generate(
+        n,
+        123,
+        window_days=365.0,
+        shares=(0.35, 0.5, 0.15),
+        regular_gap_median=30.0,
+        occasional_gap=(60.0, 120.0),
+    )
     gen = time.perf_counter() - t0
     t1, c1 = time.perf_counter(), time.process_time()
     out = compute_engagement(pop.tickets, None, AS_OF, settings)
@@ -185,34 +215,48 @@ def main() -> None:
     settings = EngagementSettings()
     acc = accuracy(args.seeds, args.requesters, settings)
     summary = acc.group_by("rule", maintain_order=True).agg(
-        pl.col("precision").mean(), pl.col("precision").min().alias("precision_min"),
-        pl.col("recall").mean(), pl.col("recall").min().alias("recall_min"),
-        pl.col("occasional_flagged").mean(), pl.col("occasional_flagged").max()
-        .alias("occasional_flagged_max"),
+        pl.col("precision").mean(),
+        pl.col("precision").min().alias("precision_min"),
+        pl.col("recall").mean(),
+        pl.col("recall").min().alias("recall_min"),
+        pl.col("occasional_flagged").mean(),
+        pl.col("occasional_flagged").max().alias("occasional_flagged_max"),
         pl.col("regular_flagged").mean(),
     )
-    print(f"## Engagement accuracy ({args.seeds} seeds x {args.requesters:,} planted requesters, "
-          f"k = {settings.gap_multiplier}, min_tickets = {settings.min_tickets})\n")
-    print("| rule | precision (mean / min) | recall (mean / min) | occasional flagged "
-          "(mean / max) | steady regulars flagged |")
+    print(
+        f"## Engagement accuracy ({args.seeds} seeds x {args.requesters:,} planted requesters, "
+        f"k = {settings.gap_multiplier}, min_tickets = {settings.min_tickets})\n"
+    )
+    print(
+        "| rule | precision (mean / min) | recall (mean / min) | occasional flagged "
+        "(mean / max) | steady regulars flagged |"
+    )
     print("|---|---|---|---|---|")
     for r in summary.iter_rows(named=True):
-        print(f"| {r['rule']} | {r['precision']:.3f} / {r['precision_min']:.3f} | "
-              f"{r['recall']:.3f} / {r['recall_min']:.3f} | {r['occasional_flagged']:.1%} / "
-              f"{r['occasional_flagged_max']:.1%} | {r['regular_flagged']:.1%} |")
+        print(
+            f"| {r['rule']} | {r['precision']:.3f} / {r['precision_min']:.3f} | "
+            f"{r['recall']:.3f} / {r['recall_min']:.3f} | {r['occasional_flagged']:.1%} / "
+            f"{r['occasional_flagged_max']:.1%} | {r['regular_flagged']:.1%} |"
+        )
     print("\nTargets: recall >= 0.9, precision >= 0.8, occasional flagged <= 5 %.\n")
     if args.speed_requesters:
         load_before = os.getloadavg()[0]
         n_tickets, n_rows, gen, elapsed, cpu = speed(args.speed_requesters, settings)
         print("## Speed\n")
-        print("| requesters | tickets | rows out | generate (s) | compute_engagement wall (s) "
-              "| CPU time, all threads (s) | 1-min load average (cores: "
-              f"{os.cpu_count()}) |")
+        print(
+            "| requesters | tickets | rows out | generate (s) | compute_engagement wall (s) "
+            "| CPU time, all threads (s) | 1-min load average (cores: "
+            f"{os.cpu_count()}) |"
+        )
         print("|---|---|---|---|---|---|---|")
-        print(f"| {args.speed_requesters:,} | {n_tickets:,} | {n_rows:,} | {gen:.1f} | "
-              f"{elapsed:.1f} | {cpu:.1f} | {load_before:.1f} -> {os.getloadavg()[0]:.1f} |")
-        print("\nTarget: 1M requesters <= 10 s on 2 cores. Wall time depends on what else "
-              "runs on the machine; CPU time is what the model itself costs.")
+        print(
+            f"| {args.speed_requesters:,} | {n_tickets:,} | {n_rows:,} | {gen:.1f} | "
+            f"{elapsed:.1f} | {cpu:.1f} | {load_before:.1f} -> {os.getloadavg()[0]:.1f} |"
+        )
+        print(
+            "\nTarget: 1M requesters <= 10 s on 2 cores. Wall time depends on what else "
+            "runs on the machine; CPU time is what the model itself costs."
+        )
 
 
 if __name__ == "__main__":

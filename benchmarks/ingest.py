@@ -167,16 +167,33 @@ def bench(rows: int, tmp: Path) -> list[dict]:
     if not path.exists():
         t0 = time.perf_counter()
         generate(path, rows)
-        print(f"generated {path} ({path.stat().st_size / 1e6:.0f} MB) "
-              f"in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        print(
+            f"generated {path} ({path.stat().st_size / 1e6:.0f} MB) "
+            f"in {time.perf_counter() - t0:.1f} s",
+            file=sys.stderr,
+        )
     out = []
     for label, cmd in (
         ("raw read_csv COUNT", [sys.executable, "-c", RAW, str(path), ":memory:", "count"]),
-        ("raw read_csv CTAS", [sys.executable, "-c", RAW, str(path), str(tmp / "raw.duckdb"),
-                               "ctas"]),
+        (
+            "raw read_csv CTAS",
+            [sys.executable, "-c", RAW, str(path), str(tmp / "raw.duckdb"), "ctas"],
+        ),
         ("loader only", [sys.executable, "-c", LOADER, str(path), str(tmp / "loader.duckdb")]),
-        ("inward ingest", ["uv", "run", "--quiet", "inward", "ingest", str(path),
-                           "--db", str(tmp / "inward.duckdb"), "--json"]),
+        (
+            "inward ingest",
+            [
+                "uv",
+                "run",
+                "--quiet",
+                "inward",
+                "ingest",
+                str(path),
+                "--db",
+                str(tmp / "inward.duckdb"),
+                "--json",
+            ],
+        ),
     ):
         for f in tmp.glob("*.duckdb*"):
             f.unlink()
@@ -188,10 +205,20 @@ def bench(rows: int, tmp: Path) -> list[dict]:
             if start is None:
                 raise SystemExit(f"{label}: no JSON result in its output: {stdout[:300]!r}")
             [res] = json.JSONDecoder().raw_decode(stdout[start.start() :])[0]
-            detail = (f"{res['status']}: {res['rows_loaded']:,} loaded, "
-                      f"{res['rows_rejected']:,} rejected")
-        out.append({"rows": rows, "step": label, "seconds": wall, "cpu_s": cpu,
-                    "rows_per_s": rows / wall, "peak_rss_mb": peak / 2**20, "detail": detail})
+            detail = (
+                f"{res['status']}: {res['rows_loaded']:,} loaded, {res['rows_rejected']:,} rejected"
+            )
+        out.append(
+            {
+                "rows": rows,
+                "step": label,
+                "seconds": wall,
+                "cpu_s": cpu,
+                "rows_per_s": rows / wall,
+                "peak_rss_mb": peak / 2**20,
+                "detail": detail,
+            }
+        )
     return out
 
 
@@ -209,21 +236,28 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     load = os.getloadavg()[0]
-    print(f"cores: {os.cpu_count()}, load average at the end: {load:.1f}, "
-          f"duckdb {duckdb.__version__}")
-    print(f"{'rows':>10} {'step':<20} {'wall s':>7} {'CPU s':>7} {'rows/s':>11} "
-          f"{'peak RSS MB':>11}  detail")
+    print(
+        f"cores: {os.cpu_count()}, load average at the end: {load:.1f}, duckdb {duckdb.__version__}"
+    )
+    print(
+        f"{'rows':>10} {'step':<20} {'wall s':>7} {'CPU s':>7} {'rows/s':>11} "
+        f"{'peak RSS MB':>11}  detail"
+    )
     by_rows: dict[int, dict[str, dict]] = {}
     for r in results:
         by_rows.setdefault(r["rows"], {})[r["step"]] = r
-        print(f"{r['rows']:>10,} {r['step']:<20} {r['seconds']:>7.2f} {r['cpu_s']:>7.2f} "
-              f"{r['rows_per_s']:>11,.0f} {r['peak_rss_mb']:>11,.0f}  {r['detail']}")
+        print(
+            f"{r['rows']:>10,} {r['step']:<20} {r['seconds']:>7.2f} {r['cpu_s']:>7.2f} "
+            f"{r['rows_per_s']:>11,.0f} {r['peak_rss_mb']:>11,.0f}  {r['detail']}"
+        )
     for n, steps in by_rows.items():
         raw = steps["raw read_csv CTAS"]
         for label in ("loader only", "inward ingest"):
             ing = steps[label]
-            print(f"{n:>10,} {label} / raw CTAS: wall {ing['seconds'] / raw['seconds']:.2f}x, "
-                  f"CPU {ing['cpu_s'] / raw['cpu_s']:.2f}x")
+            print(
+                f"{n:>10,} {label} / raw CTAS: wall {ing['seconds'] / raw['seconds']:.2f}x, "
+                f"CPU {ing['cpu_s'] / raw['cpu_s']:.2f}x"
+            )
 
 
 if __name__ == "__main__":

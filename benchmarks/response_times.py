@@ -109,11 +109,14 @@ def main() -> None:
     out.mkdir(parents=True)
     parquet, db = out / "tickets.parquet", out / "inward.duckdb"
 
-    gen = timed(lambda: duckdb.connect().execute(
-        GENERATE.format(n=args.tickets, path=parquet)))
+    gen = timed(lambda: duckdb.connect().execute(GENERATE.format(n=args.tickets, path=parquet)))
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "dashboard", "ingest", str(parquet),
-                           "--db", str(db)], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dashboard", "ingest", str(parquet), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     ingest = time.perf_counter() - t
     if proc.returncode:
         sys.exit(proc.stderr)
@@ -126,31 +129,37 @@ def main() -> None:
     raw = min(timed(lambda: con.sql(RAW_CORE).fetchall()) for _ in range(3))
     naive = min(timed(lambda: con.sql(NAIVE_CORE).fetchall()) for _ in range(3))
     print(f"\n{args.tickets:,} tickets on {os.cpu_count()} cores")
-    print(f"generate parquet {gen:.1f} s · inward ingest {ingest:.1f} s "
-          f"({args.tickets / ingest:,.0f} rows/s, peak RSS {rss:,.0f} MB)\n")
-    print(f"raw DuckDB core query (weekly median+p90 resolution by team, on `tickets`): "
-          f"{raw:.3f} s; the same through `ticket_times` with date_trunc on TIMESTAMPTZ: "
-          f"{naive:.3f} s\n")
+    print(
+        f"generate parquet {gen:.1f} s · inward ingest {ingest:.1f} s "
+        f"({args.tickets / ingest:,.0f} rows/s, peak RSS {rss:,.0f} MB)\n"
+    )
+    print(
+        f"raw DuckDB core query (weekly median+p90 resolution by team, on `tickets`): "
+        f"{raw:.3f} s; the same through `ticket_times` with date_trunc on TIMESTAMPTZ: "
+        f"{naive:.3f} s\n"
+    )
     dept = con.sql("SELECT min(requester_department) FROM tickets").fetchall()[0][0]
     _, last = rt.date_span(con)
     scopes = {
         "unfiltered (all history)": Filters(),
         f"one department ({dept}, all history)": Filters(departments=(dept,)),
-        "default view (last 91 days)": Filters(date_from=last - timedelta(days=90),
-                                               date_to=last),
+        "default view (last 91 days)": Filters(date_from=last - timedelta(days=90), date_to=last),
     }
     print("| scope | page total (s) | × raw core query | first render (s) | slowest call |")
     print("|---|---|---|---|---|")
     for label, f in scopes.items():
         # the first render reads columns from disk; the figure is the best of two more
         first = sum(timed(lambda fn=fn: fn(con)) for _, fn in page_calls(f))
-        runs = [{name: timed(lambda fn=fn: fn(con)) for name, fn in page_calls(f)}
-                for _ in range(2)]
+        runs = [
+            {name: timed(lambda fn=fn: fn(con)) for name, fn in page_calls(f)} for _ in range(2)
+        ]
         times = min(runs, key=lambda r: sum(r.values()))
         total = sum(times.values())
         slow = max(times, key=times.__getitem__)
-        print(f"| {label} | {total:.2f} | {total / raw:.1f}× | {first:.2f} | "
-              f"{slow} {times[slow]:.2f} s |")
+        print(
+            f"| {label} | {total:.2f} | {total / raw:.1f}× | {first:.2f} | "
+            f"{slow} {times[slow]:.2f} s |"
+        )
     con.close()
     if not args.keep:
         shutil.rmtree(out, ignore_errors=True)

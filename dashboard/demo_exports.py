@@ -331,9 +331,7 @@ def expected_requester(person: dict, team: str) -> str:
 
 def _team_rows(tick: pl.DataFrame, teams: tuple[str, ...], who: pl.DataFrame) -> pl.DataFrame:
     """The tickets of the teams one tool serves, with how that tool shows each requester."""
-    return tick.filter(pl.col("service_team").is_in(teams)).join(
-        who, on="requester_id", how="left"
-    )
+    return tick.filter(pl.col("service_team").is_in(teams)).join(who, on="requester_id", how="left")
 
 
 def write_zendesk(tick: pl.DataFrame, who: pl.DataFrame, path: Path) -> None:

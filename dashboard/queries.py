@@ -213,7 +213,8 @@ def _split_header(text: str, path: Path) -> tuple[str, int, str, int]:
     stripped = text.lstrip()
     if not stripped.startswith("/*"):
         raise QuerySpecError(
-            path, 1,
+            path,
+            1,
             "a query file must start with a /* ... */ YAML header (title:, params:, chart:)",
         )
     start = len(text) - len(stripped)
@@ -221,7 +222,7 @@ def _split_header(text: str, path: Path) -> tuple[str, int, str, int]:
     if end < 0:
         line = text.count("\n", 0, start) + 1
         raise QuerySpecError(path, line, "the /* header comment is never closed with */")
-    yaml_text = text[start + 2:end]
+    yaml_text = text[start + 2 : end]
     yaml_line = text.count("\n", 0, start) + 1
     sql_start = end + 2
     # Pad with newlines so DuckDB's "LINE n" and token lines are file lines.
@@ -256,17 +257,21 @@ def _refuse_expensive_yaml(yaml_text: str, first_line: int, path: Path) -> None:
     850 MB for more); a header never needs an alias, so none is accepted.
     """
     if len(yaml_text.encode()) > HEADER_MAX_BYTES:
-        raise QuerySpecError(path, first_line, f"the header is larger than "
-                                               f"{HEADER_MAX_BYTES // 1024} KB")
+        raise QuerySpecError(
+            path, first_line, f"the header is larger than {HEADER_MAX_BYTES // 1024} KB"
+        )
     for event in yaml.parse(yaml_text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent):
-            raise QuerySpecError(path, first_line + event.start_mark.line,
-                                 f"YAML aliases (*{event.anchor}) are not allowed in a "
-                                 "query header")
+            raise QuerySpecError(
+                path,
+                first_line + event.start_mark.line,
+                f"YAML aliases (*{event.anchor}) are not allowed in a query header",
+            )
 
 
-def _load_header(yaml_text: str, first_line: int, path: Path
-                 ) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
+def _load_header(
+    yaml_text: str, first_line: int, path: Path
+) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
     try:
         _refuse_expensive_yaml(yaml_text, first_line, path)
         node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
@@ -282,7 +287,8 @@ def _load_header(yaml_text: str, first_line: int, path: Path
         data = {}
     if not isinstance(data, dict):
         raise QuerySpecError(
-            path, first_line,
+            path,
+            first_line,
             "the header must be a YAML mapping (title:, description:, params:, chart:)",
         )
     return data, _key_lines(node, first_line)
@@ -299,52 +305,71 @@ def _param_from_yaml(name: str, raw: Any, path: Path, lines: dict[tuple[str, ...
     if isinstance(raw, str):  # shorthand `team: text`
         raw = {"type": raw}
     if not isinstance(raw, dict):
-        raise QuerySpecError(path, line, f"parameter ${name}: expected a mapping such as "
-                                         "{type: int, default: 10}")
+        raise QuerySpecError(
+            path, line, f"parameter ${name}: expected a mapping such as {{type: int, default: 10}}"
+        )
     unknown = sorted(set(map(str, raw)) - set(PARAM_KEYS))
     if unknown:
-        raise QuerySpecError(path, at(unknown[0]),
-                             f"parameter ${name}: unknown key {unknown[0]!r} "
-                             f"(allowed: {', '.join(PARAM_KEYS)})")
+        raise QuerySpecError(
+            path,
+            at(unknown[0]),
+            f"parameter ${name}: unknown key {unknown[0]!r} (allowed: {', '.join(PARAM_KEYS)})",
+        )
     ptype = raw.get("type")
     if ptype not in PARAM_TYPES:
-        raise QuerySpecError(path, at("type"), f"parameter ${name}: unknown type {ptype!r} "
-                                               f"(known: {', '.join(PARAM_TYPES)})")
+        raise QuerySpecError(
+            path,
+            at("type"),
+            f"parameter ${name}: unknown type {ptype!r} (known: {', '.join(PARAM_TYPES)})",
+        )
     options: tuple[Any, ...] | None = None
     options_sql = raw.get("options_sql")
     if ptype == "choice":
         has_list, has_sql = "options" in raw, "options_sql" in raw
         if has_list == has_sql:
-            raise QuerySpecError(path, line, f"parameter ${name}: a choice needs exactly one of "
-                                             "options: [..] or options_sql: SELECT ...")
+            raise QuerySpecError(
+                path,
+                line,
+                f"parameter ${name}: a choice needs exactly one of "
+                "options: [..] or options_sql: SELECT ...",
+            )
         if has_list:
             opts = raw["options"]
-            if (not isinstance(opts, list) or not opts
-                    or any(isinstance(o, dict | list) or o is None for o in opts)):
+            if (
+                not isinstance(opts, list)
+                or not opts
+                or any(isinstance(o, dict | list) or o is None for o in opts)
+            ):
                 raise QuerySpecError(
-                    path, at("options"),
-                    f"parameter ${name}: options must be a non-empty list of values")
+                    path,
+                    at("options"),
+                    f"parameter ${name}: options must be a non-empty list of values",
+                )
             options = tuple(opts)
         else:
             if not isinstance(options_sql, str) or not options_sql.strip():
-                raise QuerySpecError(path, at("options_sql"),
-                                     f"parameter ${name}: options_sql must be a SELECT")
+                raise QuerySpecError(
+                    path, at("options_sql"), f"parameter ${name}: options_sql must be a SELECT"
+                )
             try:
                 stmt = single_select(options_sql, f"options_sql of ${name}")
             except QueryError as exc:
                 raise QuerySpecError(path, at("options_sql"), str(exc)) from exc
             if stmt.named_parameters:
-                raise QuerySpecError(path, at("options_sql"),
-                                     f"parameter ${name}: options_sql cannot use parameters")
+                raise QuerySpecError(
+                    path, at("options_sql"), f"parameter ${name}: options_sql cannot use parameters"
+                )
     else:
         for key in ("options", "options_sql"):
             if key in raw:
-                raise QuerySpecError(path, at(key), f"parameter ${name}: {key} only applies to "
-                                                    "type choice")
+                raise QuerySpecError(
+                    path, at(key), f"parameter ${name}: {key} only applies to type choice"
+                )
     for key in ("min", "max"):
         if key in raw and ptype not in ("int", "float", "date"):
-            raise QuerySpecError(path, at(key), f"parameter ${name}: {key} only applies to "
-                                                "int, float and date")
+            raise QuerySpecError(
+                path, at(key), f"parameter ${name}: {key} only applies to int, float and date"
+            )
     bare = Param(name=name, type=ptype, options=options, options_sql=options_sql, line=line)
     try:
         lo = _coerce(bare, raw["min"]) if raw.get("min") is not None else None
@@ -353,18 +378,25 @@ def _param_from_yaml(name: str, raw: Any, path: Path, lines: dict[tuple[str, ...
         raise QuerySpecError(path, at("min" if "min" in raw else "max"), str(exc)) from exc
     if lo is not None and hi is not None and lo > hi:
         raise QuerySpecError(path, at("min"), f"parameter ${name}: min {lo} is above max {hi}")
-    bounded = Param(name=name, type=ptype, min=lo, max=hi, options=options,
-                    options_sql=options_sql, line=line)
+    bounded = Param(
+        name=name, type=ptype, min=lo, max=hi, options=options, options_sql=options_sql, line=line
+    )
     try:
         default = _coerce(bounded, raw.get("default"))
     except QueryError as exc:
         raise QuerySpecError(path, at("default"), f"default: {exc}") from exc
     label = raw.get("label")
     return Param(
-        name=name, type=ptype, default=default,
+        name=name,
+        type=ptype,
+        default=default,
         label=str(label) if label is not None else name.replace("_", " ").capitalize(),
-        help=str(raw.get("help") or ""), min=lo, max=hi, options=options,
-        options_sql=options_sql, line=line,
+        help=str(raw.get("help") or ""),
+        min=lo,
+        max=hi,
+        options=options,
+        options_sql=options_sql,
+        line=line,
     )
 
 
@@ -375,17 +407,23 @@ def _chart_from_yaml(raw: Any, path: Path, lines: dict[tuple[str, ...], int]) ->
     if isinstance(raw, str):  # shorthand `chart: table`
         raw = {"type": raw}
     if not isinstance(raw, dict):
-        raise QuerySpecError(path, line, "chart: expected a mapping such as "
-                                         "{type: bar, x: category, y: tickets}")
+        raise QuerySpecError(
+            path, line, "chart: expected a mapping such as {type: bar, x: category, y: tickets}"
+        )
     unknown = sorted(set(map(str, raw)) - set(CHART_KEYS))
     if unknown:
-        raise QuerySpecError(path, lines.get(("chart", unknown[0]), line),
-                             f"chart: unknown key {unknown[0]!r} "
-                             f"(allowed: {', '.join(CHART_KEYS)})")
+        raise QuerySpecError(
+            path,
+            lines.get(("chart", unknown[0]), line),
+            f"chart: unknown key {unknown[0]!r} (allowed: {', '.join(CHART_KEYS)})",
+        )
     ctype = raw.get("type", "table")
     if ctype not in CHART_TYPES:
-        raise QuerySpecError(path, lines.get(("chart", "type"), line),
-                             f"chart: unknown type {ctype!r} (known: {', '.join(CHART_TYPES)})")
+        raise QuerySpecError(
+            path,
+            lines.get(("chart", "type"), line),
+            f"chart: unknown type {ctype!r} (known: {', '.join(CHART_TYPES)})",
+        )
     y = raw.get("y")
     ys: tuple[str, ...] = ()
     if isinstance(y, str):
@@ -393,13 +431,17 @@ def _chart_from_yaml(raw: Any, path: Path, lines: dict[tuple[str, ...], int]) ->
     elif isinstance(y, list) and all(isinstance(v, str) for v in y):
         ys = tuple(y)
     elif y is not None:
-        raise QuerySpecError(path, lines.get(("chart", "y"), line),
-                             "chart: y must be a column name or a list of column names")
+        raise QuerySpecError(
+            path,
+            lines.get(("chart", "y"), line),
+            "chart: y must be a column name or a list of column names",
+        )
     x, color = raw.get("x"), raw.get("color")
     for key, val in (("x", x), ("color", color)):
         if val is not None and not isinstance(val, str):
-            raise QuerySpecError(path, lines.get(("chart", key), line),
-                                 f"chart: {key} must be a column name")
+            raise QuerySpecError(
+                path, lines.get(("chart", key), line), f"chart: {key} must be a column name"
+            )
     if ctype != "table" and (not x or not ys):
         raise QuerySpecError(path, line, f"chart: type {ctype} needs both x and y columns")
     title = raw.get("title")
@@ -414,6 +456,7 @@ def _param_lines(sql: str) -> dict[str, int]:
     """
     try:
         import sqlglot
+
         tokens = sqlglot.tokenize(sql, read="duckdb")
     except Exception:  # lines are a courtesy; DuckDB's parser is the authority
         return {}
@@ -437,21 +480,28 @@ def parse_query_text(text: str, path: Path | str, root: Path | str | None = None
     header, lines = _load_header(yaml_text, yaml_line, path)
     unknown = sorted(set(map(str, header)) - set(HEADER_KEYS))
     if unknown:
-        raise QuerySpecError(path, lines.get((unknown[0],), yaml_line),
-                             f"unknown header key {unknown[0]!r} "
-                             f"(allowed: {', '.join(HEADER_KEYS)})")
+        raise QuerySpecError(
+            path,
+            lines.get((unknown[0],), yaml_line),
+            f"unknown header key {unknown[0]!r} (allowed: {', '.join(HEADER_KEYS)})",
+        )
     raw_params = header.get("params") or {}
     if not isinstance(raw_params, dict):
-        raise QuerySpecError(path, lines.get(("params",), yaml_line),
-                             "params: expected a mapping of name: {type: ..., default: ...}")
+        raise QuerySpecError(
+            path,
+            lines.get(("params",), yaml_line),
+            "params: expected a mapping of name: {type: ..., default: ...}",
+        )
     params = tuple(_param_from_yaml(n, raw, path, lines) for n, raw in raw_params.items())
     filters = _filters_from_yaml(header.get("filters"), path, lines, yaml_line)
     implicit = {name for f in filters for name in FILTER_PARAMS[f]}
     clash = sorted(implicit & {p.name for p in params})
     if clash:
-        raise QuerySpecError(path, lines.get(("params", clash[0]), yaml_line),
-                             f"${clash[0]} is bound by filters: and cannot also be declared "
-                             "under params:")
+        raise QuerySpecError(
+            path,
+            lines.get(("params", clash[0]), yaml_line),
+            f"${clash[0]} is bound by filters: and cannot also be declared under params:",
+        )
     chart = _chart_from_yaml(header.get("chart"), path, lines)
     try:
         stmt = single_select(sql, "SQL")
@@ -464,48 +514,69 @@ def parse_query_text(text: str, path: Path | str, root: Path | str | None = None
     token_lines = _param_lines(sql)
     positional = sorted(n for n in used if n.isdigit())
     if positional:
-        raise QuerySpecError(path, token_lines.get(positional[0], sql_line),
-                             "positional parameters ($1, ?) are not supported; use $name and "
-                             "declare it under params:")
+        raise QuerySpecError(
+            path,
+            token_lines.get(positional[0], sql_line),
+            "positional parameters ($1, ?) are not supported; use $name and "
+            "declare it under params:",
+        )
     undeclared = sorted(used - declared - implicit)
     if undeclared:
         n = undeclared[0]
-        raise QuerySpecError(path, token_lines.get(n, sql_line),
-                             f"${n} is used in the SQL but not declared under params:")
+        raise QuerySpecError(
+            path,
+            token_lines.get(n, sql_line),
+            f"${n} is used in the SQL but not declared under params:",
+        )
     unused = [p for p in params if p.name not in used]
     if unused:
-        raise QuerySpecError(path, unused[0].line, f"parameter ${unused[0].name} is declared but "
-                                                   "not used in the SQL")
+        raise QuerySpecError(
+            path, unused[0].line, f"parameter ${unused[0].name} is declared but not used in the SQL"
+        )
     idle = [f for f in filters if not set(FILTER_PARAMS[f]) & used]
     if idle:
         names = " or ".join(f"${n}" for n in FILTER_PARAMS[idle[0]])
-        raise QuerySpecError(path, lines.get(("filters",), yaml_line),
-                             f"filters: lists {idle[0]} but the SQL uses no {names}")
+        raise QuerySpecError(
+            path,
+            lines.get(("filters",), yaml_line),
+            f"filters: lists {idle[0]} but the SQL uses no {names}",
+        )
     title = header.get("title")
     section = name.rsplit("/", 1)[0] if "/" in name else None
     return QuerySpec(
-        name=name, path=path,
+        name=name,
+        path=path,
         title=str(title) if title else path.stem.replace("_", " ").capitalize(),
         description=str(header.get("description") or "").strip(),
-        params=params, chart=chart, section=section, sql=sql, sql_line=sql_line,
+        params=params,
+        chart=chart,
+        section=section,
+        sql=sql,
+        sql_line=sql_line,
         filters=filters,
     )
 
 
-def _filters_from_yaml(raw: Any, path: Path, lines: dict[tuple[str, ...], int],
-                       yaml_line: int) -> tuple[str, ...]:
+def _filters_from_yaml(
+    raw: Any, path: Path, lines: dict[tuple[str, ...], int], yaml_line: int
+) -> tuple[str, ...]:
     """`filters: [dates, teams]` (or one name) → the filters, in canonical order."""
     if raw is None:
         return ()
     items = [raw] if isinstance(raw, str) else raw
     if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-        raise QuerySpecError(path, lines.get(("filters",), yaml_line),
-                             "filters: expected a list such as [dates, teams, departments]")
+        raise QuerySpecError(
+            path,
+            lines.get(("filters",), yaml_line),
+            "filters: expected a list such as [dates, teams, departments]",
+        )
     unknown = sorted(set(items) - set(FILTER_PARAMS))
     if unknown:
-        raise QuerySpecError(path, lines.get(("filters",), yaml_line),
-                             f"filters: unknown filter {unknown[0]!r} "
-                             f"(allowed: {', '.join(FILTER_PARAMS)})")
+        raise QuerySpecError(
+            path,
+            lines.get(("filters",), yaml_line),
+            f"filters: unknown filter {unknown[0]!r} (allowed: {', '.join(FILTER_PARAMS)})",
+        )
     return tuple(f for f in FILTER_PARAMS if f in items)
 
 
@@ -518,8 +589,9 @@ def filter_values(spec: QuerySpec, filters: Filters | None) -> dict[str, Any]:
     ignored = [name for name in f.active() if name not in spec.filters]
     if ignored:
         takes = ", ".join(spec.filters) or "none"
-        raise QueryUsageError(f"query {spec.name} does not take the {ignored[0]} filter "
-                              f"(filters it takes: {takes})")
+        raise QueryUsageError(
+            f"query {spec.name} does not take the {ignored[0]} filter (filters it takes: {takes})"
+        )
     out: dict[str, Any] = {}
     for name in spec.filters:
         if name == "dates":
@@ -655,15 +727,21 @@ def _coerce(param: Param, value: Any) -> Any:
         else:  # choice
             out = value
     except (ValueError, TypeError) as exc:
-        expected = {"text": "text", "int": "a whole number", "float": "a number",
-                    "date": "a date YYYY-MM-DD", "bool": "true or false"}[t]
+        expected = {
+            "text": "text",
+            "int": "a whole number",
+            "float": "a number",
+            "date": "a date YYYY-MM-DD",
+            "bool": "true or false",
+        }[t]
         raise QueryUsageError(f"{where}: expected {expected}, got {value!r}") from exc
     if t == "choice" and param.options is not None:
         for opt in param.options:
             if opt == out or str(opt) == str(out):
                 return opt
-        raise QueryUsageError(f"{where}: {value!r} is not one of "
-                         f"{', '.join(map(str, param.options))}")
+        raise QueryUsageError(
+            f"{where}: {value!r} is not one of {', '.join(map(str, param.options))}"
+        )
     if param.min is not None and out < param.min:
         raise QueryUsageError(f"{where}: {out} is below the minimum {param.min}")
     if param.max is not None and out > param.max:
@@ -719,15 +797,18 @@ def _analyst_db(db_path: Path | str, scope: Scope, min_group: int) -> Path:
 
     path = Path(db_path)
     if not path.is_file():
-        raise QueryError(f"the warehouse {path} does not exist; run `inward demo` or "
-                         "`inward ingest` first")
+        raise QueryError(
+            f"the warehouse {path} does not exist; run `inward demo` or `inward ingest` first"
+        )
     try:
         return mart.ensure(path, scope, min_group)
     except (PseudonymKeyError, warehouse.WarehouseBusy, OSError) as exc:
         raise QueryError(f"cannot prepare the analyst database: {exc}") from exc
     except duckdb.ConnectionException as exc:
-        raise QueryError(f"cannot open {path} read-only in this process (a connection with a "
-                         f"different configuration is open): {one_line(exc)}") from exc
+        raise QueryError(
+            f"cannot open {path} read-only in this process (a connection with a "
+            f"different configuration is open): {one_line(exc)}"
+        ) from exc
     except duckdb.Error as exc:
         raise QueryError(f"cannot prepare the analyst database: {one_line(exc)}") from exc
 
@@ -739,15 +820,23 @@ def _explain_withheld(exc: QueryError, scope: Scope) -> QueryError:
     """A missing person-level table gets a hint instead of a bare catalog error."""
     text = str(exc)
     if not scope.raw and "does not exist" in text and any(t in text for t in _WITHHELD):
-        return QueryError(f"{text} — person-level survey rows and aliases need a raw grant; "
-                          "use survey_cells (published numbers per month and group) or "
-                          "survey_comments")
+        return QueryError(
+            f"{text} — person-level survey rows and aliases need a raw grant; "
+            "use survey_cells (published numbers per month and group) or "
+            "survey_comments"
+        )
     return exc
 
 
-def choice_options(spec: QuerySpec, name: str, db_path: Path | str,
-                   settings: QuerySettings | None = None, *, scope: Scope = OPEN,
-                   min_group: int = 5) -> list[Any]:
+def choice_options(
+    spec: QuerySpec,
+    name: str,
+    db_path: Path | str,
+    settings: QuerySettings | None = None,
+    *,
+    scope: Scope = OPEN,
+    min_group: int = 5,
+) -> list[Any]:
     """The allowed values of choice parameter `name` (static list, or its options_sql run
     in the sandbox: first column, nulls dropped, at most row_cap values)."""
     param = spec.param(name)
@@ -756,8 +845,13 @@ def choice_options(spec: QuerySpec, name: str, db_path: Path | str,
     if param.options is not None:
         return list(param.options)
     try:
-        frame, _ = run_sql(_analyst_db(db_path, scope, min_group), param.options_sql or "", {},
-                           _settings(settings), f"{spec.name}: options_sql of ${name}")
+        frame, _ = run_sql(
+            _analyst_db(db_path, scope, min_group),
+            param.options_sql or "",
+            {},
+            _settings(settings),
+            f"{spec.name}: options_sql of ${name}",
+        )
     except QueryUsageError:
         raise
     except QueryError as exc:
@@ -767,9 +861,16 @@ def choice_options(spec: QuerySpec, name: str, db_path: Path | str,
     return [v for v in frame.to_series(0).to_list() if v is not None]
 
 
-def run_query(spec: QuerySpec, values: Mapping[str, Any] | None, db_path: Path | str,
-              settings: QuerySettings | None = None, *, scope: Scope = OPEN,
-              min_group: int = 5, filters: Filters | None = None) -> QueryResult:
+def run_query(
+    spec: QuerySpec,
+    values: Mapping[str, Any] | None,
+    db_path: Path | str,
+    settings: QuerySettings | None = None,
+    *,
+    scope: Scope = OPEN,
+    min_group: int = 5,
+    filters: Filters | None = None,
+) -> QueryResult:
     """Run `spec` with `values` (strings or typed; missing = default) in the sandbox,
     on the mart of warehouse `db_path` for `scope` (`min_group`: the anonymity
     threshold its survey numbers were published with); `filters` fills the
@@ -787,18 +888,33 @@ def run_query(spec: QuerySpec, values: Mapping[str, Any] | None, db_path: Path |
         raise _explain_withheld(exc, scope) from exc
 
 
-def _run(spec: QuerySpec, values: Mapping[str, Any] | None, db_path: Path | str,
-         settings: QuerySettings | None, scope: Scope, min_group: int,
-         filters: Filters | None) -> QueryResult:
+def _run(
+    spec: QuerySpec,
+    values: Mapping[str, Any] | None,
+    db_path: Path | str,
+    settings: QuerySettings | None,
+    scope: Scope,
+    min_group: int,
+    filters: Filters | None,
+) -> QueryResult:
     bound = coerce_values(spec, values) | filter_values(spec, filters)
-    checks = [(p.name, p.options_sql, f"{spec.name}: options_sql of ${p.name}")
-              for p in spec.params
-              if p.type == "choice" and p.options_sql and bound[p.name] is not None]
+    checks = [
+        (p.name, p.options_sql, f"{spec.name}: options_sql of ${p.name}")
+        for p in spec.params
+        if p.type == "choice" and p.options_sql and bound[p.name] is not None
+    ]
     started = time.perf_counter()
-    frame, cut = run_sql(_analyst_db(db_path, scope, min_group), spec.sql, bound,
-                         _settings(settings), spec.name, checks)
-    return QueryResult(frame=frame, truncated=cut is not None,
-                       elapsed_s=time.perf_counter() - started, cut_by=cut)
+    frame, cut = run_sql(
+        _analyst_db(db_path, scope, min_group),
+        spec.sql,
+        bound,
+        _settings(settings),
+        spec.name,
+        checks,
+    )
+    return QueryResult(
+        frame=frame, truncated=cut is not None, elapsed_s=time.perf_counter() - started, cut_by=cut
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -817,8 +933,10 @@ def build_chart(chart: ChartSpec, frame: pl.DataFrame) -> go.Figure | None:
     needed = [("x", chart.x), *(("y", y) for y in chart.y), ("color", chart.color)]
     for role, col in needed:
         if col is not None and col not in cols:
-            raise ChartError(f"chart: {role} column {col!r} is not in the result "
-                             f"(columns: {', '.join(cols) or 'none'})")
+            raise ChartError(
+                f"chart: {role} column {col!r} is not in the result "
+                f"(columns: {', '.join(cols) or 'none'})"
+            )
     if chart.type == "table" or frame.height == 0:
         return None
     import plotly.express as px
@@ -851,9 +969,12 @@ def build_chart(chart: ChartSpec, frame: pl.DataFrame) -> go.Figure | None:
 # ---------------------------------------------------------------------------
 
 
-def check_all(db_path: Path | str | None = None, root: Path | str | None = None,
-              settings: QuerySettings | None = None, min_group: int = 5
-              ) -> list[QueryProblem]:
+def check_all(
+    db_path: Path | str | None = None,
+    root: Path | str | None = None,
+    settings: QuerySettings | None = None,
+    min_group: int = 5,
+) -> list[QueryProblem]:
     """Parse every query, bind its defaults and run it; an empty list means all good.
 
     With `db_path=None` the queries run against a fresh, empty, migrated
@@ -869,8 +990,14 @@ def check_all(db_path: Path | str | None = None, root: Path | str | None = None,
         problems.append(QueryProblem("", root_path, f"{root_path}: no such queries folder"))
         return problems
     if db_path is not None and not Path(db_path).is_file():
-        problems.append(QueryProblem("", Path(db_path), f"the warehouse {db_path} does not exist; "
-                                     "run `inward demo` first (or check on an empty warehouse)"))
+        problems.append(
+            QueryProblem(
+                "",
+                Path(db_path),
+                f"the warehouse {db_path} does not exist; "
+                "run `inward demo` first (or check on an empty warehouse)",
+            )
+        )
         return problems
     with tempfile.TemporaryDirectory(prefix="inward-check-") as tmp:
         path = Path(db_path) if db_path is not None else _empty_warehouse(Path(tmp))
@@ -899,9 +1026,28 @@ def _empty_warehouse(folder: Path) -> Path:
 
 
 __all__ = [
-    "CHART_TYPES", "PARAM_TYPES", "ChartError", "ChartSpec", "Param", "QueryError",
-    "QueryProblem", "QueryResult", "QuerySpec", "QuerySpecError", "QueryUsageError",
-    "build_chart", "check_all",
-    "choice_options", "coerce_value", "coerce_values", "discover", "filter_values", "get_query",
-    "load_query", "parse_param_args", "parse_query_text", "queries_dir", "run_query",
+    "CHART_TYPES",
+    "PARAM_TYPES",
+    "ChartError",
+    "ChartSpec",
+    "Param",
+    "QueryError",
+    "QueryProblem",
+    "QueryResult",
+    "QuerySpec",
+    "QuerySpecError",
+    "QueryUsageError",
+    "build_chart",
+    "check_all",
+    "choice_options",
+    "coerce_value",
+    "coerce_values",
+    "discover",
+    "filter_values",
+    "get_query",
+    "load_query",
+    "parse_param_args",
+    "parse_query_text",
+    "queries_dir",
+    "run_query",
 ]

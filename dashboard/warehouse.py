@@ -231,8 +231,7 @@ UTC_MACRO = "CREATE OR REPLACE MACRO utc(ts) AS make_timestamp(epoch_us(ts))"
 # picked (NULL) or the value is among the picked ones; `within_days(created_at,
 # $date_from, $date_to)` bounds a timestamp by inclusive UTC days, either end open.
 FILTER_MACROS: tuple[str, ...] = (
-    "CREATE OR REPLACE MACRO picked(choices, v) AS "
-    "(choices IS NULL OR list_contains(choices, v))",
+    "CREATE OR REPLACE MACRO picked(choices, v) AS (choices IS NULL OR list_contains(choices, v))",
     "CREATE OR REPLACE MACRO within_days(ts, first_day, last_day) AS "
     "((first_day IS NULL OR utc(ts) >= CAST(first_day AS DATE)) "
     "AND (last_day IS NULL OR utc(ts) < CAST(last_day AS DATE) + 1))",
@@ -247,7 +246,11 @@ TICKET_TIMES_VIEW = "CREATE OR REPLACE VIEW ticket_times AS\n" + models.load("ti
 SHARED_VIEWS: tuple[str, ...] = tuple(
     f"CREATE OR REPLACE VIEW {name} AS\n" + models.load(name)
     for name in (
-        "ticket_latest", "ticket_spans", "open_tickets", "survey_scores", "requester_aliases"
+        "ticket_latest",
+        "ticket_spans",
+        "open_tickets",
+        "survey_scores",
+        "requester_aliases",
     )
 )
 

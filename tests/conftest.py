@@ -21,6 +21,7 @@ from dashboard.demo import DemoFiles, write_demo
 from dashboard.ingest import ingest_paths
 
 REAL_EXPORTS = Path(__file__).resolve().parents[2] / "shared" / "real-exports"
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's: the browser tests and the report use it
 FIXTURES = Path(__file__).parent / "fixtures"
 REQUIRE_ALL = bool(os.environ.get("CI") or os.environ.get("INWARD_REQUIRE_ALL"))
 
@@ -90,3 +91,33 @@ def ingests_rows(db: Path) -> list[dict]:
         return con.sql("SELECT * FROM ingests ORDER BY ingest_id").pl().to_dicts()
     finally:
         con.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """One headless Debian chromium per browser-test module (Playwright)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator:
+    """A fresh browser context per test: a new Streamlit session, no shared state."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    yield context.new_page()
+    context.close()

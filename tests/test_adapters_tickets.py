@@ -91,8 +91,12 @@ def test_zendesk_excel_mangled_requester_id_falls_back_to_email(
     assert t["48102"]["requester_id"] == "marcus.fielding@northwind.example"
     con = duckdb.connect(str(fresh_db), read_only=True)
     try:
-        ids = dict(con.sql("SELECT requester_id, list(alias ORDER BY alias) FROM "
-                           "requester_aliases WHERE kind = 'tool_id' GROUP BY 1").fetchall())
+        ids = dict(
+            con.sql(
+                "SELECT requester_id, list(alias ORDER BY alias) FROM "
+                "requester_aliases WHERE kind = 'tool_id' GROUP BY 1"
+            ).fetchall()
+        )
     finally:
         con.close()
     assert "priya.natarajan@northwind.example" not in ids

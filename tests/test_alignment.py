@@ -80,8 +80,9 @@ def test_false_positive_rate_random_walks_with_shared_trend() -> None:
     assert fpr <= ALPHA + 0.035, f"false-positive rate {fpr:.3f}"
 
     # the same data analysed naively (levels, no pre-whitening, no n_eff) is badly fooled:
-    naive_p = np.array([[spearmanr(x[i, : n - k], y[i, k:]).pvalue for k in range(5)]
-                        for i in range(sims)])
+    naive_p = np.array(
+        [[spearmanr(x[i, : n - k], y[i, k:]).pvalue for k in range(5)] for i in range(sims)]
+    )
     naive = _any_significant(naive_p, np.full(naive_p.shape, n)).mean()
     assert naive >= 0.5, f"naive rate {naive:.3f}: the null simulation is not hard enough"
 
@@ -176,14 +177,18 @@ def _bh_brute_force(p: list[float], dependent: bool = False) -> list[float]:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    p=hs.lists(hs.one_of(hs.floats(0, 1), hs.sampled_from([0.01, 0.04, 0.5, float("nan")])),
-               min_size=1, max_size=40),
+    p=hs.lists(
+        hs.one_of(hs.floats(0, 1), hs.sampled_from([0.01, 0.04, 0.5, float("nan")])),
+        min_size=1,
+        max_size=40,
+    ),
     dependent=hs.booleans(),
 )
 def test_bh_matches_brute_force(p: list[float], dependent: bool) -> None:
     got = st.benjamini_hochberg(np.array(p), dependent=dependent)
-    np.testing.assert_allclose(got, _bh_brute_force(p, dependent), rtol=1e-9, atol=1e-12,
-                               equal_nan=True)
+    np.testing.assert_allclose(
+        got, _bh_brute_force(p, dependent), rtol=1e-9, atol=1e-12, equal_nan=True
+    )
 
 
 def test_bh_keeps_shape() -> None:
@@ -219,18 +224,30 @@ def _warehouse(weeks: int = WEEKS, seed: int = 1) -> duckdb.DuckDBPyConnection:
                     created = START + timedelta(weeks=w, days=i % 7, hours=9 + i)
                     planted = team == "IT Service Desk" and dept == "Support Ops"
                     hours = (level[w] if planted else 24 + 6 * rng.normal()) * np.exp(
-                        0.03 * rng.normal())
-                    rows.append({
-                        "ticket_id": f"{team[:2]}-{dept[:2]}-{w}-{i}", "source": "generic",
-                        "service_team": team, "requester_id": f"u{i}",
-                        "requester_department": dept, "requester_type": "employee",
-                        "channel": "portal", "category": "access", "priority": "normal",
-                        "ticket_type": "request", "status": "solved", "created_at": created,
-                        "updated_at": created + timedelta(hours=float(hours)),
-                        "first_response_at": created + timedelta(minutes=30 + 5 * i),
-                        "resolved_at": created + timedelta(hours=float(hours)),
-                        "reopen_count": 0, "subject": "x", "ingest_id": 1,
-                    })
+                        0.03 * rng.normal()
+                    )
+                    rows.append(
+                        {
+                            "ticket_id": f"{team[:2]}-{dept[:2]}-{w}-{i}",
+                            "source": "generic",
+                            "service_team": team,
+                            "requester_id": f"u{i}",
+                            "requester_department": dept,
+                            "requester_type": "employee",
+                            "channel": "portal",
+                            "category": "access",
+                            "priority": "normal",
+                            "ticket_type": "request",
+                            "status": "solved",
+                            "created_at": created,
+                            "updated_at": created + timedelta(hours=float(hours)),
+                            "first_response_at": created + timedelta(minutes=30 + 5 * i),
+                            "resolved_at": created + timedelta(hours=float(hours)),
+                            "reopen_count": 0,
+                            "subject": "x",
+                            "ingest_id": 1,
+                        }
+                    )
     tickets = pl.DataFrame(rows)
     con.register("new_tickets", tickets)
     con.execute("INSERT INTO tickets BY NAME SELECT * FROM new_tickets")
@@ -243,16 +260,37 @@ def _warehouse(weeks: int = WEEKS, seed: int = 1) -> duckdb.DuckDBPyConnection:
             csat -= 0.4 * level[w - 2]
         out.append((period, "Customer Support", "customer_csat", csat, "crm", 1))
         out.append((period, "Sales", "customer_csat", 70 + rng.normal(), "crm", 1))
-        out.append((period, "Customer Support", "revenue", 1e6 + 1e3 * w + 5e3 * rng.normal(),
-                    "erp", 1))
+        out.append(
+            (period, "Customer Support", "revenue", 1e6 + 1e3 * w + 5e3 * rng.normal(), "erp", 1)
+        )
     con.executemany("INSERT INTO external_outcomes VALUES (?, ?, ?, ?, ?, ?)", out)
-    surveys = [(f"s{w}-{i}", "generic", "pulse", START + timedelta(weeks=w, days=2), f"r{i}",
-                "Support Ops", "IT Service Desk", None, "csat", float(rng.integers(1, 6)), 1.0,
-                5.0, None, 1) for w in range(weeks) for i in range(3)]
-    cols = ("response_id, source, survey, submitted_at, respondent_id, respondent_department, "
-            "service_team, ticket_id, metric, score, scale_min, scale_max, comment, ingest_id")
-    con.executemany(f"INSERT INTO survey_responses ({cols}) VALUES ({', '.join(['?'] * 14)})",
-                    surveys)
+    surveys = [
+        (
+            f"s{w}-{i}",
+            "generic",
+            "pulse",
+            START + timedelta(weeks=w, days=2),
+            f"r{i}",
+            "Support Ops",
+            "IT Service Desk",
+            None,
+            "csat",
+            float(rng.integers(1, 6)),
+            1.0,
+            5.0,
+            None,
+            1,
+        )
+        for w in range(weeks)
+        for i in range(3)
+    ]
+    cols = (
+        "response_id, source, survey, submitted_at, respondent_id, respondent_department, "
+        "service_team, ticket_id, metric, score, scale_min, scale_max, comment, ingest_id"
+    )
+    con.executemany(
+        f"INSERT INTO survey_responses ({cols}) VALUES ({', '.join(['?'] * 14)})", surveys
+    )
     return con
 
 
@@ -272,8 +310,10 @@ def test_internal_series_maps_departments_and_fills_zero_volume(
     # tickets fall on Monday..Saturday: the history ends before the last Sunday, so the
     # final week is incomplete and left out rather than shown as a volume drop
     assert one.height == WEEKS - 1
-    it = s.filter((pl.col("service_team") == "IT Service Desk")
-                  & (pl.col("business_unit") == "Customer Support"))
+    it = s.filter(
+        (pl.col("service_team") == "IT Service Desk")
+        & (pl.col("business_unit") == "Customer Support")
+    )
     assert it["internal_csat"].null_count() == 0
     hidden = internal_series(warehouse, "week", min_respondents=5)
     assert hidden["internal_csat"].null_count() == hidden.height  # 3 respondents < 5
@@ -284,11 +324,14 @@ def test_internal_series_maps_departments_and_fills_zero_volume(
 def test_external_weeks_map_to_the_monday_week_they_overlap_most() -> None:
     con = duckdb.connect()
     migrate(con)
-    con.executemany("INSERT INTO external_outcomes VALUES (?, ?, 'nps', ?, 'x', 1)", [
-        (datetime(2024, 1, 7).date(), "A", 1.0),  # Sunday-start week: Jan 7-13
-        (datetime(2024, 1, 8).date(), "B", 2.0),  # Monday
-        (datetime(2024, 1, 13).date(), "C", 3.0),  # Saturday-start week: Jan 13-19
-    ])
+    con.executemany(
+        "INSERT INTO external_outcomes VALUES (?, ?, 'nps', ?, 'x', 1)",
+        [
+            (datetime(2024, 1, 7).date(), "A", 1.0),  # Sunday-start week: Jan 7-13
+            (datetime(2024, 1, 8).date(), "B", 2.0),  # Monday
+            (datetime(2024, 1, 13).date(), "C", 3.0),  # Saturday-start week: Jan 13-19
+        ],
+    )
     ext = external_series(con, "week").sort("business_unit")
     assert ext["period_start"].to_list() == [datetime(2024, 1, d).date() for d in (8, 8, 15)]
 
@@ -313,30 +356,39 @@ def test_end_to_end_planted_link(warehouse: duckdb.DuckDBPyConnection) -> None:
     assert "Customer Support's customer CSAT is lower" in sentence
     assert "weeks)" in sentence
     # unrelated rows are rarely flagged (BH over the whole table)
-    others = table.filter(~((pl.col("internal_metric") == "median_resolution_hours")
-                            & (pl.col("business_unit") == "Customer Support")
-                            & (pl.col("external_metric") == "customer_csat")
-                            & pl.col("service_team").is_in(["IT Service Desk", "all"])))
+    others = table.filter(
+        ~(
+            (pl.col("internal_metric") == "median_resolution_hours")
+            & (pl.col("business_unit") == "Customer Support")
+            & (pl.col("external_metric") == "customer_csat")
+            & pl.col("service_team").is_in(["IT Service Desk", "all"])
+        )
+    )
     assert others["significant"].sum() <= 2
     assert table["q_value"].drop_nulls().min() >= table["p_value"].drop_nulls().min()
 
 
 def test_filters_shrink_the_family(warehouse: duckdb.DuckDBPyConnection) -> None:
     full = alignment_table(warehouse, Config())
-    small = alignment_table(warehouse, Config(), teams=["IT Service Desk"],
-                            internal_metrics=["median_resolution_hours"],
-                            external_metrics=["customer_csat"])
+    small = alignment_table(
+        warehouse,
+        Config(),
+        teams=["IT Service Desk"],
+        internal_metrics=["median_resolution_hours"],
+        external_metrics=["customer_csat"],
+    )
     assert small.height == 2 * 5  # two business units × 5 lags
-    key = ["service_team", "internal_metric", "business_unit", "external_metric",
-           "lag_periods"]
+    key = ["service_team", "internal_metric", "business_unit", "external_metric", "lag_periods"]
     both = small.join(full, on=key, suffix="_full")
     # same correlations and p-values; BH runs over the smaller family only
     assert (both["correlation"] - both["correlation_full"]).abs().max() < 1e-12
     assert (both["p_value"] - both["p_value_full"]).abs().max() < 1e-15
     assert small["q_value"].to_numpy() == pytest.approx(
-        st.benjamini_hochberg(small["p_value"].to_numpy()))
-    planted = both.filter((pl.col("business_unit") == "Customer Support")
-                          & (pl.col("lag_periods") == 2)).row(0, named=True)
+        st.benjamini_hochberg(small["p_value"].to_numpy())
+    )
+    planted = both.filter(
+        (pl.col("business_unit") == "Customer Support") & (pl.col("lag_periods") == 2)
+    ).row(0, named=True)
     assert planted["q_value"] < planted["q_value_full"] and planted["significant"]
     with pytest.raises(ValueError, match="unknown internal metric"):
         alignment_table(warehouse, Config(), internal_metrics=["speed"])
@@ -361,27 +413,42 @@ def test_empty_warehouse_gives_empty_table() -> None:
 
 
 def test_plain_sentence_forms() -> None:
-    row = {"service_team": "all", "internal_metric": "ticket_volume",
-           "business_unit": "Finance", "external_metric": "churn_rate", "lag_periods": 1,
-           "n_periods": 20, "correlation": 0.6, "q_value": 0.0004, "significant": True,
-           "period": "month"}
-    assert plain_sentence(row) == ("When ticket volume across all service teams for Finance "
-                                   "rises, Finance's churn rate is higher one month later "
-                                   "(q < 0.001, 20 months)")
+    row = {
+        "service_team": "all",
+        "internal_metric": "ticket_volume",
+        "business_unit": "Finance",
+        "external_metric": "churn_rate",
+        "lag_periods": 1,
+        "n_periods": 20,
+        "correlation": 0.6,
+        "q_value": 0.0004,
+        "significant": True,
+        "period": "month",
+    }
+    assert plain_sentence(row) == (
+        "When ticket volume across all service teams for Finance "
+        "rises, Finance's churn rate is higher one month later "
+        "(q < 0.001, 20 months)"
+    )
     row |= {"significant": False, "q_value": 0.41, "lag_periods": 0}
     assert plain_sentence(row).startswith("No clear link between ticket volume")
     assert "in the same month (q = 0.410, 20 months)" in plain_sentence(row)
 
 
 def test_goal_attainment(warehouse: duckdb.DuckDBPyConnection) -> None:
-    cfg = Config(goals=(
-        Goal("median_first_response_hours", 2.0, "lower", "First response under 2 h"),
-        Goal("customer_csat", 99.0, "higher"),
-        Goal("no_such_metric", 1.0),
-    ))
+    cfg = Config(
+        goals=(
+            Goal("median_first_response_hours", 2.0, "lower", "First response under 2 h"),
+            Goal("customer_csat", 99.0, "higher"),
+            Goal("no_such_metric", 1.0),
+        )
+    )
     g = goal_attainment(warehouse, cfg)
-    assert g["metric"].to_list() == ["median_first_response_hours", "customer_csat",
-                                     "no_such_metric"]
+    assert g["metric"].to_list() == [
+        "median_first_response_hours",
+        "customer_csat",
+        "no_such_metric",
+    ]
     fr, csat, unknown = g.iter_rows(named=True)
     assert 0.5 < fr["current_value"] < 1.0 and fr["attained"] is True
     assert csat["attained"] is False

@@ -13,8 +13,13 @@ from scipy.special import roots_legendre
 from dashboard.metrics import bgnbd
 
 # Read by path from the shared real exports (never copied into the project).
-CDNOW = (Path(__file__).resolve().parents[2] / "shared" / "real-exports" / "cdnow"
-         / "cdnow_customers_summary.csv")
+CDNOW = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "real-exports"
+    / "cdnow"
+    / "cdnow_customers_summary.csv"
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +49,9 @@ def test_cdnow_expected_transactions(cdnow_fit: bgnbd.BGNBDParams) -> None:
     np.testing.assert_allclose(bgnbd.expected_transactions(t, cdnow_fit), published, atol=1e-3)
 
 
-def _brute_force(x: int, t_x: float, T: float, params: bgnbd.BGNBDParams,
-                 nodes: int = 1500) -> tuple[float, float]:
+def _brute_force(
+    x: int, t_x: float, T: float, params: bgnbd.BGNBDParams, nodes: int = 1500
+) -> tuple[float, float]:
     """Likelihood and P(alive) by integrating the individual-level model over lambda and p.
 
     The individual model (FHL 2005, sec. 3): alive all along, or dropped out right
@@ -64,8 +70,9 @@ def _brute_force(x: int, t_x: float, T: float, params: bgnbd.BGNBDParams,
     return la + ld, la / (la + ld)
 
 
-@pytest.mark.parametrize(("x", "t_x", "T"), [(0, 0.0, 20.0), (1, 5.0, 20.0), (4, 18.0, 30.0),
-                                             (3, 4.0, 40.0)])
+@pytest.mark.parametrize(
+    ("x", "t_x", "T"), [(0, 0.0, 20.0), (1, 5.0, 20.0), (4, 18.0, 30.0), (3, 4.0, 40.0)]
+)
 def test_likelihood_and_p_alive_match_numerical_integration(x: int, t_x: float, T: float) -> None:
     params = bgnbd.BGNBDParams(r=1.3, alpha=6.0, a=1.5, b=3.0)
     lik, pa = _brute_force(x, t_x, T, params)

@@ -19,7 +19,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+from tests.conftest import CHROMIUM
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
@@ -77,35 +78,6 @@ def served(demo_wh, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     # Stopping `inward serve` stops the server: no orphan keeps the port.
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0, "the app outlived `inward serve`"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    """A fresh browser context per test: a new Streamlit session, no shared state."""
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
-    yield context.new_page()
-    context.close()
 
 
 def tickets_tile(pg) -> int:

@@ -36,9 +36,19 @@ MON_FRI = ("mon", "tue", "wed", "thu", "fri")
 # DST zones of several kinds: EU and US rules, southern hemisphere, a 30-minute
 # DST shift (Lord Howe), quarter-hour offsets (Kathmandu, Chatham), switches at
 # midnight (Santiago), and no DST at all.
-ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Australia/Sydney", "Australia/Lord_Howe",
-         "Asia/Kolkata", "Asia/Kathmandu", "Pacific/Chatham", "America/Santiago",
-         "America/St_Johns", "Asia/Tokyo")
+ZONES = (
+    "UTC",
+    "Europe/Berlin",
+    "America/New_York",
+    "Australia/Sydney",
+    "Australia/Lord_Howe",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Pacific/Chatham",
+    "America/Santiago",
+    "America/St_Johns",
+    "Asia/Tokyo",
+)
 WINDOW_START = datetime(2023, 10, 1, tzinfo=UTC)
 WINDOW_END = datetime(2026, 7, 1, tzinfo=UTC)
 QUARTER = 15  # minutes
@@ -68,9 +78,9 @@ def _quarter_offsets(zone: str) -> np.ndarray:
     for d0 in range(q0, q1 + 1, 96):
         d1 = min(d0 + 96, q1 + 1)
         first, nxt = off(d0), off(d1)
-        out[d0 - q0:d1 - q0] = first
+        out[d0 - q0 : d1 - q0] = first
         if first != nxt:
-            out[d0 - q0:d1 - q0] = [off(q) for q in range(d0, d1)]
+            out[d0 - q0 : d1 - q0] = [off(q) for q in range(d0, d1)]
     return out
 
 
@@ -116,8 +126,9 @@ def test_reference_agrees_with_a_per_minute_zoneinfo_walk() -> None:
 
 
 # --------------------------------------------------------------------------- real path
-def _warehouse(config: Config, tickets: list[tuple],
-               con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
+def _warehouse(
+    config: Config, tickets: list[tuple], con: duckdb.DuckDBPyConnection | None = None
+) -> duckdb.DuckDBPyConnection:
     """In-memory warehouse with `tickets` (id, team, priority, status, created, first, resolved).
 
     Pass `con` to reuse a migrated connection (its tickets are replaced): the
@@ -235,13 +246,30 @@ def test_sub_minute_timestamps_and_ticket_spanning_months() -> None:
 
 def test_missing_or_backwards_end_is_null_and_equal_is_zero() -> None:
     cfg = Config()
-    con = _warehouse(cfg, [
-        ("none", "T", "normal", "open", utc(2024, 3, 5, 10), None, None),
-        ("back", "T", "normal", "solved", utc(2024, 3, 5, 10), utc(2024, 3, 5, 9),
-         utc(2024, 3, 4, 12)),
-        ("same", "T", "normal", "solved", utc(2024, 3, 5, 10), utc(2024, 3, 5, 10),
-         utc(2024, 3, 5, 10)),
-    ])
+    con = _warehouse(
+        cfg,
+        [
+            ("none", "T", "normal", "open", utc(2024, 3, 5, 10), None, None),
+            (
+                "back",
+                "T",
+                "normal",
+                "solved",
+                utc(2024, 3, 5, 10),
+                utc(2024, 3, 5, 9),
+                utc(2024, 3, 4, 12),
+            ),
+            (
+                "same",
+                "T",
+                "normal",
+                "solved",
+                utc(2024, 3, 5, 10),
+                utc(2024, 3, 5, 10),
+                utc(2024, 3, 5, 10),
+            ),
+        ],
+    )
     got = _times(con)
     assert got["none"][:2] == (None, None)
     assert got["back"][:2] == (None, None)
@@ -249,29 +277,41 @@ def test_missing_or_backwards_end_is_null_and_equal_is_zero() -> None:
 
 
 def test_teams_without_calendar_and_null_team_use_default() -> None:
-    cfg = Config(calendars={"default": Calendar("America/New_York"),
-                            "Berlin desk": Calendar("Europe/Berlin")})
+    cfg = Config(
+        calendars={
+            "default": Calendar("America/New_York"),
+            "Berlin desk": Calendar("Europe/Berlin"),
+        }
+    )
     a, b = utc(2024, 3, 5, 8), utc(2024, 3, 5, 16)  # 09-17 CET; 03-11 EST
-    con = _warehouse(cfg, [("b", "Berlin desk", "normal", "open", a, b, None),
-                           ("o", "Other", "normal", "open", a, b, None),
-                           ("n", None, "normal", "open", a, b, None)])
+    con = _warehouse(
+        cfg,
+        [
+            ("b", "Berlin desk", "normal", "open", a, b, None),
+            ("o", "Other", "normal", "open", a, b, None),
+            ("n", None, "normal", "open", a, b, None),
+        ],
+    )
     got = _times(con)
     assert got["b"][0] == 480
     assert got["o"][0] == got["n"][0] == 120
 
 
 def test_refresh_computes_only_stale_rows_and_follows_config_changes() -> None:
-    con = _warehouse(Config(), [("1", "T", "normal", "open", utc(2024, 3, 5, 8),
-                                 utc(2024, 3, 5, 12), None)])
+    con = _warehouse(
+        Config(), [("1", "T", "normal", "open", utc(2024, 3, 5, 8), utc(2024, 3, 5, 12), None)]
+    )
     assert _times(con)["1"][0] == 180
     assert refresh_business_minutes(con, Config()) == 0  # same config: nothing to redo
     later = Config(calendars={"default": Calendar(start=time(10, 0))})
     assert refresh_business_minutes(con, later) == 1
     assert _times(con)["1"][0] == 120
     # A row the loader inserted or replaced (derived_key NULL) is recomputed alone.
-    con.execute("INSERT INTO tickets (ticket_id, source, service_team, priority, status, "
-                "created_at, first_response_at) VALUES ('2', 'generic', 'T', 'normal', 'open', "
-                "TIMESTAMPTZ '2024-03-05 08:00:00+00', TIMESTAMPTZ '2024-03-05 11:00:00+00')")
+    con.execute(
+        "INSERT INTO tickets (ticket_id, source, service_team, priority, status, "
+        "created_at, first_response_at) VALUES ('2', 'generic', 'T', 'normal', 'open', "
+        "TIMESTAMPTZ '2024-03-05 08:00:00+00', TIMESTAMPTZ '2024-03-05 11:00:00+00')"
+    )
     assert refresh_business_minutes(con, later) == 1
     assert _times(con)["2"][0] == 60
     # Inside a caller's transaction (ingest): joins it, and the caller's rollback undoes it.
@@ -288,9 +328,18 @@ def test_refresh_in_small_chunks_gives_the_same_numbers(monkeypatch) -> None:
     """The refresh updates rowid ranges one statement each; range edges lose nothing."""
     from dashboard.metrics import business_time as bt
 
-    tickets = [(str(i), ["T", "U"][i % 2], "normal", "open", utc(2024, 3, 1 + i, 8),
-                utc(2024, 3, 1 + i, 12), None if i % 3 else utc(2024, 3, 9, 10))
-               for i in range(7)]
+    tickets = [
+        (
+            str(i),
+            ["T", "U"][i % 2],
+            "normal",
+            "open",
+            utc(2024, 3, 1 + i, 8),
+            utc(2024, 3, 1 + i, 12),
+            None if i % 3 else utc(2024, 3, 9, 10),
+        )
+        for i in range(7)
+    ]
     whole = _times(_warehouse(Config(), tickets))
     monkeypatch.setattr(bt, "REFRESH_CHUNK_ROWS", 2)
     con = _warehouse(Config(), tickets)
@@ -306,8 +355,9 @@ def test_replacing_a_ticket_in_a_newer_export_recomputes_its_business_minutes(tm
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     migrate(con)
     header = "ticket_id,service_team,priority,status,created_at,updated_at,first_response_at\n"
-    for n, (updated, first) in enumerate((("2024-03-05 13:00", "2024-03-05 12:00"),
-                                          ("2024-03-06 09:00", "2024-03-05 14:00"))):
+    for n, (updated, first) in enumerate(
+        (("2024-03-05 13:00", "2024-03-05 12:00"), ("2024-03-06 09:00", "2024-03-05 14:00"))
+    ):
         path = tmp_path / f"export{n}.csv"
         path.write_text(header + f"1,T,normal,open,2024-03-05 08:00,{updated},{first}\n")
         assert ingest_file(con, path).status == "loaded"
@@ -316,11 +366,15 @@ def test_replacing_a_ticket_in_a_newer_export_recomputes_its_business_minutes(tm
 
 
 def test_sla_targets_and_view_flags() -> None:
-    cfg = Config(slas={
-        "default": SlaTargets(),
-        "Facilities": SlaTargets(first_response={"urgent": 30, "high": 240, "normal": 60,
-                                                 "low": 1440}, business=False),
-    })
+    cfg = Config(
+        slas={
+            "default": SlaTargets(),
+            "Facilities": SlaTargets(
+                first_response={"urgent": 30, "high": 240, "normal": 60, "low": 1440},
+                business=False,
+            ),
+        }
+    )
     con = duckdb.connect()
     migrate(con)
     assert refresh_sla_targets(con, cfg) == 8
@@ -332,7 +386,8 @@ def test_sla_targets_and_view_flags() -> None:
     con.executemany(
         "INSERT INTO tickets (ticket_id, source, service_team, priority, status, created_at, "
         "first_response_at) VALUES (?, 'g', ?, 'normal', 'open', ?, ?)",
-        [["biz", "IT", a, b], ["cal", "Facilities", a, b]])
+        [["biz", "IT", a, b], ["cal", "Facilities", a, b]],
+    )
     refresh_business_minutes(con, cfg)
     got = _times(con)
     assert got["biz"][0] == 30 and got["biz"][2] is True  # 30 business <= 480
@@ -351,24 +406,33 @@ def test_sla_targets_and_view_flags() -> None:
 def test_open_sla_status() -> None:
     cfg = Config()  # normal: first response 480, resolution 4320 business minutes
     as_of = utc(2024, 3, 6, 12)  # Wednesday noon
-    con = _warehouse(cfg, [
-        # 3 business hours in: 180 / 480 -> ok, resolution ok.
-        ("ok", "T", "normal", "open", utc(2024, 3, 6, 9), None, None),
-        # since Tue 09:00: 8 h + 3 h = 660 > 480 -> first response breached.
-        ("late", "T", "normal", "open", utc(2024, 3, 5, 9), None, None),
-        # since Tue 12:00: 5 h + 3 h = 480 -> exactly at target: at risk, not breached.
-        ("edge", "T", "normal", "open", utc(2024, 3, 5, 12), None, None),
-        # answered before as_of: only resolution counts.
-        ("ans", "T", "normal", "open", utc(2024, 3, 5, 9), utc(2024, 3, 5, 10), None),
-        # resolved before as_of, created after as_of, closed without date: not open.
-        ("done", "T", "normal", "solved", utc(2024, 3, 5, 9), utc(2024, 3, 5, 10),
-         utc(2024, 3, 5, 11)),
-        ("future", "T", "normal", "open", utc(2024, 3, 7, 9), None, None),
-        ("closed", "T", "normal", "closed", utc(2024, 3, 5, 9), None, None),
-        # resolved after as_of: still open at as_of.
-        ("laterres", "T", "urgent", "solved", utc(2024, 3, 6, 11), None,
-         utc(2024, 3, 7, 9)),
-    ])
+    con = _warehouse(
+        cfg,
+        [
+            # 3 business hours in: 180 / 480 -> ok, resolution ok.
+            ("ok", "T", "normal", "open", utc(2024, 3, 6, 9), None, None),
+            # since Tue 09:00: 8 h + 3 h = 660 > 480 -> first response breached.
+            ("late", "T", "normal", "open", utc(2024, 3, 5, 9), None, None),
+            # since Tue 12:00: 5 h + 3 h = 480 -> exactly at target: at risk, not breached.
+            ("edge", "T", "normal", "open", utc(2024, 3, 5, 12), None, None),
+            # answered before as_of: only resolution counts.
+            ("ans", "T", "normal", "open", utc(2024, 3, 5, 9), utc(2024, 3, 5, 10), None),
+            # resolved before as_of, created after as_of, closed without date: not open.
+            (
+                "done",
+                "T",
+                "normal",
+                "solved",
+                utc(2024, 3, 5, 9),
+                utc(2024, 3, 5, 10),
+                utc(2024, 3, 5, 11),
+            ),
+            ("future", "T", "normal", "open", utc(2024, 3, 7, 9), None, None),
+            ("closed", "T", "normal", "closed", utc(2024, 3, 5, 9), None, None),
+            # resolved after as_of: still open at as_of.
+            ("laterres", "T", "urgent", "solved", utc(2024, 3, 6, 11), None, utc(2024, 3, 7, 9)),
+        ],
+    )
     df = open_sla_status(con, cfg, as_of)
     by = {r["ticket_id"]: r for r in df.iter_rows(named=True)}
     assert set(by) == {"ok", "late", "edge", "ans", "laterres"}
@@ -390,12 +454,16 @@ def test_open_sla_status() -> None:
 
 
 def test_due_times_business_and_calendar() -> None:
-    cfg = Config(slas={"default": SlaTargets(),
-                       "Cal": SlaTargets(business=False)})
+    cfg = Config(slas={"default": SlaTargets(), "Cal": SlaTargets(business=False)})
     a = utc(2024, 3, 1, 16, 30)  # Friday
-    con = _warehouse(cfg, [("biz", "IT", "normal", "open", a, None, None),
-                           ("cal", "Cal", "normal", "open", a, None, None),
-                           ("nop", "IT", None, "open", a, None, None)])
+    con = _warehouse(
+        cfg,
+        [
+            ("biz", "IT", "normal", "open", a, None, None),
+            ("cal", "Cal", "normal", "open", a, None, None),
+            ("nop", "IT", None, "open", a, None, None),
+        ],
+    )
     due = {r["ticket_id"]: r for r in sla_due_at(con, cfg).iter_rows(named=True)}
     # 480 business minutes: 30 on Friday, 450 from Monday 09:00 -> Monday 16:30.
     assert due["biz"]["first_response_due_at"] == utc(2024, 3, 4, 16, 30)
@@ -409,28 +477,49 @@ def test_refresh_fills_due_columns_while_their_clock_runs() -> None:
     """Due times are filled only while their clock runs (what the view needs)."""
     con = duckdb.connect()
     migrate(con)
-    con.execute("INSERT INTO tickets (ticket_id, source, service_team, priority, created_at, "
-                "first_response_at, resolved_at) VALUES "
-                "('1', 'g', 'IT', 'urgent', TIMESTAMPTZ '2024-03-01 16:30:00+00', NULL, NULL), "
-                "('2', 'g', 'IT', 'urgent', TIMESTAMPTZ '2024-03-01 16:30:00+00', "
-                "TIMESTAMPTZ '2024-03-01 16:40:00+00', TIMESTAMPTZ '2024-03-01 16:50:00+00')")
+    con.execute(
+        "INSERT INTO tickets (ticket_id, source, service_team, priority, created_at, "
+        "first_response_at, resolved_at) VALUES "
+        "('1', 'g', 'IT', 'urgent', TIMESTAMPTZ '2024-03-01 16:30:00+00', NULL, NULL), "
+        "('2', 'g', 'IT', 'urgent', TIMESTAMPTZ '2024-03-01 16:30:00+00', "
+        "TIMESTAMPTZ '2024-03-01 16:40:00+00', TIMESTAMPTZ '2024-03-01 16:50:00+00')"
+    )
     assert refresh_business_minutes(con, Config()) == 2
-    rows = dict(con.sql("SELECT ticket_id, [first_response_due_at, resolution_due_at] "
-                        "FROM tickets").fetchall())
+    rows = dict(
+        con.sql(
+            "SELECT ticket_id, [first_response_due_at, resolution_due_at] FROM tickets"
+        ).fetchall()
+    )
     # urgent: 60 and 480 business minutes from Friday 16:30.
-    assert [r.astimezone(UTC) for r in rows["1"]] == [utc(2024, 3, 4, 9, 30),
-                                                      utc(2024, 3, 4, 16, 30)]
+    assert [r.astimezone(UTC) for r in rows["1"]] == [
+        utc(2024, 3, 4, 9, 30),
+        utc(2024, 3, 4, 16, 30),
+    ]
     assert rows["2"] == [None, None]  # both clocks stopped: not needed by the view
-    assert con.sql("SELECT first_response_business_minutes FROM tickets "
-                   "WHERE ticket_id = '2'").fetchall() == [(10.0,)]
+    assert con.sql(
+        "SELECT first_response_business_minutes FROM tickets WHERE ticket_id = '2'"
+    ).fetchall() == [(10.0,)]
 
 
 # --------------------------------------------------------------------------- property
 # DST switch dates of the ZONES in 2024-2025, to make intervals start near them often.
-DST_DAYS = [date(2024, 3, 10), date(2024, 3, 31), date(2024, 10, 27), date(2024, 11, 3),
-            date(2024, 4, 7), date(2024, 10, 6), date(2024, 9, 8), date(2024, 9, 29),
-            date(2025, 3, 9), date(2025, 3, 30), date(2025, 10, 26), date(2025, 11, 2),
-            date(2025, 4, 6), date(2025, 10, 5), date(2025, 4, 5)]
+DST_DAYS = [
+    date(2024, 3, 10),
+    date(2024, 3, 31),
+    date(2024, 10, 27),
+    date(2024, 11, 3),
+    date(2024, 4, 7),
+    date(2024, 10, 6),
+    date(2024, 9, 8),
+    date(2024, 9, 29),
+    date(2025, 3, 9),
+    date(2025, 3, 30),
+    date(2025, 10, 26),
+    date(2025, 11, 2),
+    date(2025, 4, 6),
+    date(2025, 10, 5),
+    date(2025, 4, 5),
+]
 
 
 @st.composite
@@ -441,8 +530,13 @@ def calendars(draw: st.DrawFn) -> Calendar:
     a, b = sorted(draw(st.lists(clock, min_size=2, max_size=2, unique=True)))
     holidays = draw(st.lists(st.dates(date(2023, 12, 1), date(2026, 3, 1)), max_size=6))
     holidays += draw(st.lists(st.sampled_from(DST_DAYS), max_size=2))
-    return Calendar(tz, tuple(d for d in ALL_DAYS if d in days), time(a // 60, a % 60),
-                    time(b // 60, b % 60), tuple(holidays))
+    return Calendar(
+        tz,
+        tuple(d for d in ALL_DAYS if d in days),
+        time(a // 60, a % 60),
+        time(b // 60, b % 60),
+        tuple(holidays),
+    )
 
 
 @st.composite
@@ -452,8 +546,9 @@ def intervals(draw: st.DrawFn) -> tuple[datetime, datetime]:
         start = base + timedelta(minutes=draw(st.integers(-3 * 1440, 2 * 1440)))
     else:
         start = utc(2024, 1, 1) + timedelta(minutes=draw(st.integers(0, 700 * 1440)))
-    length = draw(st.one_of(st.integers(-120, 600), st.integers(0, 10 * 1440),
-                            st.integers(0, 92 * 1440)))
+    length = draw(
+        st.one_of(st.integers(-120, 600), st.integers(0, 10 * 1440), st.integers(0, 92 * 1440))
+    )
     return start, start + timedelta(minutes=length)
 
 
@@ -470,13 +565,21 @@ def _shared_con() -> duckdb.DuckDBPyConnection:
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(team_cal=calendars(), default_cal=calendars(),
-       spans=st.lists(st.tuples(intervals(), intervals(), st.sampled_from(["T", "X", None]),
-                                st.sampled_from(PRIORITIES)),
-                      min_size=1, max_size=4))
+@given(
+    team_cal=calendars(),
+    default_cal=calendars(),
+    spans=st.lists(
+        st.tuples(
+            intervals(), intervals(), st.sampled_from(["T", "X", None]), st.sampled_from(PRIORITIES)
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+)
 def test_business_minutes_and_due_times_match_minute_by_minute_reference(
-        team_cal: Calendar, default_cal: Calendar,
-        spans: list[tuple[tuple[datetime, datetime], tuple[datetime, datetime], str | None, str]],
+    team_cal: Calendar,
+    default_cal: Calendar,
+    spans: list[tuple[tuple[datetime, datetime], tuple[datetime, datetime], str | None, str]],
 ) -> None:
     cfg = Config(calendars={"default": default_cal, "T": team_cal})
     tickets, expected, cals = [], {}, {}
@@ -494,8 +597,10 @@ def test_business_minutes_and_due_times_match_minute_by_minute_reference(
     horizon = max(max(t[4:]) for t in tickets) + timedelta(days=DUE_HORIZON_DAYS)
     for row in sla_due_at(con, cfg).iter_rows(named=True):
         cal, a, prio = cals[row["ticket_id"]]
-        for col, target in (("first_response_due_at", targets.first_response[prio]),
-                            ("resolution_due_at", targets.resolution[prio])):
+        for col, target in (
+            ("first_response_due_at", targets.first_response[prio]),
+            ("resolution_due_at", targets.resolution[prio]),
+        ):
             due = row[col]
             # Deadlines more than ~4 months out are checked only up to there, to keep the
             # minute-by-minute reference fast (it is O(length)).

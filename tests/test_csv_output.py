@@ -48,7 +48,7 @@ def test_a_formula_in_an_analyst_alias_is_neutralised_too() -> None:
 
 
 def test_cli_csv_of_hostile_ticket_fields(tmp_path: Path, capsys) -> None:
-    teams = ["=HYPERLINK(\"http://evil.example\")", "@SUM(1)", "+cmd|' /C calc'!A0"]
+    teams = ['=HYPERLINK("http://evil.example")', "@SUM(1)", "+cmd|' /C calc'!A0"]
     lines = ["Ticket ID,Team,Priority,Status,Created,Resolved"]
     lines += [
         f'T{i},"{t.replace(chr(34), chr(34) * 2)}",high,solved,2026-03-02 10:00,2026-03-02 12:00'

@@ -24,21 +24,45 @@ from dashboard.warehouse import migrate
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 CONTRACT_COLUMNS = [
-    "requester_id", "service_team", "requester_department", "requester_type",
-    "first_ticket_at", "last_ticket_at", "tickets", "typical_gap_days", "days_silent",
-    "p_alive", "status", "reason",
+    "requester_id",
+    "service_team",
+    "requester_department",
+    "requester_type",
+    "first_ticket_at",
+    "last_ticket_at",
+    "tickets",
+    "typical_gap_days",
+    "days_silent",
+    "p_alive",
+    "status",
+    "reason",
 ]
 
 
-def _ticket(rid: str, team: str, at: datetime, *, dept: str | None = "Sales",
-            res_minutes: float = 240.0, sla_met: bool | None = True, reopens: int = 0,
-            priority: str = "normal", ticket_type: str = "request") -> dict:
+def _ticket(
+    rid: str,
+    team: str,
+    at: datetime,
+    *,
+    dept: str | None = "Sales",
+    res_minutes: float = 240.0,
+    sla_met: bool | None = True,
+    reopens: int = 0,
+    priority: str = "normal",
+    ticket_type: str = "request",
+) -> dict:
     return {
-        "requester_id": rid, "service_team": team, "requester_department": dept,
-        "requester_type": "employee", "created_at": at,
+        "requester_id": rid,
+        "service_team": team,
+        "requester_department": dept,
+        "requester_type": "employee",
+        "created_at": at,
         "resolved_at": at + timedelta(minutes=res_minutes),
-        "resolution_minutes": res_minutes, "reopen_count": reopens,
-        "sla_resolution_met": sla_met, "priority": priority, "ticket_type": ticket_type,
+        "resolution_minutes": res_minutes,
+        "reopen_count": reopens,
+        "sla_resolution_met": sla_met,
+        "priority": priority,
+        "ticket_type": ticket_type,
         "status": "solved",
     }
 
@@ -50,8 +74,15 @@ def planted_population(seed: int = 1) -> tuple[pl.DataFrame, pl.DataFrame, dict[
     truth: dict[str, str] = {}
     horizon = (AS_OF - T0).days
 
-    def cadence(rid: str, team: str, gap: float, jitter: float, start: float, end: float,
-                long_break_at: float | None = None) -> None:
+    def cadence(
+        rid: str,
+        team: str,
+        gap: float,
+        jitter: float,
+        start: float,
+        end: float,
+        long_break_at: float | None = None,
+    ) -> None:
         day = start
         while day <= end:
             rows.append(_ticket(rid, team, T0 + timedelta(days=float(day))))
@@ -63,15 +94,30 @@ def planted_population(seed: int = 1) -> tuple[pl.DataFrame, pl.DataFrame, dict[
     for i in range(40):  # steady regulars, a quarter with a holiday in their history
         rid = f"regular{i}"
         truth[rid] = "active"
-        cadence(rid, "IT Service Desk", 7.0, 2.0, rng.uniform(0, 20), horizon - rng.uniform(0, 5),
-                long_break_at=150.0 if i % 4 == 0 else None)
+        cadence(
+            rid,
+            "IT Service Desk",
+            7.0,
+            2.0,
+            rng.uniform(0, 20),
+            horizon - rng.uniform(0, 5),
+            long_break_at=150.0 if i % 4 == 0 else None,
+        )
     for i in range(20):  # quitters: weekly, then a bad ticket and silence
         rid = f"quitter{i}"
         truth[rid] = "flagged"
         quit_day = horizon - rng.uniform(60, 150)
         cadence(rid, "IT Service Desk", 7.0, 2.0, rng.uniform(0, 20), quit_day - 7)
-        rows.append(_ticket(rid, "IT Service Desk", T0 + timedelta(days=quit_day),
-                            res_minutes=12 * 1440.0, sla_met=False, reopens=2))
+        rows.append(
+            _ticket(
+                rid,
+                "IT Service Desk",
+                T0 + timedelta(days=quit_day),
+                res_minutes=12 * 1440.0,
+                sla_met=False,
+                reopens=2,
+            )
+        )
     for i in range(20):  # occasional: every ~3 months for ~18 months, still in rhythm
         rid = f"occasional{i}"
         truth[rid] = "occasional"
@@ -87,16 +133,20 @@ def planted_population(seed: int = 1) -> tuple[pl.DataFrame, pl.DataFrame, dict[
         truth[rid] = "new"
         rows.append(_ticket(rid, "IT Service Desk", AS_OF - timedelta(days=20)))
         rows.append(_ticket(rid, "IT Service Desk", AS_OF - timedelta(days=3)))
-    tickets = pl.DataFrame(rows).with_columns(pl.col("created_at").dt.replace_time_zone("UTC"),
-                                              pl.col("resolved_at").dt.replace_time_zone("UTC"))
+    tickets = pl.DataFrame(rows).with_columns(
+        pl.col("created_at").dt.replace_time_zone("UTC"),
+        pl.col("resolved_at").dt.replace_time_zone("UTC"),
+    )
     tickets = tickets.sample(fraction=1.0, shuffle=True, seed=seed)  # arrival order must not matter
-    people = pl.DataFrame({
-        "person_id": [f"leaver{i}" for i in range(8)] + ["regular0", "quitter0"],
-        "department": ["Sales"] * 10,
-        "person_type": ["employee"] * 10,
-        "active_from": [date(2020, 1, 1)] * 10,
-        "active_to": [date(2025, 11, 1)] * 8 + [None, None],
-    })
+    people = pl.DataFrame(
+        {
+            "person_id": [f"leaver{i}" for i in range(8)] + ["regular0", "quitter0"],
+            "department": ["Sales"] * 10,
+            "person_type": ["employee"] * 10,
+            "active_from": [date(2020, 1, 1)] * 10,
+            "active_to": [date(2025, 11, 1)] * 8 + [None, None],
+        }
+    )
     return tickets, people, truth
 
 
@@ -185,34 +235,49 @@ def test_occasional_never_flagged_for_long_gaps_alone() -> None:
     # Every 120 days for three years, silent 200 days: the naive 90-day rule
     # would flag it, its own rhythm says it is simply between tickets.
     rows = [_ticket("occ", "HR", T0 + timedelta(days=120 * i)) for i in range(9)]
-    rows += [_ticket(f"r{j}", "HR", T0 + timedelta(days=7 * i)) for j in range(40)
-             for i in range(60)]
-    tickets = pl.DataFrame(rows).with_columns(pl.col("created_at").dt.replace_time_zone("UTC"),
-                                              pl.col("resolved_at").dt.replace_time_zone("UTC"))
+    rows += [
+        _ticket(f"r{j}", "HR", T0 + timedelta(days=7 * i)) for j in range(40) for i in range(60)
+    ]
+    tickets = pl.DataFrame(rows).with_columns(
+        pl.col("created_at").dt.replace_time_zone("UTC"),
+        pl.col("resolved_at").dt.replace_time_zone("UTC"),
+    )
     as_of = T0 + timedelta(days=120 * 8 + 200)
     out = eng.compute_engagement(tickets, None, as_of, EngagementSettings())
     row = out.filter(pl.col("requester_id") == "occ").row(0, named=True)
     assert row["status"] == "occasional"
     assert row["typical_gap_days"] == pytest.approx(120.0)
     # ...but silence far beyond its own rhythm is flagged.
-    later = eng.compute_engagement(tickets, None, T0 + timedelta(days=120 * 8 + 900),
-                                   EngagementSettings())
+    later = eng.compute_engagement(
+        tickets, None, T0 + timedelta(days=120 * 8 + 900), EngagementSettings()
+    )
     assert later.filter(pl.col("requester_id") == "occ")["status"].item() in (
-        "at_risk", "gone_quiet")
+        "at_risk",
+        "gone_quiet",
+    )
 
 
 def test_people_fill_department_and_type() -> None:
     rows = [_ticket("p1", "IT", T0 + timedelta(days=i), dept=None) for i in range(3)]
-    rows += [_ticket("p2", "IT", T0 + timedelta(days=i), dept="Ops" if i == 0 else None)
-             for i in range(3)]
+    rows += [
+        _ticket("p2", "IT", T0 + timedelta(days=i), dept="Ops" if i == 0 else None)
+        for i in range(3)
+    ]
     tickets = pl.DataFrame(rows).with_columns(
         pl.col("created_at").dt.replace_time_zone("UTC"),
         pl.col("resolved_at").dt.replace_time_zone("UTC"),
-        pl.lit("unknown").alias("requester_type"))
-    people = pl.DataFrame({"person_id": ["p1"], "department": ["Legal"],
-                           "person_type": ["contractor"], "active_from": [None],
-                           "active_to": [None]}, schema_overrides={"active_from": pl.Date,
-                                                                    "active_to": pl.Date})
+        pl.lit("unknown").alias("requester_type"),
+    )
+    people = pl.DataFrame(
+        {
+            "person_id": ["p1"],
+            "department": ["Legal"],
+            "person_type": ["contractor"],
+            "active_from": [None],
+            "active_to": [None],
+        },
+        schema_overrides={"active_from": pl.Date, "active_to": pl.Date},
+    )
     out = eng.compute_engagement(tickets, people, None, EngagementSettings())
     got = {r["requester_id"]: r for r in out.iter_rows(named=True)}
     assert got["p1"]["requester_department"] == "Legal"
@@ -222,12 +287,21 @@ def test_people_fill_department_and_type() -> None:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from(["X", "Y"]),
-                          st.integers(0, 400 * 24)), min_size=1, max_size=60))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c"]), st.sampled_from(["X", "Y"]), st.integers(0, 400 * 24)
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
 def test_aggregation_matches_brute_force_on_random_tickets(items) -> None:
     rows = [_ticket(r, team, T0 + timedelta(hours=h)) for r, team, h in items]
-    tickets = pl.DataFrame(rows).with_columns(pl.col("created_at").dt.replace_time_zone("UTC"),
-                                              pl.col("resolved_at").dt.replace_time_zone("UTC"))
+    tickets = pl.DataFrame(rows).with_columns(
+        pl.col("created_at").dt.replace_time_zone("UTC"),
+        pl.col("resolved_at").dt.replace_time_zone("UTC"),
+    )
     out = eng.compute_engagement(tickets, None, None, EngagementSettings())
     as_of = max(T0 + timedelta(hours=h) for *_, h in items)
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -248,14 +322,21 @@ def test_aggregation_matches_brute_force_on_random_tickets(items) -> None:
 
 # ------------------------------------------------------------------ warehouse functions
 
-def _warehouse(tickets: pl.DataFrame, people: pl.DataFrame | None = None,
-               surveys: pl.DataFrame | None = None) -> duckdb.DuckDBPyConnection:
+
+def _warehouse(
+    tickets: pl.DataFrame, people: pl.DataFrame | None = None, surveys: pl.DataFrame | None = None
+) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     migrate(con)
-    t = tickets.with_row_index("n").with_columns(
-        pl.format("T{}", pl.col("n")).alias("ticket_id"), pl.lit("generic").alias("source"),
-        pl.col("created_at").alias("updated_at")).drop(
-        "n", "resolution_minutes", "sla_resolution_met")
+    t = (
+        tickets.with_row_index("n")
+        .with_columns(
+            pl.format("T{}", pl.col("n")).alias("ticket_id"),
+            pl.lit("generic").alias("source"),
+            pl.col("created_at").alias("updated_at"),
+        )
+        .drop("n", "resolution_minutes", "sla_resolution_met")
+    )
     con.register("_t", t.to_arrow())
     con.execute("INSERT INTO tickets BY NAME SELECT * FROM _t")
     as_of.rebuild(con)  # what the loader records per file
@@ -266,8 +347,10 @@ def _warehouse(tickets: pl.DataFrame, people: pl.DataFrame | None = None,
         con.register("_s", surveys.to_arrow())
         con.execute("INSERT INTO survey_responses BY NAME SELECT * FROM _s")
     # Calendar-minute SLA of 3 days for every team and priority.
-    con.execute("INSERT INTO sla_targets VALUES ('*', 'normal', 480, 4320, FALSE), "
-                "('*', 'urgent', 60, 480, FALSE)")
+    con.execute(
+        "INSERT INTO sla_targets VALUES ('*', 'normal', 480, 4320, FALSE), "
+        "('*', 'urgent', 60, 480, FALSE)"
+    )
     return con
 
 
@@ -297,8 +380,15 @@ def _quarterly_tickets(seed: int = 5) -> pl.DataFrame:
             for i in range(120):
                 reactive = rng.random() < share
                 at = start + timedelta(days=int(rng.integers(0, 85)))
-                rows.append(_ticket(f"{dept}{i % 30}", "IT", at, dept=dept,
-                                    ticket_type="incident" if reactive else "request"))
+                rows.append(
+                    _ticket(
+                        f"{dept}{i % 30}",
+                        "IT",
+                        at,
+                        dept=dept,
+                        ticket_type="incident" if reactive else "request",
+                    )
+                )
     return pl.DataFrame(rows)
 
 
@@ -312,11 +402,15 @@ def test_reactive_shift_flags_only_the_planted_department() -> None:
     assert "two-proportion z-test" in df["test"][0]
     # Shares per quarter against a brute-force count.
     raw = _quarterly_tickets()
-    q = raw.filter(pl.col("requester_department") == "Sales",
-                   pl.col("created_at").dt.year() == 2024, pl.col("created_at").dt.month() <= 3)
+    q = raw.filter(
+        pl.col("requester_department") == "Sales",
+        pl.col("created_at").dt.year() == 2024,
+        pl.col("created_at").dt.month() <= 3,
+    )
     expected = (q["ticket_type"] == "incident").mean()
-    got = df.filter(pl.col("requester_department") == "Sales",
-                    pl.col("quarter_start") == date(2024, 1, 1))["reactive_share"].item()
+    got = df.filter(
+        pl.col("requester_department") == "Sales", pl.col("quarter_start") == date(2024, 1, 1)
+    )["reactive_share"].item()
     assert got == pytest.approx(expected)
 
 
@@ -336,11 +430,17 @@ def test_cohort_retention_matches_brute_force(planted) -> None:
         for k in range(last_month - c + 1):
             active = sum(1 for r in members if c + k in idx[r])
             expected[(c, k)] = (len(members), active)
-    got = {((r["cohort_month"].year * 12 + r["cohort_month"].month - 1), r["months_since"]):
-           (r["cohort_size"], r["active_requesters"]) for r in df.iter_rows(named=True)}
+    got = {
+        ((r["cohort_month"].year * 12 + r["cohort_month"].month - 1), r["months_since"]): (
+            r["cohort_size"],
+            r["active_requesters"],
+        )
+        for r in df.iter_rows(named=True)
+    }
     assert got == expected
     assert df.filter(pl.col("months_since") == 0)["share_active"].to_list() == pytest.approx(
-        [1.0] * df.filter(pl.col("months_since") == 0).height)
+        [1.0] * df.filter(pl.col("months_since") == 0).height
+    )
 
 
 def test_lost_after_bad_experience_separates_planted_groups() -> None:
@@ -369,19 +469,31 @@ def test_lost_after_bad_experience_separates_planted_groups() -> None:
 
 
 def test_low_csat_links_by_ticket_id() -> None:
-    rows = [_ticket("a", "IT", T0), _ticket("a", "IT", T0 + timedelta(days=200)),
-            _ticket("b", "IT", T0), _ticket("b", "IT", T0 + timedelta(days=10)),
-            _ticket("z", "IT", T0 + timedelta(days=400))]
-    surveys = pl.DataFrame({
-        "response_id": ["s1", "s2"], "source": ["generic"] * 2, "survey": ["csat"] * 2,
-        "submitted_at": [T0 + timedelta(days=1)] * 2, "respondent_id": ["a", "b"],
-        "respondent_department": ["Sales"] * 2, "service_team": ["IT"] * 2,
-        "ticket_id": ["T0", "T2"], "metric": ["csat"] * 2, "score": [2.0, 9.0],
-        "scale_min": [1.0, 0.0], "scale_max": [5.0, 10.0],
-    })
+    rows = [
+        _ticket("a", "IT", T0),
+        _ticket("a", "IT", T0 + timedelta(days=200)),
+        _ticket("b", "IT", T0),
+        _ticket("b", "IT", T0 + timedelta(days=10)),
+        _ticket("z", "IT", T0 + timedelta(days=400)),
+    ]
+    surveys = pl.DataFrame(
+        {
+            "response_id": ["s1", "s2"],
+            "source": ["generic"] * 2,
+            "survey": ["csat"] * 2,
+            "submitted_at": [T0 + timedelta(days=1)] * 2,
+            "respondent_id": ["a", "b"],
+            "respondent_department": ["Sales"] * 2,
+            "service_team": ["IT"] * 2,
+            "ticket_id": ["T0", "T2"],
+            "metric": ["csat"] * 2,
+            "score": [2.0, 9.0],
+            "scale_min": [1.0, 0.0],
+            "scale_max": [5.0, 10.0],
+        }
+    )
     con = _warehouse(pl.DataFrame(rows), surveys=surveys)
-    got = {r["experience"]: r for r in eng.lost_after_bad_experience(con, 90).iter_rows(
-        named=True)}
+    got = {r["experience"]: r for r in eng.lost_after_bad_experience(con, 90).iter_rows(named=True)}
     assert got["low_csat"]["tickets"] == 1 and got["low_csat"]["returned"] == 0
 
 
@@ -394,10 +506,16 @@ def test_survey_fatigue_trend_and_counts() -> None:
                 rows.append(_ticket(f"{dept}{i}", "IT", start + timedelta(days=i), dept=dept))
             for j in range(round(40 * rate)):
                 for metric in ("csat", "ces"):  # two metric rows, one response
-                    surveys.append({"response_id": f"{dept}{q}-{j}", "source": "generic",
-                                    "submitted_at": start + timedelta(days=j + 1),
-                                    "respondent_department": dept, "metric": metric,
-                                    "score": 4.0})
+                    surveys.append(
+                        {
+                            "response_id": f"{dept}{q}-{j}",
+                            "source": "generic",
+                            "submitted_at": start + timedelta(days=j + 1),
+                            "respondent_department": dept,
+                            "metric": metric,
+                            "score": 4.0,
+                        }
+                    )
     con = _warehouse(pl.DataFrame(rows), surveys=pl.DataFrame(surveys))
     df = eng.survey_fatigue(con)
     ops = df.filter(pl.col("department") == "Ops").sort("quarter_start")
@@ -409,16 +527,19 @@ def test_survey_fatigue_trend_and_counts() -> None:
 
 
 def test_department_activity_per_head() -> None:
-    rows = [_ticket(f"u{i}", "IT", datetime(2025, 3, 5 + i, tzinfo=UTC), dept="Sales")
-            for i in range(6)]
+    rows = [
+        _ticket(f"u{i}", "IT", datetime(2025, 3, 5 + i, tzinfo=UTC), dept="Sales") for i in range(6)
+    ]
     rows += [_ticket("u0", "IT", datetime(2025, 3, 20, tzinfo=UTC), dept="Sales")]
-    people = pl.DataFrame({
-        "person_id": [f"u{i}" for i in range(12)],
-        "department": ["Sales"] * 12,
-        "person_type": ["employee"] * 12,
-        "active_from": [date(2024, 1, 1)] * 10 + [date(2025, 4, 1)] * 2,  # 2 join later
-        "active_to": [None] * 9 + [date(2025, 2, 1)] + [None] * 2,  # 1 left before March
-    })
+    people = pl.DataFrame(
+        {
+            "person_id": [f"u{i}" for i in range(12)],
+            "department": ["Sales"] * 12,
+            "person_type": ["employee"] * 12,
+            "active_from": [date(2024, 1, 1)] * 10 + [date(2025, 4, 1)] * 2,  # 2 join later
+            "active_to": [None] * 9 + [date(2025, 2, 1)] + [None] * 2,  # 1 left before March
+        }
+    )
     con = _warehouse(pl.DataFrame(rows), people)
     row = eng.department_activity(con, period="month").row(0, named=True)
     assert row["period_start"] == date(2025, 3, 1)

@@ -320,10 +320,16 @@ def test_naive_timestamps_default_utc_timezone_option_and_config(
 ) -> None:
     f = put(tmp_path, "a.csv", "id,created_at\nN1,2024-07-01 09:00\n")
     load(fresh_db, f)
-    load(fresh_db, put(tmp_path, "b.csv", "id,created_at\nN2,2024-07-01 09:00\n"),
-         timezone="Europe/Berlin")
-    load(fresh_db, put(tmp_path, "c.csv", "id,created_at\nN3,2024-07-01 09:00\n"),
-         Config(timezone="America/New_York"))
+    load(
+        fresh_db,
+        put(tmp_path, "b.csv", "id,created_at\nN2,2024-07-01 09:00\n"),
+        timezone="Europe/Berlin",
+    )
+    load(
+        fresh_db,
+        put(tmp_path, "c.csv", "id,created_at\nN3,2024-07-01 09:00\n"),
+        Config(timezone="America/New_York"),
+    )
     got = dict(query(fresh_db, "SELECT ticket_id, created_at FROM tickets"))
     assert got == {"N1": utc(2024, 7, 1, 9), "N2": utc(2024, 7, 1, 7), "N3": utc(2024, 7, 1, 13)}
 
@@ -340,9 +346,7 @@ def test_timestamps_with_offsets_keep_them(tmp_path: Path, fresh_db: Path) -> No
     )
     r = load(fresh_db, put(tmp_path, "t.csv", data), timezone="America/New_York")
     assert (r.rows_loaded, r.rows_rejected) == (6, 0)
-    assert {v for (v,) in query(fresh_db, "SELECT created_at FROM tickets")} == {
-        utc(2024, 7, 1, 7)
-    }
+    assert {v for (v,) in query(fresh_db, "SELECT created_at FROM tickets")} == {utc(2024, 7, 1, 7)}
 
 
 def test_dst_gap_and_overlap_rule(tmp_path: Path, fresh_db: Path) -> None:
@@ -501,8 +505,9 @@ def test_reingesting_a_hostile_file_changes_nothing(tmp_path: Path, fresh_db: Pa
 # --- [mapping."<glob>"] overrides -------------------------------------------------------
 
 HOUSE = "Case Ref,Opened On,Squad,Created\nC-1,2024-02-01 09:00,Payroll,1999-01-01\n"
-MAPPING = {"helpdesk_*.csv": {"Case Ref": "ticket_id", "Opened On": "created_at",
-                              "Squad": "service_team"}}
+MAPPING = {
+    "helpdesk_*.csv": {"Case Ref": "ticket_id", "Opened On": "created_at", "Squad": "service_team"}
+}
 
 
 def test_mapping_renames_columns_before_detection(tmp_path: Path, fresh_db: Path) -> None:
@@ -514,15 +519,20 @@ def test_mapping_renames_columns_before_detection(tmp_path: Path, fresh_db: Path
 
 
 def test_mapping_only_applies_to_matching_files(tmp_path: Path, fresh_db: Path) -> None:
-    r = load(fresh_db, put(tmp_path, "other.csv", HOUSE.replace("Created", "Note")),
-             Config(mapping=MAPPING))
+    r = load(
+        fresh_db,
+        put(tmp_path, "other.csv", HOUSE.replace("Created", "Note")),
+        Config(mapping=MAPPING),
+    )
     assert r.status == "refused" and "Columns seen: case_ref, opened_on, squad" in r.message
 
 
 def test_mapping_from_inward_toml_and_conflicts(tmp_path: Path, fresh_db: Path) -> None:
-    config = parse_config(tomllib.loads(
-        '[mapping."exports/helpdesk_*.csv"]\n"Case Ref" = "ticket_id"\n"Squad" = "ticket_id"\n'
-    ))
+    config = parse_config(
+        tomllib.loads(
+            '[mapping."exports/helpdesk_*.csv"]\n"Case Ref" = "ticket_id"\n"Squad" = "ticket_id"\n'
+        )
+    )
     (tmp_path / "exports").mkdir()
     r = load(fresh_db, put(tmp_path / "exports", "helpdesk_1.csv", HOUSE), config)
     assert r.status == "refused" and "maps Case Ref and Squad all to ticket_id" in r.message
@@ -531,14 +541,56 @@ def test_mapping_from_inward_toml_and_conflicts(tmp_path: Path, fresh_db: Path) 
 # --- properties: random messy CSVs --------------------------------------------------------
 
 JUNK = [
-    "", " ", "null", "N/A", "-", "?", "nan", "inf", "-inf", "1e308", "1e12", "-1", "0",
-    "2024-01-02 10:00", "2024-13-45", "31/12/2024", "12/31/2024 11:59 PM", "1710000000",
-    "1710000000123", "2024-03-31 02:30", "2999-01-01", "0001-01-01", "2024-07-01T09:00+02:00",
-    "open", "Solved", "P1", "urgent", "x" * 300, "é€–", 'quote " inside', "semi;colon",
-    "tab\there", "new\nline", "cr\rreturn", "\ufeffbom", "'; DROP TABLE tickets; --",
+    "",
+    " ",
+    "null",
+    "N/A",
+    "-",
+    "?",
+    "nan",
+    "inf",
+    "-inf",
+    "1e308",
+    "1e12",
+    "-1",
+    "0",
+    "2024-01-02 10:00",
+    "2024-13-45",
+    "31/12/2024",
+    "12/31/2024 11:59 PM",
+    "1710000000",
+    "1710000000123",
+    "2024-03-31 02:30",
+    "2999-01-01",
+    "0001-01-01",
+    "2024-07-01T09:00+02:00",
+    "open",
+    "Solved",
+    "P1",
+    "urgent",
+    "x" * 300,
+    "é€–",
+    'quote " inside',
+    "semi;colon",
+    "tab\there",
+    "new\nline",
+    "cr\rreturn",
+    "\ufeffbom",
+    "'; DROP TABLE tickets; --",
 ]
-COLUMNS = ["id", "created_at", "team", "resolved_at", "first_response_at", "status",
-           "priority", "reopen_count", "first_response_minutes", "csat", "updated_at"]
+COLUMNS = [
+    "id",
+    "created_at",
+    "team",
+    "resolved_at",
+    "first_response_at",
+    "status",
+    "priority",
+    "reopen_count",
+    "first_response_minutes",
+    "csat",
+    "updated_at",
+]
 value = st.one_of(st.sampled_from(JUNK), st.text(max_size=12))
 
 
@@ -594,9 +646,12 @@ def test_property_random_messy_csv_never_crashes_and_loses_nothing(
         if r.status != "loaded":
             assert _state(con) == before
             return
-        numbers = [n for (n,) in con.sql(
-            "SELECT row_number FROM rejected_rows WHERE ingest_id = ?", params=[r.ingest_id]
-        ).fetchall()]
+        numbers = [
+            n
+            for (n,) in con.sql(
+                "SELECT row_number FROM rejected_rows WHERE ingest_id = ?", params=[r.ingest_id]
+            ).fetchall()
+        ]
         assert len(numbers) == r.rows_rejected
         assert all(1 <= n <= r.rows_read for n in numbers)
         assert len(set(numbers)) == len(numbers)
@@ -609,8 +664,13 @@ _NONCE = itertools.count()
 def numbered_file(draw: st.DrawFn) -> tuple[str, set[int], int]:
     """A file whose bad rows we know: ragged ones, unreadable dates, and good rows
     with quoted newlines so physical lines and data rows differ."""
-    kinds = draw(st.lists(st.sampled_from(["good", "newline", "long", "short", "baddate"]),
-                          min_size=1, max_size=25))
+    kinds = draw(
+        st.lists(
+            st.sampled_from(["good", "newline", "long", "short", "baddate"]),
+            min_size=1,
+            max_size=25,
+        )
+    )
     lines, bad = ["id,team,created_at"], set()
     nonce = next(_NONCE)  # unique content, so no example is an `unchanged` re-ingest
     for i, k in enumerate(kinds, start=1):
@@ -638,7 +698,10 @@ def test_property_rejected_row_numbers_are_exact(
     with warehouse.writer(prop_db) as con:
         r = ingest_file(con, path)
         assert (r.status, r.rows_read, r.rows_rejected) == ("loaded", n, len(bad)), r.message
-        got = {k for (k,) in con.sql(
-            "SELECT row_number FROM rejected_rows WHERE ingest_id = ?", params=[r.ingest_id]
-        ).fetchall()}
+        got = {
+            k
+            for (k,) in con.sql(
+                "SELECT row_number FROM rejected_rows WHERE ingest_id = ?", params=[r.ingest_id]
+            ).fetchall()
+        }
         assert got == bad

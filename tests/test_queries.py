@@ -96,8 +96,11 @@ def build_small_warehouse(path: Path) -> None:
         )
         surveys = []
         # a third team so that hiding HR does not force IT out as its complement
-        for team, people, tag in ((TEAMS[0], 6, "it"), (TEAMS[1], 3, "hr-secret"),
-                                  ("Facilities", 5, "fac")):
+        for team, people, tag in (
+            (TEAMS[0], 6, "it"),
+            (TEAMS[1], 3, "hr-secret"),
+            ("Facilities", 5, "fac"),
+        ):
             for k in range(people):
                 surveys.append(
                     [
@@ -478,7 +481,8 @@ def test_low_score_comments_hide_small_teams(small: Path) -> None:
     # the small team's answers are not in the analyst's database at all
     hostile = parse_query_text(
         "/*\ntitle: t\n*/\nSELECT count(*) AS n FROM survey_comments WHERE comment LIKE '%hr-%'",
-        "x.sql")
+        "x.sql",
+    )
     assert run_query(hostile, {}, small).frame["n"][0] == 0
 
 
@@ -523,8 +527,11 @@ def test_global_filters_bind_to_parameters(small: Path) -> None:
         ).fetchall()[0][0]
     finally:
         con.close()
-    assert 0 < int(only["resolved_tickets"].sum()) == expected < int(
-        everyone["resolved_tickets"].sum()
+    assert (
+        0
+        < int(only["resolved_tickets"].sum())
+        == expected
+        < int(everyone["resolved_tickets"].sum())
     )
     backlog = get_query("backlog_by_age", SHIPPED_QUERIES)
     with pytest.raises(QueryUsageError, match="does not take the dates filter"):

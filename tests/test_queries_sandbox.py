@@ -39,8 +39,17 @@ def _build(path: Path) -> None:
         con.executemany(
             "INSERT INTO tickets (ticket_id, source, service_team, requester_id, priority, "
             "status, created_at, resolved_at) VALUES (?, 'generic', ?, ?, ?, 'solved', ?, ?)",
-            [[f"T{i}", "IT Service Desk" if i % 2 else "HR", f"u{i}", "normal",
-              start + timedelta(hours=i), start + timedelta(hours=i + 3)] for i in range(5)],
+            [
+                [
+                    f"T{i}",
+                    "IT Service Desk" if i % 2 else "HR",
+                    f"u{i}",
+                    "normal",
+                    start + timedelta(hours=i),
+                    start + timedelta(hours=i + 3),
+                ]
+                for i in range(5)
+            ],
         )
     finally:
         con.close()
@@ -51,8 +60,12 @@ def _fingerprint(path: Path) -> tuple[str, tuple]:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     con = connect(path, read_only=True)
     try:
-        tables = [r[0] for r in con.sql(
-            "SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+        tables = [
+            r[0]
+            for r in con.sql(
+                "SELECT table_name FROM information_schema.tables ORDER BY 1"
+            ).fetchall()
+        ]
         sums = tuple(
             (t, *con.sql(f'SELECT count(*), bit_xor(hash(x)) FROM "{t}" x').fetchall()[0])
             for t in tables
@@ -79,9 +92,16 @@ def unchanged(warehouse: Path):
 
 def _raw_spec(sql: str) -> QuerySpec:
     """A spec that skipped file parsing, to prove run_query re-checks what it executes."""
-    return QuerySpec(name="raw", path=Path("raw.sql"), title="raw", description="",
-                     params=(), chart=parse_query_text(HEADER + "SELECT 1", "x.sql").chart,
-                     section=None, sql=sql)
+    return QuerySpec(
+        name="raw",
+        path=Path("raw.sql"),
+        title="raw",
+        description="",
+        params=(),
+        chart=parse_query_text(HEADER + "SELECT 1", "x.sql").chart,
+        section=None,
+        sql=sql,
+    )
 
 
 WRITES = [
@@ -109,31 +129,36 @@ def test_non_select_refused_again_at_run_time(sql: str, kind: str, unchanged: Pa
         run_query(_raw_spec(sql), {}, unchanged)
 
 
-@pytest.mark.parametrize("sql", [
-    "DROP TABLE tickets",
-    "COPY tickets TO '/tmp/inward-stolen.csv'",
-    "ATTACH '/tmp/inward-other.duckdb' AS other",
-    "INSTALL httpfs",
-    "LOAD httpfs",
-    "SET enable_external_access = true",
-    "SET threads = 1",
-    "RESET lock_configuration",
-    "SELECT * FROM read_csv('/etc/passwd')",
-])
-def test_duckdb_itself_refuses_even_without_the_statement_check(sql: str, unchanged: Path
-                                                                ) -> None:
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "DROP TABLE tickets",
+        "COPY tickets TO '/tmp/inward-stolen.csv'",
+        "ATTACH '/tmp/inward-other.duckdb' AS other",
+        "INSTALL httpfs",
+        "LOAD httpfs",
+        "SET enable_external_access = true",
+        "SET threads = 1",
+        "RESET lock_configuration",
+        "SELECT * FROM read_csv('/etc/passwd')",
+    ],
+)
+def test_duckdb_itself_refuses_even_without_the_statement_check(sql: str, unchanged: Path) -> None:
     """Defence in depth: read-only + no external access + locked config stop these in DuckDB."""
     with open_sandbox(unchanged) as con, pytest.raises(duckdb.Error):
         con.sql(sql)
 
 
-@pytest.mark.parametrize(("sql", "expected"), [
-    ("SELECT * FROM read_csv('/etc/passwd')", "refused, queries cannot read or write files"),
-    ("SELECT * FROM read_text('/etc/passwd')", "refused, queries cannot read or write files"),
-    ("SELECT * FROM glob('/etc/*')", "refused, queries cannot read or write files"),
-    # With external access off DuckDB does not even try a file for a quoted name.
-    ("FROM '/etc/passwd'", "Table with name /etc/passwd does not exist"),
-])
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT * FROM read_csv('/etc/passwd')", "refused, queries cannot read or write files"),
+        ("SELECT * FROM read_text('/etc/passwd')", "refused, queries cannot read or write files"),
+        ("SELECT * FROM glob('/etc/*')", "refused, queries cannot read or write files"),
+        # With external access off DuckDB does not even try a file for a quoted name.
+        ("FROM '/etc/passwd'", "Table with name /etc/passwd does not exist"),
+    ],
+)
 def test_reading_files_is_refused(sql: str, expected: str, unchanged: Path) -> None:
     spec = parse_query_text(HEADER + sql, "x.sql")  # a SELECT, so it parses
     with pytest.raises(QueryError, match=expected) as info:
@@ -149,7 +174,9 @@ def test_multi_statement_file_refused() -> None:
 def test_injection_through_a_parameter_value_is_just_a_string(unchanged: Path) -> None:
     spec = parse_query_text(
         "/*\nparams:\n  team: {type: text}\n*/\n"
-        "SELECT count(*) AS n FROM tickets WHERE service_team = $team", "x.sql")
+        "SELECT count(*) AS n FROM tickets WHERE service_team = $team",
+        "x.sql",
+    )
     evil = "x'; DROP TABLE tickets; --"
     assert run_query(spec, {"team": evil}, unchanged).frame["n"].to_list() == [0]
     assert run_query(spec, {"team": "HR"}, unchanged).frame["n"].to_list() == [3]
@@ -158,7 +185,9 @@ def test_injection_through_a_parameter_value_is_just_a_string(unchanged: Path) -
 def test_runaway_cartesian_product_is_stopped_by_the_time_limit(unchanged: Path) -> None:
     spec = parse_query_text(
         HEADER + "SELECT count(*) FROM range(100000000) a, range(100000000) b, tickets t\n"
-                 "WHERE a.range + b.range < 0", "x.sql")
+        "WHERE a.range + b.range < 0",
+        "x.sql",
+    )
     limit = 0.5
     started = time.monotonic()
     with pytest.raises(QueryError, match=r"stopped at the time limit of 0\.5 s"):
@@ -170,8 +199,9 @@ def test_runaway_cartesian_product_is_stopped_by_the_time_limit(unchanged: Path)
 
 
 def test_row_cap_sets_truncated_exactly(unchanged: Path) -> None:
-    spec = parse_query_text(HEADER + "SELECT ticket_id FROM tickets ORDER BY ticket_id DESC",
-                            "x.sql")
+    spec = parse_query_text(
+        HEADER + "SELECT ticket_id FROM tickets ORDER BY ticket_id DESC", "x.sql"
+    )
     capped = run_query(spec, {}, unchanged, QuerySettings(row_cap=3))
     assert capped.truncated and capped.frame["ticket_id"].to_list() == ["T4", "T3", "T2"]
     exact = run_query(spec, {}, unchanged, QuerySettings(row_cap=5))
@@ -272,7 +302,8 @@ def test_memory_the_engine_does_not_track_is_capped(unchanged: Path) -> None:
 
 def test_result_is_capped_in_bytes_as_well_as_rows(unchanged: Path) -> None:
     spec = parse_query_text(
-        HEADER + "SELECT range AS i, repeat('x', 1000000) AS s FROM range(100)", "x.sql")
+        HEADER + "SELECT range AS i, repeat('x', 1000000) AS s FROM range(100)", "x.sql"
+    )
     capped = run_query(spec, {}, unchanged, QuerySettings(result_limit_mb=10))
     assert capped.truncated and 0 < capped.frame.height < 100
     assert capped.frame.estimated_size() <= 10 * 2**20
@@ -282,13 +313,16 @@ def test_result_is_capped_in_bytes_as_well_as_rows(unchanged: Path) -> None:
         run_query(one_huge_row, {}, unchanged, QuerySettings(result_limit_mb=10))
 
 
-@pytest.mark.parametrize("template", [
-    "SELECT content FROM read_blob('{p}')",
-    "SELECT content FROM read_text('{p}')",
-    "SELECT size FROM read_blob('{p}.wal')",
-    "SELECT * FROM glob('{p}')",
-    "SELECT count(*) FROM read_csv('{p}', all_varchar = true)",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "SELECT content FROM read_blob('{p}')",
+        "SELECT content FROM read_text('{p}')",
+        "SELECT size FROM read_blob('{p}.wal')",
+        "SELECT * FROM glob('{p}')",
+        "SELECT count(*) FROM read_csv('{p}', all_varchar = true)",
+    ],
+)
 def test_the_warehouse_own_files_cannot_be_read(template: str, unchanged: Path) -> None:
     """DuckDB lets a database read its own files even with external access off."""
     spec = parse_query_text(HEADER + template.format(p=unchanged), "x.sql")
@@ -299,7 +333,9 @@ def test_the_warehouse_own_files_cannot_be_read(template: str, unchanged: Path) 
 def test_a_query_that_needs_more_memory_says_so(unchanged: Path) -> None:
     spec = parse_query_text(
         HEADER + "SELECT count(*) FROM (SELECT md5(range::VARCHAR) AS k FROM range(3000000) "
-                 "GROUP BY k)", "x.sql")
+        "GROUP BY k)",
+        "x.sql",
+    )
     with pytest.raises(QueryError, match=r"more memory than the sandbox allows \(64 MB"):
         run_query(spec, {}, unchanged, QuerySettings(memory_limit_mb=64))
 

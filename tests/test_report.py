@@ -20,8 +20,8 @@ import pytest
 from dashboard.cli import main
 from dashboard.formatting import fmt
 from dashboard.report.content import last_full_month
+from tests.conftest import CHROMIUM
 
-CHROMIUM = Path("/usr/bin/chromium")
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium")
 needs_poppler = pytest.mark.skipif(
     shutil.which("pdftotext") is None, reason="needs poppler-utils (pdftotext)"

@@ -31,8 +31,9 @@ def rows(con) -> list[dict]:
 
 
 def con_db(con) -> str:
-    return con.sql("SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-                   ).fetchall()[0][0]
+    return con.sql(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()[0][0]
 
 
 def in_range(r: dict, f: Filters) -> bool:

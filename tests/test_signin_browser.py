@@ -30,8 +30,8 @@ from dashboard.filters import Filters
 from dashboard.metrics import engagement as eng
 from dashboard.metrics.date_range import default_range
 from dashboard.metrics.response_times import kpis
+from tests.conftest import CHROMIUM
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
@@ -136,27 +136,6 @@ server_metadata_url = "{provider}/.well-known/openid-configuration"
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
-        )
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
-    yield context.new_page()
-    context.close()
 
 
 def sign_in(page, served: Served, sub: str) -> None:

@@ -49,8 +49,15 @@ def _world(seed: int = 7) -> dict[str, list[dict]]:
             pid += 1
             r = rng.random()
             ptype = "employee" if r < 0.8 else ("contractor" if r < 0.95 else "vendor")
-            people.append({"person_id": f"P{pid}", "department": dept, "person_type": ptype,
-                           "active_from": date(2020, 1, 1), "active_to": None})
+            people.append(
+                {
+                    "person_id": f"P{pid}",
+                    "department": dept,
+                    "person_type": ptype,
+                    "active_from": date(2020, 1, 1),
+                    "active_to": None,
+                }
+            )
     start = datetime(2025, 1, 1, tzinfo=UTC)
     tid = rid = 0
     for p in people:
@@ -62,18 +69,28 @@ def _world(seed: int = 7) -> dict[str, list[dict]]:
             reopened = rng.random() < 0.25
             frm = rng.expovariate(1 / 120)
             res = frm + rng.expovariate(1 / 2000)
-            tickets.append({
-                "ticket_id": f"T{tid}", "source": "zendesk", "service_team": team,
-                "requester_id": p["person_id"], "requester_department": p["department"],
-                "requester_type": p["person_type"], "channel": rng.choice(("email", "portal",
-                                                                           "chat")),
-                "category": rng.choice(("access", "hardware", "payroll")),
-                "priority": rng.choice(("low", "normal", "high")), "ticket_type": "request",
-                "status": "solved", "created_at": created, "updated_at": created,
-                "first_response_at": created + timedelta(minutes=frm),
-                "resolved_at": created + timedelta(minutes=res),
-                "reopen_count": 1 if reopened else 0, "subject": "x", "ingest_id": 1,
-            })
+            tickets.append(
+                {
+                    "ticket_id": f"T{tid}",
+                    "source": "zendesk",
+                    "service_team": team,
+                    "requester_id": p["person_id"],
+                    "requester_department": p["department"],
+                    "requester_type": p["person_type"],
+                    "channel": rng.choice(("email", "portal", "chat")),
+                    "category": rng.choice(("access", "hardware", "payroll")),
+                    "priority": rng.choice(("low", "normal", "high")),
+                    "ticket_type": "request",
+                    "status": "solved",
+                    "created_at": created,
+                    "updated_at": created,
+                    "first_response_at": created + timedelta(minutes=frm),
+                    "resolved_at": created + timedelta(minutes=res),
+                    "reopen_count": 1 if reopened else 0,
+                    "subject": "x",
+                    "ingest_id": 1,
+                }
+            )
             if rng.random() < 0.15:  # resolved but never surveyed: response rate < 1
                 continue
             rid += 1
@@ -84,27 +101,56 @@ def _world(seed: int = 7) -> dict[str, list[dict]]:
             low = csat <= lo + 1
             if low:
                 text = rng.choice(LOW_FILLER) + (
-                    ", the password reset took days" if rng.random() < 0.7 else "")
+                    ", the password reset took days" if rng.random() < 0.7 else ""
+                )
             else:
                 text = rng.choice(HIGH_FILLER)
             if p["department"] == "Legal":
                 text = "zebra quokka unique phrase " + text
             dept_field = p["department"] if rng.random() < 0.8 else None  # fallback to people
             when = created + timedelta(days=2)
-            base = {"response_id": f"R{rid}", "source": "qualtrics", "survey": "after-ticket",
-                    "submitted_at": when, "respondent_id": p["person_id"],
-                    "respondent_department": dept_field, "service_team": team,
-                    "ticket_id": f"T{tid}", "comment": text if rng.random() < 0.9 else None,
-                    "ingest_id": 2}
-            surveys.append({**base, "metric": "csat", "score": float(csat),
-                            "scale_min": float(lo), "scale_max": float(hi)})
+            base = {
+                "response_id": f"R{rid}",
+                "source": "qualtrics",
+                "survey": "after-ticket",
+                "submitted_at": when,
+                "respondent_id": p["person_id"],
+                "respondent_department": dept_field,
+                "service_team": team,
+                "ticket_id": f"T{tid}",
+                "comment": text if rng.random() < 0.9 else None,
+                "ingest_id": 2,
+            }
+            surveys.append(
+                {
+                    **base,
+                    "metric": "csat",
+                    "score": float(csat),
+                    "scale_min": float(lo),
+                    "scale_max": float(hi),
+                }
+            )
             if rng.random() < 0.6:
                 nps = min(10, max(0, round(rng.gauss(7.5 if not reopened else 5.5, 2.2))))
-                surveys.append({**base, "metric": "nps", "score": float(nps),
-                                "scale_min": 0.0, "scale_max": 10.0})
+                surveys.append(
+                    {
+                        **base,
+                        "metric": "nps",
+                        "score": float(nps),
+                        "scale_min": 0.0,
+                        "scale_max": 10.0,
+                    }
+                )
             if rng.random() < 0.5:
-                surveys.append({**base, "metric": "ces", "score": float(rng.randint(1, 7)),
-                                "scale_min": 1.0, "scale_max": 7.0})
+                surveys.append(
+                    {
+                        **base,
+                        "metric": "ces",
+                        "score": float(rng.randint(1, 7)),
+                        "scale_min": 1.0,
+                        "scale_max": 7.0,
+                    }
+                )
     return {"people": people, "tickets": tickets, "survey_responses": surveys}
 
 
@@ -131,14 +177,20 @@ def con(world: dict[str, list[dict]]) -> duckdb.DuckDBPyConnection:
 
 # ----------------------------------------------------------------- brute force reference
 
+
 def _records(world: dict[str, list[dict]]) -> list[dict]:
     """Survey rows with the group columns resolved the way the contract says."""
     person = {p["person_id"]: p for p in world["people"]}
     out = []
     for r in world["survey_responses"]:
         p = person[r["respondent_id"]]
-        out.append({**r, "department": r["respondent_department"] or p["department"],
-                    "requester_type": p["person_type"]})
+        out.append(
+            {
+                **r,
+                "department": r["respondent_department"] or p["department"],
+                "requester_type": p["person_type"],
+            }
+        )
     return out
 
 
@@ -155,11 +207,13 @@ def _brute(records: list[dict]) -> dict[str, float | int | None]:
         "responses": len({r["response_id"] for r in records}),
         "respondents": len({r["respondent_id"] for r in records}),
         "csat_mean": sum(norm(r, 5) for r in csat) / len(csat) if csat else None,
-        "csat_top2_share": (sum(r["score"] >= r["scale_max"] - 1 for r in csat) / len(csat)
-                            if csat else None),
+        "csat_top2_share": (
+            sum(r["score"] >= r["scale_max"] - 1 for r in csat) / len(csat) if csat else None
+        ),
         "csat_responses": len(csat),
-        "nps": (100 * (sum(s >= 9 for s in nps) - sum(s <= 6 for s in nps)) / len(nps)
-                if nps else None),
+        "nps": (
+            100 * (sum(s >= 9 for s in nps) - sum(s <= 6 for s in nps)) / len(nps) if nps else None
+        ),
         "ces_mean": sum(norm(r, 7) for r in ces) / len(ces) if ces else None,
     }
 
@@ -179,35 +233,57 @@ def _shown_parts(con, by: tuple[str, ...], f: Filters, cfg: Config = CFG) -> set
     """(month, *group) parts whose CSAT a view over several months adds up: those the
     same view shows month by month (rule 6: a range is the sum of its shown months)."""
     out = sv.trend(con, cfg, "month", f, by=by)
-    return {(r["period_start"], *(r[d] for d in by))
-            for r in out.filter(pl.col("csat_mean").is_not_null()).iter_rows(named=True)}
+    return {
+        (r["period_start"], *(r[d] for d in by))
+        for r in out.filter(pl.col("csat_mean").is_not_null()).iter_rows(named=True)
+    }
 
 
-def _covered(recs: list[dict], con, by: tuple[str, ...], f: Filters,
-             row: dict, parts: set[tuple] | None = None) -> list[dict]:
+def _covered(
+    recs: list[dict],
+    con,
+    by: tuple[str, ...],
+    f: Filters,
+    row: dict,
+    parts: set[tuple] | None = None,
+) -> list[dict]:
     """The CSAT answers a published row is made of, per the module's documented rule
     (checked against the row's own count, so a wrong model fails loudly)."""
     parts = _shown_parts(con, by, f) if parts is None else parts
     sel = f.survey_selection()
-    got = [r for r in recs if r["metric"] == "csat"
-           and all(r[d] == row[d] for d in by)
-           and all(r[d] in vals for d, vals in sel.items())
-           and (_month(r), *(r[d] for d in by)) in parts]
+    got = [
+        r
+        for r in recs
+        if r["metric"] == "csat"
+        and all(r[d] == row[d] for d in by)
+        and all(r[d] in vals for d, vals in sel.items())
+        and (_month(r), *(r[d] for d in by)) in parts
+    ]
     assert len(got) == row["csat_responses"], (by, f, row)
     return got
 
 
 # ----------------------------------------------------------------- scores
 
-@pytest.mark.parametrize("by", [("service_team",), ("service_team", "department"),
-                                ("requester_type",)])
+
+@pytest.mark.parametrize(
+    "by", [("service_team",), ("service_team", "department"), ("requester_type",)]
+)
 def test_scores_match_brute_force(con, world, by) -> None:
     """With the threshold at 1 nothing is hidden, so every number must equal the reference."""
     got = sv.survey_summary(con, Config(anonymity_min_group=1), by)
     truth = _group(_records(world), by)
     assert got.height == len(truth)
-    assert got.columns[: len(by) + 7] == [*by, "responses", "respondents", "csat_mean",
-                                          "csat_top2_share", "nps", "ces_mean", "suppressed"]
+    assert got.columns[: len(by) + 7] == [
+        *by,
+        "responses",
+        "respondents",
+        "csat_mean",
+        "csat_top2_share",
+        "nps",
+        "ces_mean",
+        "suppressed",
+    ]
     for row in got.iter_rows(named=True):
         ref = _brute(truth[tuple(row[c] for c in by)])
         assert not row["suppressed"]
@@ -222,19 +298,30 @@ def test_top2_is_taken_on_each_scale(con, world) -> None:
     """Finance Ops asks CSAT on 1–7: its top-2 box is 6–7, not 4–5."""
     got = sv.survey_summary(con, Config(anonymity_min_group=1), ("service_team",))
     fin = got.filter(pl.col("service_team") == "Finance Ops").row(0, named=True)
-    scores = [r["score"] for r in world["survey_responses"]
-              if r["service_team"] == "Finance Ops" and r["metric"] == "csat"]
+    scores = [
+        r["score"]
+        for r in world["survey_responses"]
+        if r["service_team"] == "Finance Ops" and r["metric"] == "csat"
+    ]
     assert fin["csat_top2_share"] == pytest.approx(sum(s >= 6 for s in scores) / len(scores))
     assert fin["csat_top2_share"] != pytest.approx(sum(s >= 4 for s in scores) / len(scores))
 
 
 def test_date_filter_is_inclusive_and_filters_apply(con, world) -> None:
-    f = Filters(date_from=date(2025, 2, 1), date_to=date(2025, 3, 31),
-                      teams=("HR Ops",), requester_types=("employee",))
+    f = Filters(
+        date_from=date(2025, 2, 1),
+        date_to=date(2025, 3, 31),
+        teams=("HR Ops",),
+        requester_types=("employee",),
+    )
     got = sv.survey_summary(con, Config(anonymity_min_group=1), (), f)
-    recs = [r for r in _records(world)
-            if date(2025, 2, 1) <= r["submitted_at"].date() <= date(2025, 3, 31)
-            and r["service_team"] == "HR Ops" and r["requester_type"] == "employee"]
+    recs = [
+        r
+        for r in _records(world)
+        if date(2025, 2, 1) <= r["submitted_at"].date() <= date(2025, 3, 31)
+        and r["service_team"] == "HR Ops"
+        and r["requester_type"] == "employee"
+    ]
     ref = _brute(recs)
     row = got.row(0, named=True)
     assert row["responses"] == ref["responses"]
@@ -253,11 +340,14 @@ def test_response_rate_is_responses_per_resolved_ticket(con, world) -> None:
 
 # ----------------------------------------------------------------- intervals
 
+
 def _wilson_reference(x: int, n: int) -> tuple[float, float]:
     z = 1.959963984540054
     p = x / n
-    return ((2 * n * p + z**2 - z * math.sqrt(z**2 + 4 * n * p * (1 - p))) / (2 * (n + z**2)),
-            (2 * n * p + z**2 + z * math.sqrt(z**2 + 4 * n * p * (1 - p))) / (2 * (n + z**2)))
+    return (
+        (2 * n * p + z**2 - z * math.sqrt(z**2 + 4 * n * p * (1 - p))) / (2 * (n + z**2)),
+        (2 * n * p + z**2 + z * math.sqrt(z**2 + 4 * n * p * (1 - p))) / (2 * (n + z**2)),
+    )
 
 
 @pytest.mark.parametrize(("x", "n"), [(0, 5), (5, 5), (3, 10), (47, 60), (1, 1000)])
@@ -274,7 +364,8 @@ def test_summary_ci_columns_are_wilson_of_the_counts(con) -> None:
     for row in got.iter_rows(named=True):
         x = round(row["csat_top2_share"] * row["csat_responses"])
         assert (row["csat_top2_ci_low"], row["csat_top2_ci_high"]) == pytest.approx(
-            _wilson_reference(x, row["csat_responses"]))
+            _wilson_reference(x, row["csat_responses"])
+        )
         assert row["nps_ci_low"] < row["nps"] < row["nps_ci_high"]
 
 
@@ -293,9 +384,15 @@ def test_nps_bootstrap_matches_normal_approximation_and_is_seeded() -> None:
 
 # ----------------------------------------------------------------- the suppress primitive
 
+
 def test_suppress_primary_and_complementary_1d() -> None:
-    f = pl.DataFrame({"department": ["a", "b", "c", "d"], "respondents": [10, 3, 12, 20],
-                      "csat_mean": [4.0, 2.0, 3.0, 4.5]})
+    f = pl.DataFrame(
+        {
+            "department": ["a", "b", "c", "d"],
+            "respondents": [10, 3, 12, 20],
+            "csat_mean": [4.0, 2.0, 3.0, 4.5],
+        }
+    )
     out = sv.suppress(f, 5, ids_col=None)
     assert out["suppressed"].to_list() == [True, True, False, False]  # b primary, a next-smallest
     assert out.filter(pl.col("suppressed"))["csat_mean"].null_count() == 2
@@ -333,6 +430,7 @@ def test_suppress_margins_never_isolate_one_group(counts: list[int], k: int, wid
 
 
 # ----------------------------------------------------------------- anonymity on real tables
+
 
 def test_small_groups_are_hidden_with_every_number(con) -> None:
     got = sv.survey_summary(con, CFG, ("department",))
@@ -385,17 +483,28 @@ def test_filter_differencing_all_departments_vs_all_but_one(con, world) -> None:
     assert (part["suppressed"] | part["partial"]).sum() >= 1
 
 
-VIEW_BYS = [(), ("service_team",), ("department",), ("requester_type",),
-            ("service_team", "department"), ("service_team", "requester_type"),
-            ("department", "requester_type"), ("service_team", "department", "requester_type")]
+VIEW_BYS = [
+    (),
+    ("service_team",),
+    ("department",),
+    ("requester_type",),
+    ("service_team", "department"),
+    ("service_team", "requester_type"),
+    ("department", "requester_type"),
+    ("service_team", "department", "requester_type"),
+]
 
 
 def _views(world: dict) -> list[Filters]:
     recs = _records(world)
-    vals = {d: sorted({r[d] for r in recs}) for d in ("service_team", "department",
-                                                      "requester_type")}
-    field = {"service_team": "teams", "department": "departments",
-             "requester_type": "requester_types"}
+    vals = {
+        d: sorted({r[d] for r in recs}) for d in ("service_team", "department", "requester_type")
+    }
+    field = {
+        "service_team": "teams",
+        "department": "departments",
+        "requester_type": "requester_types",
+    }
     out = [Filters()]
     for d, vs in vals.items():
         for v in vs:
@@ -422,10 +531,15 @@ def test_no_small_group_is_a_linear_combination_of_published_numbers(con, world)
         for by in [b for b in VIEW_BYS if not set(b) & set(sel)]:
             parts = _shown_parts(con, by, f)
             out = sv.survey_summary(con, CFG, by, f)
-            published = [(r, parts) for r in out.filter(pl.col("csat_mean").is_not_null())
-                         .iter_rows(named=True)]
-            for r in sv.trend(con, CFG, "month", f, by=by).filter(
-                    pl.col("csat_mean").is_not_null()).iter_rows(named=True):
+            published = [
+                (r, parts)
+                for r in out.filter(pl.col("csat_mean").is_not_null()).iter_rows(named=True)
+            ]
+            for r in (
+                sv.trend(con, CFG, "month", f, by=by)
+                .filter(pl.col("csat_mean").is_not_null())
+                .iter_rows(named=True)
+            ):
                 published.append((r, {(r["period_start"], *(r[d] for d in by))}))
             for r, shown in published:
                 v = np.zeros(len(cells))
@@ -438,8 +552,11 @@ def test_no_small_group_is_a_linear_combination_of_published_numbers(con, world)
     for with_month in (False, True):
         for size in (0, 1, 2, 3) if with_month else (1, 2, 3):
             for by in combinations(dims, size):
-                key_of = (lambda r, by=by: (_month(r), *(r[d] for d in by))) if with_month \
+                key_of = (
+                    (lambda r, by=by: (_month(r), *(r[d] for d in by)))
+                    if with_month
                     else (lambda r, by=by: tuple(r[d] for d in by))
+                )
                 groups: dict = defaultdict(set)
                 for r in recs:
                     if r["metric"] == "csat":
@@ -449,9 +566,10 @@ def test_no_small_group_is_a_linear_combination_of_published_numbers(con, world)
                         continue
                     t = np.zeros(len(cells))
                     for c in cells:
-                        probe = {"submitted_at": datetime.combine(c[0], datetime.min.time(),
-                                                                  UTC),
-                                 **dict(zip(dims, c[1:], strict=True))}
+                        probe = {
+                            "submitted_at": datetime.combine(c[0], datetime.min.time(), UTC),
+                            **dict(zip(dims, c[1:], strict=True)),
+                        }
                         if key_of(probe) == key:
                             t[index[c]] = 1
                     targets += 1
@@ -465,15 +583,37 @@ def _tiny(nps_a: int, nps_b: int) -> duckdb.DuckDBPyConnection:
     when = datetime(2025, 3, 3, tzinfo=UTC)
     for team, n_nps in (("A", nps_a), ("B", nps_b)):
         for i in range(12):
-            base = {"response_id": f"{team}{i}", "source": "forms", "survey": "s",
-                    "submitted_at": when, "respondent_id": f"{team}-p{i}",
-                    "respondent_department": "Ops", "service_team": team, "ticket_id": None,
-                    "comment": None, "ingest_id": 1}
-            rows.append({**base, "metric": "csat", "score": float(1 + i % 5),
-                         "scale_min": 1.0, "scale_max": 5.0})
+            base = {
+                "response_id": f"{team}{i}",
+                "source": "forms",
+                "survey": "s",
+                "submitted_at": when,
+                "respondent_id": f"{team}-p{i}",
+                "respondent_department": "Ops",
+                "service_team": team,
+                "ticket_id": None,
+                "comment": None,
+                "ingest_id": 1,
+            }
+            rows.append(
+                {
+                    **base,
+                    "metric": "csat",
+                    "score": float(1 + i % 5),
+                    "scale_min": 1.0,
+                    "scale_max": 5.0,
+                }
+            )
             if i < n_nps:
-                rows.append({**base, "metric": "nps", "score": float(i % 11),
-                             "scale_min": 0.0, "scale_max": 10.0})
+                rows.append(
+                    {
+                        **base,
+                        "metric": "nps",
+                        "score": float(i % 11),
+                        "scale_min": 0.0,
+                        "scale_max": 10.0,
+                    }
+                )
     return _load({"survey_responses": rows})
 
 
@@ -503,10 +643,10 @@ def test_empty_warehouse_gives_empty_frames() -> None:
 
 # ----------------------------------------------------------------- trend
 
+
 def test_trend_matches_brute_force_and_hides_small_periods(con, world) -> None:
     recs = _records(world)
-    by_month = _group([{**r, "m": r["submitted_at"].date().replace(day=1)} for r in recs],
-                      ("m",))
+    by_month = _group([{**r, "m": r["submitted_at"].date().replace(day=1)} for r in recs], ("m",))
     got = sv.trend(con, Config(anonymity_min_group=1), "month")
     assert got["period_start"].to_list() == sorted(k[0] for k in by_month)
     for row in got.iter_rows(named=True):
@@ -522,12 +662,12 @@ def test_trend_matches_brute_force_and_hides_small_periods(con, world) -> None:
     assert small and set(small) <= set(hid["period_start"].to_list())
     assert hid["csat_mean"].null_count() == hid.height
     total = sv.survey_summary(con, big_k, ()).row(0, named=True)
-    kept = [r for (m,), v in by_month.items() if m not in hid["period_start"].to_list()
-            for r in v]
+    kept = [r for (m,), v in by_month.items() if m not in hid["period_start"].to_list() for r in v]
     assert total["partial"] and total["csat_mean"] == pytest.approx(_brute(kept)["csat_mean"])
 
 
 # ----------------------------------------------------------------- drivers
+
 
 def test_planted_reopen_driver_is_found_first(con, world) -> None:
     d = sv.survey_drivers(con, CFG)
@@ -571,8 +711,9 @@ def test_adjusted_effect_removes_confounding() -> None:
     for r in world["survey_responses"]:
         if r["metric"] == "csat":
             lo, hi = r["scale_min"], r["scale_max"]
-            s5 = min(5.0, max(1.0, 4.1 + (-1.2 if r["ticket_id"] in reopened else 0)
-                              + rng.gauss(0, 0.8)))
+            s5 = min(
+                5.0, max(1.0, 4.1 + (-1.2 if r["ticket_id"] in reopened else 0) + rng.gauss(0, 0.8))
+            )
             r["score"] = float(round(lo + (s5 - 1) / 4 * (hi - lo)))
     d = sv.survey_drivers(_load(world), CFG)
     slow = d.filter(pl.col("factor") == "first_response_slow").row(0, named=True)
@@ -589,6 +730,7 @@ def test_drivers_respect_threshold_and_hidden_selections(con) -> None:
 
 
 # ----------------------------------------------------------------- comments
+
 
 def test_keywords_find_the_planted_complaint(con) -> None:
     kw = sv.comment_keywords(con, CFG)
@@ -616,7 +758,10 @@ def test_excerpts_mask_contact_details() -> None:
     world = _world(seed=3)
     world["survey_responses"] = [
         {**r, "comment": "mail me at jane.doe@corp.example or +49 170 1234567"}
-        if r["metric"] == "csat" else r for r in world["survey_responses"]]
+        if r["metric"] == "csat"
+        else r
+        for r in world["survey_responses"]
+    ]
     ex = sv.comment_excerpts(_load(world), CFG, band="high", limit=3)
     assert ex["comment"].to_list() == ["mail me at [email] or [phone]"] * 3
 
@@ -642,13 +787,13 @@ def test_trend_views_do_not_disclose_small_team_months(con, world) -> None:
     groups = _group(recs, ("m", "service_team"))
     cells = sorted(groups)
     # a threshold that makes a few (month, team) groups small in this world
-    sizes = sorted(len({r["respondent_id"] for r in v if r["metric"] == "csat"})
-                   for v in groups.values())
+    sizes = sorted(
+        len({r["respondent_id"] for r in v if r["metric"] == "csat"}) for v in groups.values()
+    )
     k = sizes[3] + 1
     cfg = Config(anonymity_min_group=k)
     index = {c: i for i, c in enumerate(cells)}
-    views: list[tuple[tuple[str, ...], Filters]] = [((), Filters()),
-                                                         (("service_team",), Filters())]
+    views: list[tuple[tuple[str, ...], Filters]] = [((), Filters()), (("service_team",), Filters())]
     for team in TEAMS:
         views.append(((), Filters(teams=(team,))))
         views.append(((), Filters(teams=tuple(t for t in TEAMS if t != team))))
@@ -659,8 +804,11 @@ def test_trend_views_do_not_disclose_small_team_months(con, world) -> None:
         for r in out.filter(pl.col("csat_mean").is_not_null()).iter_rows(named=True):
             v = np.zeros(len(cells))
             for c in cells:
-                if c[0] == r["period_start"] and c[1] in allowed and (
-                        not by or c[1] == r["service_team"]):
+                if (
+                    c[0] == r["period_start"]
+                    and c[1] in allowed
+                    and (not by or c[1] == r["service_team"])
+                ):
                     v[index[c]] = 1
             rows.append(v)
     # plus the overall and per-team summaries of the same date range: the sum of the
@@ -668,8 +816,11 @@ def test_trend_views_do_not_disclose_small_team_months(con, world) -> None:
     team_parts = _shown_parts(con, ("service_team",), Filters(), cfg)
     for r in sv.survey_summary(con, cfg, ("service_team",)).iter_rows(named=True):
         if r["csat_mean"] is not None:
-            rows.append(np.array([1.0 if c[1] == r["service_team"] and c in team_parts
-                                  else 0.0 for c in cells]))
+            rows.append(
+                np.array(
+                    [1.0 if c[1] == r["service_team"] and c in team_parts else 0.0 for c in cells]
+                )
+            )
     month_parts = {p[0] for p in _shown_parts(con, (), Filters(), cfg)}
     if sv.survey_summary(con, cfg, ())["csat_mean"][0] is not None:
         rows.append(np.array([1.0 if c[0] in month_parts else 0.0 for c in cells]))

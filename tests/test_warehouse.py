@@ -64,13 +64,17 @@ def test_a_version_2_warehouse_keeps_its_business_minutes_through_migration() ->
     for sql in warehouse.MIGRATIONS[:2]:
         con.execute(sql)
     con.execute("INSERT INTO inward_meta VALUES ('schema_version', '2')")
-    con.execute("INSERT INTO tickets (ticket_id, source, created_at) "
-                "VALUES ('1', 'generic', TIMESTAMPTZ '2024-03-05 08:00:00+00')")
+    con.execute(
+        "INSERT INTO tickets (ticket_id, source, created_at) "
+        "VALUES ('1', 'generic', TIMESTAMPTZ '2024-03-05 08:00:00+00')"
+    )
     con.execute("INSERT INTO ticket_business_minutes VALUES ('generic', '1', 42, 99, NULL, NULL)")
     warehouse.migrate(con)
     assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION
-    assert con.sql("SELECT first_response_business_minutes, resolution_business_minutes, "
-                   "derived_key FROM tickets").fetchall() == [(42.0, 99.0, None)]
+    assert con.sql(
+        "SELECT first_response_business_minutes, resolution_business_minutes, "
+        "derived_key FROM tickets"
+    ).fetchall() == [(42.0, 99.0, None)]
     assert con.sql("SELECT resolution_business_minutes FROM ticket_times").fetchall() == [(99.0,)]
     tables = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
     assert "ticket_business_minutes" not in tables

@@ -256,8 +256,9 @@ EVENT_COLUMNS = (
 )
 
 
-def _write_events(con: duckdb.DuckDBPyConnection, select: str, ingest_id: int,
-                  only_tickets_of: int | None = None) -> int:
+def _write_events(
+    con: duckdb.DuckDBPyConnection, select: str, ingest_id: int, only_tickets_of: int | None = None
+) -> int:
     """Add events to ticket_events; an event already stored under the same key
     (source, ticket, event key) is replaced, so overlapping exports add nothing twice.
 
@@ -265,10 +266,12 @@ def _write_events(con: duckdb.DuckDBPyConnection, select: str, ingest_id: int,
     ingest won (newer than what was stored) get exactly the file's history, every
     older event of theirs replaced; events of tickets it did not win are left out,
     so a ticket's history always comes from the export its row came from."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE ev_new AS SELECT {EVENT_COLUMNS}, "
-                f"{ingest_id} AS ingest_id FROM ({select})")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE ev_new AS SELECT {EVENT_COLUMNS}, "
+        f"{ingest_id} AS ingest_id FROM ({select})"
+    )
     if only_tickets_of is not None:
-        won = (f"SELECT source, ticket_id FROM tickets WHERE ingest_id = {only_tickets_of}")
+        won = f"SELECT source, ticket_id FROM tickets WHERE ingest_id = {only_tickets_of}"
         con.execute(f"DELETE FROM ev_new WHERE (source, ticket_id) NOT IN ({won})")
         con.execute(f"DELETE FROM ticket_events WHERE (source, ticket_id) IN ({won})")
     else:
@@ -281,8 +284,9 @@ def _write_events(con: duckdb.DuckDBPyConnection, select: str, ingest_id: int,
     return n
 
 
-def _write_history(con: duckdb.DuckDBPyConnection, staged: Staged, adapter: Adapter,
-                   timezone: str, ingest_id: int) -> str:
+def _write_history(
+    con: duckdb.DuckDBPyConnection, staged: Staged, adapter: Adapter, timezone: str, ingest_id: int
+) -> str:
     """Load the history a tickets file carried (`staged.events`) through the same
     typed checks as an events file, for the tickets this ingest loaded; returns the
     sentence the ingest message gets about it."""
@@ -290,15 +294,21 @@ def _write_history(con: duckdb.DuckDBPyConnection, staged: Staged, adapter: Adap
     cols = [r[0] for r in con.sql(f"DESCRIBE {staged.events}").fetchall() if r[0] != "__row"]
     rows = con.sql(f"SELECT count(*) FROM {staged.events}").fetchall()[0][0]
     events_adapter = Adapter(
-        name=adapter.name, kind="events", source=adapter.source,
+        name=adapter.name,
+        kind="events",
+        source=adapter.source,
         aliases={c: (c,) for c in cols} | {"event_at": ("at",), "vendor_status": ("status",)},
         value_maps=adapter.value_maps,
     )
     ev_staged = Staged(staged.events, cols, cols, rows)
     canon = canonical.build(con, ev_staged, events_adapter, "events", timezone, "canon_events")
     bad = con.sql("SELECT count(*) FROM canon_events WHERE __reason IS NOT NULL").fetchall()[0][0]
-    kept = _write_events(con, shape.events(con, canon, adapter.source, "ev_shaped"), ingest_id,
-                         only_tickets_of=ingest_id)
+    kept = _write_events(
+        con,
+        shape.events(con, canon, adapter.source, "ev_shaped"),
+        ingest_id,
+        only_tickets_of=ingest_id,
+    )
     note = f"history: {kept:,} events kept in ticket_events for the tickets loaded"
     if bad:
         note += f" ({bad:,} event rows without a readable time or ticket left out)"
@@ -379,8 +389,17 @@ def _reject(
 # keeps a 5M-row export under 2 GB peak RSS (1.9 GB measured) while spilling
 # little; 1 GiB spilled enough to cost ~25 % more time at 5M.
 INGEST_MEMORY_LIMIT = 3 << 29
-_UNITS = {"b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
-          "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
+_UNITS = {
+    "b": 1,
+    "kb": 1e3,
+    "mb": 1e6,
+    "gb": 1e9,
+    "tb": 1e12,
+    "kib": 1 << 10,
+    "mib": 1 << 20,
+    "gib": 1 << 30,
+    "tib": 1 << 40,
+}
 
 
 def _setting_bytes(text: str) -> float:
@@ -535,7 +554,8 @@ def _ingest_file(
                 as_of.record_newest(con, result.ingest_id)
             if staged.events is not None:
                 staged.notes.append(
-                    _write_history(con, staged, adapter, timezone, result.ingest_id))
+                    _write_history(con, staged, adapter, timezone, result.ingest_id)
+                )
             if adapter.kind == "people":  # requesters already loaded may match now
                 identity.resolve(con)
             result.identity = ingest_note(con, adapter.kind, result.ingest_id)

@@ -79,7 +79,8 @@ def record_value_mappings(
     # 4x this at 500k rows.
     sets = ", ".join(f"(r{i}, v{i})" for i in range(len(pairs)))
     set_id = " + ".join(
-        f"CASE WHEN grouping(r{i}) = 0 THEN {i} ELSE 0 END" for i in range(len(pairs)))
+        f"CASE WHEN grouping(r{i}) = 0 THEN {i} ELSE 0 END" for i in range(len(pairs))
+    )
     con.execute(
         f"""
         INSERT INTO value_mappings

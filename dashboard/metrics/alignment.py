@@ -62,19 +62,48 @@ UNKNOWN = "unknown"
 
 #: The contract's columns, in order; extras follow them.
 CONTRACT_COLUMNS: tuple[str, ...] = (
-    "service_team", "internal_metric", "business_unit", "external_metric", "lag_periods",
-    "n_periods", "correlation", "ci_low", "ci_high", "p_value", "q_value", "significant",
+    "service_team",
+    "internal_metric",
+    "business_unit",
+    "external_metric",
+    "lag_periods",
+    "n_periods",
+    "correlation",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "q_value",
+    "significant",
 )
 EXTRA_COLUMNS: tuple[str, ...] = (
-    "period", "n_effective", "ar_order", "lags_tested", "transform", "method", "note",
+    "period",
+    "n_effective",
+    "ar_order",
+    "lags_tested",
+    "transform",
+    "method",
+    "note",
 )
 SCHEMA: dict[str, Any] = {
-    "service_team": pl.String, "internal_metric": pl.String, "business_unit": pl.String,
-    "external_metric": pl.String, "lag_periods": pl.Int64, "n_periods": pl.Int64,
-    "correlation": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64,
-    "p_value": pl.Float64, "q_value": pl.Float64, "significant": pl.Boolean,
-    "period": pl.String, "n_effective": pl.Float64, "ar_order": pl.Int64,
-    "lags_tested": pl.Int64, "transform": pl.String, "method": pl.String, "note": pl.String,
+    "service_team": pl.String,
+    "internal_metric": pl.String,
+    "business_unit": pl.String,
+    "external_metric": pl.String,
+    "lag_periods": pl.Int64,
+    "n_periods": pl.Int64,
+    "correlation": pl.Float64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+    "p_value": pl.Float64,
+    "q_value": pl.Float64,
+    "significant": pl.Boolean,
+    "period": pl.String,
+    "n_effective": pl.Float64,
+    "ar_order": pl.Int64,
+    "lags_tested": pl.Int64,
+    "transform": pl.String,
+    "method": pl.String,
+    "note": pl.String,
 }
 SIGNIFICANCE_Q = 0.05
 
@@ -92,8 +121,21 @@ EXTERNAL_LABELS = {
     "churn_rate": "churn rate",
     "revenue": "revenue",
 }
-_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
-                 "nine", "ten", "eleven", "twelve")
+_NUMBER_WORDS = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+)
 
 
 def _check_period(period: str) -> Period:
@@ -278,10 +320,14 @@ def alignment_table(
         raise ValueError("max_lag must be >= 0")
     unknown = sorted(set(internal_metrics or ()) - set(INTERNAL_METRICS))
     if unknown:
-        raise ValueError(f"unknown internal metric {unknown[0]!r}; use one of "
-                         f"{', '.join(INTERNAL_METRICS)}")
-    metric_idx = [(mi, m) for mi, m in enumerate(INTERNAL_METRICS)
-                  if internal_metrics is None or m in internal_metrics]
+        raise ValueError(
+            f"unknown internal metric {unknown[0]!r}; use one of {', '.join(INTERNAL_METRICS)}"
+        )
+    metric_idx = [
+        (mi, m)
+        for mi, m in enumerate(INTERNAL_METRICS)
+        if internal_metrics is None or m in internal_metrics
+    ]
     internal = internal_series(con, period)
     external = external_series(con, period)
     if internal.is_empty() or external.is_empty():
@@ -295,8 +341,12 @@ def alignment_table(
     int_keys = internal.select("service_team", "business_unit").unique(maintain_order=True)
     key_index = {(r[0], r[1]): i for i, r in enumerate(int_keys.iter_rows())}
     int_arr = np.full((len(key_index), len(INTERNAL_METRICS), t_len), np.nan)
-    ki = np.array([key_index[(a, b)] for a, b in zip(internal["service_team"],
-                                                    internal["business_unit"], strict=True)])
+    ki = np.array(
+        [
+            key_index[(a, b)]
+            for a, b in zip(internal["service_team"], internal["business_unit"], strict=True)
+        ]
+    )
     ti = np.array([grid[d] for d in internal["period_start"]])
     for mi, metric in enumerate(INTERNAL_METRICS):
         int_arr[ki, mi, ti] = internal[metric].cast(pl.Float64).fill_null(np.nan).to_numpy()
@@ -305,11 +355,15 @@ def alignment_table(
     ext_keys = external.select("business_unit", "external_metric").unique(maintain_order=True)
     ext_index = {(r[0], r[1]): i for i, r in enumerate(ext_keys.iter_rows())}
     ext_arr = np.full((len(ext_index), t_len), np.nan)
-    ei = np.array([ext_index[(a, b)] for a, b in zip(external["business_unit"],
-                                                    external["external_metric"], strict=True)])
-    ext_arr[ei, np.array([grid[d] for d in external["period_start"]])] = (
-        external["value"].to_numpy()
+    ei = np.array(
+        [
+            ext_index[(a, b)]
+            for a, b in zip(external["business_unit"], external["external_metric"], strict=True)
+        ]
     )
+    ext_arr[ei, np.array([grid[d] for d in external["period_start"]])] = external[
+        "value"
+    ].to_numpy()
 
     # pairs: same business unit on both sides
     ext_by_unit: dict[str, list[tuple[str, int]]] = {}
@@ -320,7 +374,8 @@ def alignment_table(
     y_rows: list[int] = []
     for (team, unit), k in key_index.items():
         if (teams is not None and team not in teams) or (
-                business_units is not None and unit not in business_units):
+            business_units is not None and unit not in business_units
+        ):
             continue
         for ext_metric, e in sorted(ext_by_unit.get(unit, [])):
             if external_metrics is not None and ext_metric not in external_metrics:
@@ -358,29 +413,33 @@ def alignment_table(
         flat = col(np.where(computed, a, np.nan))
         return pl.Series(flat, dtype=pl.Float64).fill_nan(None)
 
-    out = pl.DataFrame({
-        "service_team": meta_arr[rep, 0].tolist(),
-        "internal_metric": meta_arr[rep, 1].tolist(),
-        "business_unit": meta_arr[rep, 2].tolist(),
-        "external_metric": meta_arr[rep, 3].tolist(),
-        "lag_periods": np.tile(res.lags, n_rows).astype(np.int64),
-        "n_periods": col(n).astype(np.int64),
-        "correlation": nullable(corr),
-        "ci_low": nullable(res.ci_low),
-        "ci_high": nullable(res.ci_high),
-        "p_value": nullable(p),
-        "q_value": nullable(q),
-        "significant": col(significant),
-        "period": [period] * (n_rows * n_lags),
-        "n_effective": nullable(res.n_effective),
-        "ar_order": np.repeat(res.ar_order, n_lags).astype(np.int64),
-        "lags_tested": [max_lag + 1] * (n_rows * n_lags),
-        "transform": [res.transform] * (n_rows * n_lags),
-        "method": [st.METHOD] * (n_rows * n_lags),
-        "note": col(note).tolist(),
-    }, schema=SCHEMA)
-    return out.sort("service_team", "internal_metric", "business_unit", "external_metric",
-                    "lag_periods")
+    out = pl.DataFrame(
+        {
+            "service_team": meta_arr[rep, 0].tolist(),
+            "internal_metric": meta_arr[rep, 1].tolist(),
+            "business_unit": meta_arr[rep, 2].tolist(),
+            "external_metric": meta_arr[rep, 3].tolist(),
+            "lag_periods": np.tile(res.lags, n_rows).astype(np.int64),
+            "n_periods": col(n).astype(np.int64),
+            "correlation": nullable(corr),
+            "ci_low": nullable(res.ci_low),
+            "ci_high": nullable(res.ci_high),
+            "p_value": nullable(p),
+            "q_value": nullable(q),
+            "significant": col(significant),
+            "period": [period] * (n_rows * n_lags),
+            "n_effective": nullable(res.n_effective),
+            "ar_order": np.repeat(res.ar_order, n_lags).astype(np.int64),
+            "lags_tested": [max_lag + 1] * (n_rows * n_lags),
+            "transform": [res.transform] * (n_rows * n_lags),
+            "method": [st.METHOD] * (n_rows * n_lags),
+            "note": col(note).tolist(),
+        },
+        schema=SCHEMA,
+    )
+    return out.sort(
+        "service_team", "internal_metric", "business_unit", "external_metric", "lag_periods"
+    )
 
 
 def _label(metric: str, labels: Mapping[str, str]) -> str:
@@ -415,8 +474,11 @@ def plain_sentence(row: Mapping[str, Any]) -> str:
     bu = str(row["business_unit"])
     internal = _label(str(row["internal_metric"]), INTERNAL_LABELS)
     external = _label(str(row["external_metric"]), EXTERNAL_LABELS)
-    subject = (f"{internal} across all service teams for {bu}" if team == ALL_TEAMS
-               else f"{team} {internal} for {bu}")
+    subject = (
+        f"{internal} across all service teams for {bu}"
+        if team == ALL_TEAMS
+        else f"{team} {internal} for {bu}"
+    )
     lag = int(row["lag_periods"])
     n = int(row["n_periods"] or 0)
     r = row.get("correlation")
@@ -424,17 +486,21 @@ def plain_sentence(row: Mapping[str, Any]) -> str:
     if r is None or q is None or (isinstance(r, float) and np.isnan(r)):
         reason = row.get("note") or "not enough data"
         if reason == "no variation":
-            return (f"No variation to compare: {subject} or {bu}'s {external} did not change "
-                    f"over the {_count(n, unit)} available.")
-        return (f"Not enough data to relate {subject} to {bu}'s {external} "
-                f"{_when(lag, unit)}: only {_count(n, unit)} of paired changes.")
+            return (
+                f"No variation to compare: {subject} or {bu}'s {external} did not change "
+                f"over the {_count(n, unit)} available."
+            )
+        return (
+            f"Not enough data to relate {subject} to {bu}'s {external} "
+            f"{_when(lag, unit)}: only {_count(n, unit)} of paired changes."
+        )
     evidence = f"({_q_text(float(q))}, {_count(n, unit)})"
     if row.get("significant"):
         direction = "higher" if float(r) > 0 else "lower"
-        return (f"When {subject} rises, {bu}'s {external} is {direction} "
-                f"{_when(lag, unit)} {evidence}")
-    return (f"No clear link between {subject} and {bu}'s {external} "
-            f"{_when(lag, unit)} {evidence}")
+        return (
+            f"When {subject} rises, {bu}'s {external} is {direction} {_when(lag, unit)} {evidence}"
+        )
+    return f"No clear link between {subject} and {bu}'s {external} {_when(lag, unit)} {evidence}"
 
 
 # ---------------------------------------------------------------- goals
@@ -447,7 +513,7 @@ _GOAL_SQL: dict[str, str] = {
     "median_first_response_minutes": "quantile_cont(first_response_minutes, 0.5)",
     "median_resolution_minutes": "quantile_cont(resolution_minutes, 0.5)",
     "sla_met_rate": "(count_if(sla_first_response_met) + count_if(sla_resolution_met))"
-                    " / nullif(count(sla_first_response_met) + count(sla_resolution_met), 0)",
+    " / nullif(count(sla_first_response_met) + count(sla_resolution_met), 0)",
     "sla_first_response_met_rate": "avg(CAST(sla_first_response_met AS DOUBLE))",
     "sla_resolution_met_rate": "avg(CAST(sla_resolution_met AS DOUBLE))",
     "reopen_rate": "avg(CAST(coalesce(reopen_count, 0) > 0 AS DOUBLE))",
@@ -464,20 +530,26 @@ def goal_attainment(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFr
     data gives a null value and null `attained`, with a `note`, never a fake miss.
     """
     schema: dict[str, Any] = {
-        "metric": pl.String, "label": pl.String, "target": pl.Float64, "direction": pl.String,
-        "current_value": pl.Float64, "attained": pl.Boolean, "window_start": pl.Date,
-        "window_end": pl.Date, "note": pl.String,
+        "metric": pl.String,
+        "label": pl.String,
+        "target": pl.Float64,
+        "direction": pl.String,
+        "current_value": pl.Float64,
+        "attained": pl.Boolean,
+        "window_start": pl.Date,
+        "window_end": pl.Date,
+        "note": pl.String,
     }
     if not config.goals:
         return pl.DataFrame(schema=schema)
-    bounds = con.sql(
-        "SELECT max(utc(created_at))::DATE FROM tickets"
-    ).fetchall()[0][0]
+    bounds = con.sql("SELECT max(utc(created_at))::DATE FROM tickets").fetchall()[0][0]
     internal: dict[str, Any] = {}
     if bounds is not None:
         exprs = ", ".join(f"{sql} AS {name}" for name, sql in _GOAL_SQL.items())
-        q = (f"SELECT {exprs} FROM ticket_times WHERE utc(created_at)::DATE "
-             f"> $end - {GOAL_WINDOW_DAYS} AND utc(created_at)::DATE <= $end")
+        q = (
+            f"SELECT {exprs} FROM ticket_times WHERE utc(created_at)::DATE "
+            f"> $end - {GOAL_WINDOW_DAYS} AND utc(created_at)::DATE <= $end"
+        )
         internal = con.sql(q, params={"end": bounds}).pl().row(0, named=True)
         csat = con.sql(
             f"SELECT avg(score_normalised) FROM survey_scores WHERE metric = 'csat' "
@@ -516,9 +588,19 @@ def goal_attainment(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFr
         attained = None
         if value is not None and not np.isnan(value):
             attained = value >= g.target if g.direction == "higher" else value <= g.target
-        rows.append({"metric": g.metric, "label": g.label or g.metric, "target": g.target,
-                     "direction": g.direction, "current_value": value, "attained": attained,
-                     "window_start": start, "window_end": end, "note": note})
+        rows.append(
+            {
+                "metric": g.metric,
+                "label": g.label or g.metric,
+                "target": g.target,
+                "direction": g.direction,
+                "current_value": value,
+                "attained": attained,
+                "window_start": start,
+                "window_end": end,
+                "note": note,
+            }
+        )
     return pl.DataFrame(rows, schema=schema)
 
 

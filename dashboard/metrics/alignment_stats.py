@@ -317,5 +317,3 @@ def lagged_correlations(
         n_eff[:, li] = np.where(ok, effective_n(ra, rb, n), np.nan)
     p, lo, hi = fisher_inference(rho, n_eff)
     return LaggedCorrelations(lags, n_pairs, n_eff, rho, lo, hi, p, order, transform)
-
-

@@ -44,16 +44,18 @@ class BGNBDParams:
         return (self.r, self.alpha, self.a, self.b)
 
 
-def _arrays(x: ArrayLike, t_x: ArrayLike, T: ArrayLike
-            ) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _arrays(
+    x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     xa = np.asarray(x, dtype=np.float64)
     ta = np.asarray(t_x, dtype=np.float64)
     Ta = np.asarray(T, dtype=np.float64)
     return np.broadcast_arrays(xa, ta, Ta)  # type: ignore[return-value]
 
 
-def log_likelihood(params: tuple[float, float, float, float], x: ArrayLike, t_x: ArrayLike,
-                   T: ArrayLike) -> FloatArray:
+def log_likelihood(
+    params: tuple[float, float, float, float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+) -> FloatArray:
     """Per-requester log-likelihood (FHL 2005, eq. 6), computed in log space.
 
     The two-term sum ``A3 + [x > 0] A4`` is combined with log-sum-exp because for
@@ -70,15 +72,22 @@ def log_likelihood(params: tuple[float, float, float, float], x: ArrayLike, t_x:
     with np.errstate(divide="ignore", invalid="ignore"):
         a4 = np.where(
             has_repeat,
-            np.log(a) - np.log(np.where(has_repeat, b + xa - 1.0, 1.0))
+            np.log(a)
+            - np.log(np.where(has_repeat, b + xa - 1.0, 1.0))
             - (r + xa) * np.log(alpha + ta),
             -np.inf,
         )
         return a1 + a2 + np.logaddexp(a3, a4)
 
 
-def negative_log_likelihood(log_params: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike,
-                            weights: ArrayLike | None = None, penalizer: float = 0.0) -> float:
+def negative_log_likelihood(
+    log_params: ArrayLike,
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    weights: ArrayLike | None = None,
+    penalizer: float = 0.0,
+) -> float:
     """Mean negative log-likelihood at ``exp(log_params)``; the optimiser's objective.
 
     Log-parameters keep r, alpha, a, b positive without bounds; the mean (not the
@@ -100,9 +109,14 @@ def negative_log_likelihood(log_params: ArrayLike, x: ArrayLike, t_x: ArrayLike,
     return -total + penalizer * float(np.sum(params**2))
 
 
-def fit(x: ArrayLike, t_x: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None,
-        penalizer: float = 0.0, initial: tuple[float, float, float, float] | None = None
-        ) -> BGNBDParams:
+def fit(
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    weights: ArrayLike | None = None,
+    penalizer: float = 0.0,
+    initial: tuple[float, float, float, float] | None = None,
+) -> BGNBDParams:
     """Maximum-likelihood estimate of (r, alpha, a, b).
 
     Identical (x, t_x, T) rows are collapsed to weights first: with ticket data
@@ -137,9 +151,14 @@ def fit(x: ArrayLike, t_x: ArrayLike, T: ArrayLike, weights: ArrayLike | None = 
     start = np.clip(start, -LOG_BOUND + 1, LOG_BOUND - 1)
     res = minimize(negative_log_likelihood, start, args=args, method="L-BFGS-B", bounds=bounds)
     if not res.success:
-        res2 = minimize(negative_log_likelihood, res.x, args=args, method="Nelder-Mead",
-                        bounds=bounds,
-                        options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-10})
+        res2 = minimize(
+            negative_log_likelihood,
+            res.x,
+            args=args,
+            method="Nelder-Mead",
+            bounds=bounds,
+            options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-10},
+        )
         if res2.fun <= res.fun:
             res = res2
     r, alpha, a, b = (float(v) for v in np.exp(res.x))
@@ -157,8 +176,11 @@ def p_alive(x: ArrayLike, t_x: ArrayLike, T: ArrayLike, params: BGNBDParams) -> 
     r, alpha, a, b = params.as_tuple()
     xa, ta, Ta = _arrays(x, t_x, T)
     has_repeat = xa > 0
-    log_div = (np.log(a) - np.log(np.where(has_repeat, b + xa - 1.0, 1.0))
-               + (r + xa) * (np.log(alpha + Ta) - np.log(alpha + ta)))
+    log_div = (
+        np.log(a)
+        - np.log(np.where(has_repeat, b + xa - 1.0, 1.0))
+        + (r + xa) * (np.log(alpha + Ta) - np.log(alpha + ta))
+    )
     return np.where(has_repeat, expit(-log_div), 1.0)
 
 
@@ -170,8 +192,9 @@ def expected_transactions(t: ArrayLike, params: BGNBDParams) -> FloatArray:
     return (a + b - 1.0) / (a - 1.0) * (1.0 - hyp * (alpha / (alpha + ta)) ** r)
 
 
-def conditional_expected_transactions(t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike,
-                                      params: BGNBDParams) -> FloatArray:
+def conditional_expected_transactions(
+    t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike, params: BGNBDParams
+) -> FloatArray:
     """E[Y(t) | x, t_x, T]: expected tickets in the next t time units (FHL eq. 10).
 
     When the Gauss hypergeometric function overflows we use Euler's
@@ -191,8 +214,9 @@ def conditional_expected_transactions(t: ArrayLike, x: ArrayLike, t_x: ArrayLike
     return first * second * p_alive(xa, ta, Ta, params)
 
 
-def simulate(n: int, T: ArrayLike, params: BGNBDParams, rng: np.random.Generator
-             ) -> tuple[FloatArray, FloatArray, FloatArray]:
+def simulate(
+    n: int, T: ArrayLike, params: BGNBDParams, rng: np.random.Generator
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Draw (x, t_x, T) for `n` requesters from the BG/NBD generative process.
 
     Vectorised without simulating event times one by one: the number of repeat

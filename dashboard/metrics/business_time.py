@@ -192,8 +192,9 @@ def _day_rows(cal_id: int, pieces_s: np.ndarray, lo_day: int, hi_day: int) -> _D
     return _DayPieces(cols, po * US, length, pday - lo_day, rank)
 
 
-def build_calendar_table(config: Config, teams: list[str], lo: datetime, hi: datetime
-                         ) -> CalendarTable:
+def build_calendar_table(
+    config: Config, teams: list[str], lo: datetime, hi: datetime
+) -> CalendarTable:
     """Day table for the default calendar and each of `teams` that has its own, over [lo, hi].
 
     Identical calendars share one `cal` id so the table stays small however many
@@ -219,9 +220,16 @@ def build_calendar_table(config: Config, teams: list[str], lo: datetime, hi: dat
     for b in built:
         cal_id = int(b.cols["cal"][0])
         starts = (np.cumsum(b.length_us) - b.length_us).astype(np.int64)
-        spans.append(pl.DataFrame({"cal": np.full(b.open_us.size, cal_id, dtype=np.int64),
-                                   "cum": starts, "o": b.open_us.astype(np.int64),
-                                   "l": b.length_us.astype(np.int64)}))
+        spans.append(
+            pl.DataFrame(
+                {
+                    "cal": np.full(b.open_us.size, cal_id, dtype=np.int64),
+                    "cum": starts,
+                    "o": b.open_us.astype(np.int64),
+                    "l": b.length_us.astype(np.int64),
+                }
+            )
+        )
         cols = dict(b.cols)
         for j in range(k):
             o = cols["day"] * DAY_US
@@ -231,16 +239,15 @@ def build_calendar_table(config: Config, teams: list[str], lo: datetime, hi: dat
             ln[b.day_idx[sel]] = b.length_us[sel]
             cols[f"o{j}"], cols[f"l{j}"] = o, ln
         frames.append(pl.DataFrame(cols))
-    teams_df = pl.DataFrame(team_rows, schema={"service_team": pl.String, "cal": pl.Int64},
-                            orient="row")
+    teams_df = pl.DataFrame(
+        team_rows, schema={"service_team": pl.String, "cal": pl.Int64}, orient="row"
+    )
     return CalendarTable(pl.concat(frames), k, teams_df, pl.concat(spans))
 
 
 def _f_expr(alias: str, t: str, k: int) -> str:
     """SQL for F(t): business µs before instant `t` (epoch µs) using day-table alias `alias`."""
-    terms = " + ".join(
-        f"least(greatest({t} - {alias}.o{j}, 0), {alias}.l{j})" for j in range(k)
-    )
+    terms = " + ".join(f"least(greatest({t} - {alias}.o{j}, 0), {alias}.l{j})" for j in range(k))
     return f"({alias}.cum + {terms})"
 
 
@@ -248,16 +255,20 @@ def _day_of(t: str) -> str:
     return f"(({t}) + {_DAY_SHIFT * DAY_US}) // {DAY_US} - {_DAY_SHIFT}"
 
 
-def _data_range(con: duckdb.DuckDBPyConnection, extra: datetime | None = None,
-                where: str = "TRUE") -> tuple[datetime, datetime, list[str]] | None:
+def _data_range(
+    con: duckdb.DuckDBPyConnection, extra: datetime | None = None, where: str = "TRUE"
+) -> tuple[datetime, datetime, list[str]] | None:
     """Time span and service teams of the tickets matching `where` (None when none do)."""
     row = con.sql(
         "SELECT min(created_at), max(greatest(created_at, first_response_at, resolved_at)) "
         f"FROM tickets WHERE {where}"
     ).fetchall()[0]
-    teams = [r[0] for r in con.sql(
-        f"SELECT DISTINCT service_team FROM tickets WHERE service_team IS NOT NULL AND {where}"
-    ).fetchall()]
+    teams = [
+        r[0]
+        for r in con.sql(
+            f"SELECT DISTINCT service_team FROM tickets WHERE service_team IS NOT NULL AND {where}"
+        ).fetchall()
+    ]
     if row[0] is None:
         return None
     lo, hi = row[0], row[1]
@@ -297,8 +308,9 @@ class _Registered:
 
 
 @contextmanager
-def calendars_registered(con: duckdb.DuckDBPyConnection, config: Config, teams: list[str],
-                         lo: datetime, hi: datetime) -> Iterator[CalendarTable]:
+def calendars_registered(
+    con: duckdb.DuckDBPyConnection, config: Config, teams: list[str], lo: datetime, hi: datetime
+) -> Iterator[CalendarTable]:
     """The day table of `teams`' calendars over [lo, hi], registered as
     `_inward_bt_days` / `_inward_bt_teams` for `between_sql`, for one block."""
     table = build_calendar_table(config, teams, lo, hi)
@@ -306,8 +318,7 @@ def calendars_registered(con: duckdb.DuckDBPyConnection, config: Config, teams: 
         yield table
 
 
-def between_sql(table: CalendarTable, relation: str, start_us: str, end_us: str,
-                team: str) -> str:
+def between_sql(table: CalendarTable, relation: str, start_us: str, end_us: str, team: str) -> str:
     """SELECT every column of `relation` plus `business_minutes`: the business time
     of column `team`'s calendar in [start_us, end_us) (epoch-µs columns, end ≥ start;
     NULL otherwise), as F(end) − F(start) with the same day table as the tickets'
@@ -327,8 +338,9 @@ DUE_HORIZON_DAYS = 730  # due times further than this past the data are left NUL
 DUE_COLUMNS = ("first_response_due_at", "resolution_due_at")
 
 
-def _ticket_query(table: CalendarTable, open_only: bool, where: str = "TRUE",
-                  rowid: str = "tk.rowid") -> str:
+def _ticket_query(
+    table: CalendarTable, open_only: bool, where: str = "TRUE", rowid: str = "tk.rowid"
+) -> str:
     """SELECT rowid, source, ticket_id, business minutes, due times for the tickets
     matching `where`. Readers pass `rowid="NULL"`: on a scoped connection `tickets`
     is a view, which has no rowid.
@@ -350,10 +362,12 @@ def _ticket_query(table: CalendarTable, open_only: bool, where: str = "TRUE",
         return f"timezone('UTC', make_timestamp(CAST({us} AS BIGINT)))"
 
     def due_at(target: str, goal: str, p: str) -> str:
-        return (f"CASE WHEN {goal} IS NULL THEN NULL "
-                f"WHEN NOT business THEN {ts(f'a + {target}')} "
-                f"WHEN {target} = 0 THEN {ts('a')} "
-                f"WHEN {goal} - {p}.cum <= {p}.l THEN {ts(f'{p}.o + {goal} - {p}.cum')} END")
+        return (
+            f"CASE WHEN {goal} IS NULL THEN NULL "
+            f"WHEN NOT business THEN {ts(f'a + {target}')} "
+            f"WHEN {target} = 0 THEN {ts('a')} "
+            f"WHEN {goal} - {p}.cum <= {p}.l THEN {ts(f'{p}.o + {goal} - {p}.cum')} END"
+        )
 
     def goal(target: str, running: str) -> str:
         return f"fa + {target}" if not open_only else f"CASE WHEN {running} THEN fa + {target} END"
@@ -399,8 +413,12 @@ def _ticket_query(table: CalendarTable, open_only: bool, where: str = "TRUE",
     """
 
 
-def _frames(con: duckdb.DuckDBPyConnection, config: Config, extra: datetime | None = None,
-            where: str = "TRUE") -> tuple[CalendarTable, dict[str, pl.DataFrame]] | None:
+def _frames(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    extra: datetime | None = None,
+    where: str = "TRUE",
+) -> tuple[CalendarTable, dict[str, pl.DataFrame]] | None:
     """Calendar table over the tickets matching `where` (+ `extra` + the due horizon)
     and the frames to register."""
     rng = _data_range(con, extra, where)
@@ -408,8 +426,12 @@ def _frames(con: duckdb.DuckDBPyConnection, config: Config, extra: datetime | No
         return None
     hi = rng[1] + timedelta(days=DUE_HORIZON_DAYS)
     table = build_calendar_table(config, rng[2], rng[0], hi)
-    return table, {"_inward_bt_days": table.days, "_inward_bt_teams": table.teams,
-                   "_inward_bt_spans": table.spans, "_inward_sla_rows": _sla_rows(config)}
+    return table, {
+        "_inward_bt_days": table.days,
+        "_inward_bt_teams": table.teams,
+        "_inward_bt_spans": table.spans,
+        "_inward_sla_rows": _sla_rows(config),
+    }
 
 
 # Rows per UPDATE statement of a refresh: one statement over 5M stale rows took 3x
@@ -424,14 +446,17 @@ _DERIVATION_VERSION = 2
 def derived_key(config: Config) -> str:
     """Fingerprint of everything the stored per-ticket derivations depend on:
     the calendars, the SLA targets, the due horizon and this code's version."""
-    slas = sorted((team, sorted(t.first_response.items()), sorted(t.resolution.items()),
-                   t.business) for team, t in config.slas.items())
+    slas = sorted(
+        (team, sorted(t.first_response.items()), sorted(t.resolution.items()), t.business)
+        for team, t in config.slas.items()
+    )
     text = repr((_DERIVATION_VERSION, DUE_HORIZON_DAYS, sorted(config.calendars.items()), slas))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def refresh_business_minutes(con: duckdb.DuckDBPyConnection, config: Config,
-                             own_transaction: bool = True) -> int:
+def refresh_business_minutes(
+    con: duckdb.DuckDBPyConnection, config: Config, own_transaction: bool = True
+) -> int:
     """Fill business minutes and SLA due times on the tickets that need them; returns
     how many rows were (re)computed.
 
@@ -471,9 +496,9 @@ def refresh_business_minutes(con: duckdb.DuckDBPyConnection, config: Config,
 
 
 def _next_stale_rowid(con: duckdb.DuckDBPyConnection, stale: str, start: int) -> int | None:
-    return con.sql(
-        f"SELECT min(rowid) FROM tickets WHERE {stale} AND rowid >= {start}"
-    ).fetchall()[0][0]
+    return con.sql(f"SELECT min(rowid) FROM tickets WHERE {stale} AND rowid >= {start}").fetchall()[
+        0
+    ][0]
 
 
 def sla_due_at(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFrame:
@@ -487,18 +512,22 @@ def sla_due_at(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFrame:
     stopped clocks too.
     """
     prepared = _frames(con, config)
-    schema = {"source": pl.String, "ticket_id": pl.String,
-              "first_response_due_at": pl.Datetime("us", "UTC"),
-              "resolution_due_at": pl.Datetime("us", "UTC")}
+    schema = {
+        "source": pl.String,
+        "ticket_id": pl.String,
+        "first_response_due_at": pl.Datetime("us", "UTC"),
+        "resolution_due_at": pl.Datetime("us", "UTC"),
+    }
     if prepared is None:
         return pl.DataFrame(schema=schema)
     table, frames = prepared
     with _Registered(con, **frames):
         query = _ticket_query(table, open_only=False, rowid="NULL")
-        df = con.sql(f"SELECT source, ticket_id, first_response_due_at, resolution_due_at "
-                     f"FROM ({query}) ORDER BY source, ticket_id").pl()
-    return df.with_columns(pl.col(c).dt.convert_time_zone("UTC") for c in DUE_COLUMNS
-                           ).cast(schema)  # type: ignore[arg-type]
+        df = con.sql(
+            f"SELECT source, ticket_id, first_response_due_at, resolution_due_at "
+            f"FROM ({query}) ORDER BY source, ticket_id"
+        ).pl()
+    return df.with_columns(pl.col(c).dt.convert_time_zone("UTC") for c in DUE_COLUMNS).cast(schema)  # type: ignore[arg-type]
 
 
 def _sla_rows(config: Config) -> pl.DataFrame:
@@ -507,15 +536,25 @@ def _sla_rows(config: Config) -> pl.DataFrame:
     for team, targets in sorted(config.slas.items()):
         key = "*" if team == "default" else team
         for p in PRIORITIES:
-            rows.append((key, p, targets.first_response.get(p), targets.resolution.get(p),
-                         targets.business))
-    return pl.DataFrame(rows, orient="row", schema={
-        "service_team": pl.String, "priority": pl.String, "first_response_minutes": pl.Float64,
-        "resolution_minutes": pl.Float64, "business": pl.Boolean})
+            rows.append(
+                (key, p, targets.first_response.get(p), targets.resolution.get(p), targets.business)
+            )
+    return pl.DataFrame(
+        rows,
+        orient="row",
+        schema={
+            "service_team": pl.String,
+            "priority": pl.String,
+            "first_response_minutes": pl.Float64,
+            "resolution_minutes": pl.Float64,
+            "business": pl.Boolean,
+        },
+    )
 
 
-def refresh_sla_targets(con: duckdb.DuckDBPyConnection, config: Config,
-                        own_transaction: bool = True) -> int:
+def refresh_sla_targets(
+    con: duckdb.DuckDBPyConnection, config: Config, own_transaction: bool = True
+) -> int:
     """Replace `sla_targets` with the config's targets (one transaction); returns rows written.
 
     `own_transaction=False` runs inside the caller's open transaction instead.
@@ -534,17 +573,25 @@ def _as_utc(as_of: datetime | date) -> datetime:
 
 
 _STATUS_SCHEMA = {
-    "source": pl.String, "ticket_id": pl.String, "service_team": pl.String,
-    "priority": pl.String, "created_at": pl.Datetime("us", "UTC"), "business": pl.Boolean,
-    "first_response_elapsed_minutes": pl.Float64, "first_response_target_minutes": pl.Float64,
-    "first_response_status": pl.String, "resolution_elapsed_minutes": pl.Float64,
-    "resolution_target_minutes": pl.Float64, "resolution_status": pl.String,
+    "source": pl.String,
+    "ticket_id": pl.String,
+    "service_team": pl.String,
+    "priority": pl.String,
+    "created_at": pl.Datetime("us", "UTC"),
+    "business": pl.Boolean,
+    "first_response_elapsed_minutes": pl.Float64,
+    "first_response_target_minutes": pl.Float64,
+    "first_response_status": pl.String,
+    "resolution_elapsed_minutes": pl.Float64,
+    "resolution_target_minutes": pl.Float64,
+    "resolution_status": pl.String,
     "sla_status": pl.String,
 }
 
 
-def open_sla_status(con: duckdb.DuckDBPyConnection, config: Config,
-                    as_of: datetime | date) -> pl.DataFrame:
+def open_sla_status(
+    con: duckdb.DuckDBPyConnection, config: Config, as_of: datetime | date
+) -> pl.DataFrame:
     """SLA clock state of the tickets open at `as_of` (naive = UTC).
 
     The `ticket_times` view can only judge a clock once it stopped, so an open
@@ -623,5 +670,4 @@ def open_sla_status(con: duckdb.DuckDBPyConnection, config: Config,
     """
     with _Registered(con, **frames):
         df = con.sql(query, params={"at": at}).pl()
-    return df.with_columns(pl.col("created_at").dt.convert_time_zone("UTC")).cast(
-        _STATUS_SCHEMA)  # type: ignore[arg-type]
+    return df.with_columns(pl.col("created_at").dt.convert_time_zone("UTC")).cast(_STATUS_SCHEMA)  # type: ignore[arg-type]

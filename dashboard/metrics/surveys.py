@@ -100,9 +100,12 @@ DIMENSIONS: tuple[str, ...] = ("service_team", "department", "requester_type")
 # Canonical order of every column that can group a survey table (period first for trends).
 _GROUP_ORDER: tuple[str, ...] = ("period_start", *DIMENSIONS)
 BY_ALIASES: dict[str, str] = {
-    "team": "service_team", "service_team": "service_team",
-    "department": "department", "requester_department": "department",
-    "requester_type": "requester_type", "type": "requester_type",
+    "team": "service_team",
+    "service_team": "service_team",
+    "department": "department",
+    "requester_department": "department",
+    "requester_type": "requester_type",
+    "type": "requester_type",
 }
 # Survey periods are unions of whole months (rule 6): no weeks.
 PERIODS: dict[str, str] = {"month": "month", "quarter": "quarter"}
@@ -119,16 +122,34 @@ _PIPELINES: tuple[tuple[str, str, str | None], ...] = (
 )
 # Output columns nulled when a metric is hidden (the row stays).
 _METRIC_COLUMNS: dict[str, tuple[str, ...]] = {
-    "csat": ("csat_responses", "csat_mean", "csat_top2_share", "csat_top2_ci_low",
-             "csat_top2_ci_high"),
+    "csat": (
+        "csat_responses",
+        "csat_mean",
+        "csat_top2_share",
+        "csat_top2_ci_low",
+        "csat_top2_ci_high",
+    ),
     "nps": ("nps_responses", "nps", "nps_ci_low", "nps_ci_high"),
     "ces": ("ces_responses", "ces_mean"),
 }
 SUMMARY_COLUMNS: tuple[str, ...] = (
-    "responses", "respondents", "csat_mean", "csat_top2_share", "nps", "ces_mean",
-    "suppressed", "csat_responses", "csat_top2_ci_low", "csat_top2_ci_high",
-    "nps_responses", "nps_ci_low", "nps_ci_high", "ces_responses", "resolved_tickets",
-    "response_rate", "partial",
+    "responses",
+    "respondents",
+    "csat_mean",
+    "csat_top2_share",
+    "nps",
+    "ces_mean",
+    "suppressed",
+    "csat_responses",
+    "csat_top2_ci_low",
+    "csat_top2_ci_high",
+    "nps_responses",
+    "nps_ci_low",
+    "nps_ci_high",
+    "ces_responses",
+    "resolved_tickets",
+    "response_rate",
+    "partial",
 )
 
 
@@ -169,18 +190,26 @@ def parse_by(text: str | Sequence[str] | None) -> tuple[str, ...]:
 
 # --------------------------------------------------------------------------- loading
 
+
 def _bounds(filters: Filters) -> tuple[datetime, datetime]:
     """The instants a view covers: always whole calendar months (UTC), see rule 6."""
     months = whole_months(filters)
-    lo = datetime.combine(months.date_from, time(0), UTC) if months.date_from \
+    lo = (
+        datetime.combine(months.date_from, time(0), UTC)
+        if months.date_from
         else datetime(1900, 1, 1, tzinfo=UTC)
-    hi = (datetime.combine(months.date_to + timedelta(days=1), time(0), UTC)
-          if months.date_to else datetime(2999, 1, 1, tzinfo=UTC))
+    )
+    hi = (
+        datetime.combine(months.date_to + timedelta(days=1), time(0), UTC)
+        if months.date_to
+        else datetime(2999, 1, 1, tzinfo=UTC)
+    )
     return lo, hi
 
 
-def _load_rows(con: duckdb.DuckDBPyConnection, filters: Filters,
-               period: str | None = None) -> pl.DataFrame:
+def _load_rows(
+    con: duckdb.DuckDBPyConnection, filters: Filters, period: str | None = None
+) -> pl.DataFrame:
     """One row per (response, metric), date-filtered only, with normalised scores
     (the warehouse view `survey_scores` is their one definition; `ticket_latest`
     links an answer to one version of its ticket).
@@ -189,8 +218,11 @@ def _load_rows(con: duckdb.DuckDBPyConnection, filters: Filters,
     canonical table over all values of a filtered dimension (rule 3).
     """
     lo, hi = _bounds(filters)
-    period_sql = (f"CAST(date_trunc('{PERIODS[period]}', utc(s.submitted_at)) "
-                  "AS DATE)") if period else "NULL::DATE"
+    period_sql = (
+        (f"CAST(date_trunc('{PERIODS[period]}', utc(s.submitted_at)) AS DATE)")
+        if period
+        else "NULL::DATE"
+    )
     q = f"""
     SELECT
         s.source || '|' || s.response_id AS response_key,
@@ -227,9 +259,15 @@ def _select(rows: pl.DataFrame, selection: dict[str, frozenset[str]]) -> pl.Data
 
 # --------------------------------------------------------------------------- statistics
 
-def nps_bootstrap_interval(promoters: int, passives: int, detractors: int,
-                           resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED,
-                           level: float = 0.95) -> tuple[float, float]:
+
+def nps_bootstrap_interval(
+    promoters: int,
+    passives: int,
+    detractors: int,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+    level: float = 0.95,
+) -> tuple[float, float]:
     """Percentile bootstrap CI for NPS, vectorised.
 
     Resampling n respondents with replacement from a three-category sample is
@@ -247,8 +285,9 @@ def nps_bootstrap_interval(promoters: int, passives: int, detractors: int,
     return (float(lo), float(hi))
 
 
-def welch_difference(a: np.ndarray, b: np.ndarray, level: float = 0.95
-                     ) -> tuple[float, float, float, float]:
+def welch_difference(
+    a: np.ndarray, b: np.ndarray, level: float = 0.95
+) -> tuple[float, float, float, float]:
     """mean(a) − mean(b) with a Welch CI and p-value: unequal variances are the norm
     (a small 'reopened' group is far more spread out than the rest)."""
     n1, n2 = len(a), len(b)
@@ -260,7 +299,7 @@ def welch_difference(a: np.ndarray, b: np.ndarray, level: float = 0.95
     if se2 <= 0 or n1 < 2 or n2 < 2:
         return (diff, diff, diff, 0.0 if diff != 0 else 1.0)
     se = math.sqrt(se2)
-    df = se2 ** 2 / ((v1 / n1) ** 2 / (n1 - 1) + (v2 / n2) ** 2 / (n2 - 1))
+    df = se2**2 / ((v1 / n1) ** 2 / (n1 - 1) + (v2 / n2) ** 2 / (n2 - 1))
     t = float(stats.t.ppf(0.5 + level / 2, df))
     p = float(2 * stats.t.sf(abs(diff) / se, df))
     return (diff, diff - t * se, diff + t * se, p)
@@ -302,8 +341,11 @@ def _aggregate(rows: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
 def _with_scores(df: pl.DataFrame, key_cols: Sequence[str]) -> pl.DataFrame:
     """Shares, NPS and intervals from the aggregated counts."""
     top2, nc = df["_top2"].to_list(), df["csat_responses"].to_list()
-    pro, det, nn = df["_promoters"].to_list(), df["_detractors"].to_list(), \
-        df["nps_responses"].to_list()
+    pro, det, nn = (
+        df["_promoters"].to_list(),
+        df["_detractors"].to_list(),
+        df["nps_responses"].to_list(),
+    )
     keys = df.select(key_cols).rows() if key_cols else [()] * df.height
     w_lo, w_hi, share, nps, b_lo, b_hi = [], [], [], [], [], []
     for i in range(df.height):
@@ -319,8 +361,9 @@ def _with_scores(df: pl.DataFrame, key_cols: Sequence[str]) -> pl.DataFrame:
             nps.append(100.0 * (pro[i] - det[i]) / nn[i])
             # seed per group key: a group's CI does not change when other groups are filtered
             seed = BOOTSTRAP_SEED ^ zlib.crc32(repr(keys[i]).encode())
-            lo, hi = nps_bootstrap_interval(int(pro[i]), int(nn[i] - pro[i] - det[i]),
-                                            int(det[i]), seed=seed)
+            lo, hi = nps_bootstrap_interval(
+                int(pro[i]), int(nn[i] - pro[i] - det[i]), int(det[i]), seed=seed
+            )
         else:
             nps.append(None)
             lo = hi = None
@@ -355,11 +398,15 @@ def _subsets(dims: Sequence[str]) -> list[tuple[str, ...]]:
     return [tuple(c) for size in range(len(dims) + 1) for c in combinations(dims, size)]
 
 
-def lattice_suppression(tables: Mapping[tuple[str, ...], pl.DataFrame], dims: Sequence[str],
-                        min_group: int, *, count_col: str = "respondents",
-                        ids_col: str | None = "respondent_ids",
-                        forced: Mapping[tuple[str, ...], bool] | None = None
-                        ) -> dict[tuple[str, ...], bool]:
+def lattice_suppression(
+    tables: Mapping[tuple[str, ...], pl.DataFrame],
+    dims: Sequence[str],
+    min_group: int,
+    *,
+    count_col: str = "respondents",
+    ids_col: str | None = "respondent_ids",
+    forced: Mapping[tuple[str, ...], bool] | None = None,
+) -> dict[tuple[str, ...], bool]:
     """Hidden flag of every group of every grouping of `dims`, decided jointly.
 
     Why jointly: each grouping is a table someone can print, and a parent group
@@ -391,14 +438,16 @@ def lattice_suppression(tables: Mapping[tuple[str, ...], pl.DataFrame], dims: Se
             counts.append(int(c))
             ids.append(i)
     pos = {k: i for i, k in enumerate(keys)}
-    hidden = [0 < c < min_group or bool(forced and forced.get(k))
-              for k, c in zip(keys, counts, strict=True)]
+    hidden = [
+        0 < c < min_group or bool(forced and forced.get(k))
+        for k, c in zip(keys, counts, strict=True)
+    ]
     groups: dict[tuple[int, int], list[int]] = {}
     for i, key in enumerate(keys):
         for j, v in enumerate(key):
             if v == _ALL:
                 continue
-            parent = pos.get((*key[:j], _ALL, *key[j + 1:]))
+            parent = pos.get((*key[:j], _ALL, *key[j + 1 :]))
             if parent is not None and counts[i] > 0:
                 groups.setdefault((parent, j), []).append(i)
     order = sorted(groups, key=lambda g: (sum(v != _ALL for v in keys[g[0]]), keys[g[0]], g[1]))
@@ -455,8 +504,13 @@ def _cover_matrix(keys: Sequence[tuple[str, ...]]) -> np.ndarray:
     return cover.astype(float)
 
 
-def _audit(cover: np.ndarray, hidden: list[bool], counts: list[int],
-           keys: Sequence[tuple[str, ...]], small: list[int]) -> set[int]:
+def _audit(
+    cover: np.ndarray,
+    hidden: list[bool],
+    counts: list[int],
+    keys: Sequence[tuple[str, ...]],
+    small: list[int],
+) -> set[int]:
     """Exact linear-disclosure audit; the visible nodes to hide next (empty: safe).
 
     Every published number is a sum over finest cells, so a small group is
@@ -495,9 +549,14 @@ def _audit(cover: np.ndarray, hidden: list[bool], counts: list[int],
     return chosen
 
 
-def suppress(frame: pl.DataFrame, min_group: int, *, dims: Sequence[str] | None = None,
-             count_col: str = "respondents", ids_col: str | None = "respondent_ids"
-             ) -> pl.DataFrame:
+def suppress(
+    frame: pl.DataFrame,
+    min_group: int,
+    *,
+    dims: Sequence[str] | None = None,
+    count_col: str = "respondents",
+    ids_col: str | None = "respondent_ids",
+) -> pl.DataFrame:
     """The anonymity primitive: which rows of a finest-level table may be shown.
 
     `frame` has one row per combination of `dims` (default: the group columns it
@@ -526,12 +585,25 @@ def suppress(frame: pl.DataFrame, min_group: int, *, dims: Sequence[str] | None 
         tables[cols] = t
     forced = None
     if "suppressed" in frame.columns:
-        forced = {_key(dims, dims, v): bool(h) for *v, h in
-                  frame.select([*dims, pl.col("suppressed").fill_null(False)]).rows()}
-    flags = lattice_suppression(tables, dims, min_group, count_col=count_col,
-                                ids_col=ids_col if use_ids else None, forced=forced)
-    mask = pl.Series("suppressed", [flags[_key(dims, dims, v)] for v in frame.select(dims).rows()]
-                     if dims else [flags[()]] * frame.height, dtype=pl.Boolean)
+        forced = {
+            _key(dims, dims, v): bool(h)
+            for *v, h in frame.select([*dims, pl.col("suppressed").fill_null(False)]).rows()
+        }
+    flags = lattice_suppression(
+        tables,
+        dims,
+        min_group,
+        count_col=count_col,
+        ids_col=ids_col if use_ids else None,
+        forced=forced,
+    )
+    mask = pl.Series(
+        "suppressed",
+        [flags[_key(dims, dims, v)] for v in frame.select(dims).rows()]
+        if dims
+        else [flags[()]] * frame.height,
+        dtype=pl.Boolean,
+    )
     out = frame.with_columns(mask)
     nulled = [c for c in out.columns if c not in dims and c != "suppressed"]
     return out.with_columns(
@@ -549,9 +621,9 @@ _LATTICE_CACHE_SIZE = 512  # one entry per (month, dims, k): a few years of mont
 _LATTICE_LOCK = threading.Lock()  # Streamlit serves sessions from several threads
 
 
-def _lattice_for(rows: pl.DataFrame, dims: Sequence[str], k: int
-                 ) -> tuple[dict[tuple[str, ...], pl.DataFrame],
-                            dict[str, dict[tuple[str, ...], bool]]]:
+def _lattice_for(
+    rows: pl.DataFrame, dims: Sequence[str], k: int
+) -> tuple[dict[tuple[str, ...], pl.DataFrame], dict[str, dict[tuple[str, ...], bool]]]:
     """Aggregated lattice tables and the hidden flags of every pipeline, memoised.
 
     A page shows many views of one date range (by team, by department, filtered
@@ -559,8 +631,9 @@ def _lattice_for(rows: pl.DataFrame, dims: Sequence[str], k: int
     columns it depends on makes reuse safe when the data changes.
     """
     cols = ["response_key", "respondent", "metric", "s_csat", "s_nps", "s_ces", *dims]
-    digest = hashlib.blake2b(rows.select(cols).hash_rows(seed=7).to_numpy().tobytes(),
-                             digest_size=16).hexdigest()
+    digest = hashlib.blake2b(
+        rows.select(cols).hash_rows(seed=7).to_numpy().tobytes(), digest_size=16
+    ).hexdigest()
     key = (tuple(dims), k, rows.height, digest)
     with _LATTICE_LOCK:
         hit = _LATTICE_CACHE.get(key)
@@ -568,9 +641,10 @@ def _lattice_for(rows: pl.DataFrame, dims: Sequence[str], k: int
             _LATTICE_CACHE.move_to_end(key)
             return hit
     tables = {c: _aggregate(rows, c) for c in _subsets(dims)}
-    flags = {count_col: lattice_suppression(tables, dims, k, count_col=count_col,
-                                            ids_col=ids_col)
-             for count_col, ids_col, _ in _PIPELINES}
+    flags = {
+        count_col: lattice_suppression(tables, dims, k, count_col=count_col, ids_col=ids_col)
+        for count_col, ids_col, _ in _PIPELINES
+    }
     with _LATTICE_LOCK:
         _LATTICE_CACHE[key] = (tables, flags)
         while len(_LATTICE_CACHE) > _LATTICE_CACHE_SIZE:
@@ -586,9 +660,9 @@ _METRIC_INPUTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _published_parts(rows: pl.DataFrame, by: Sequence[str],
-                     selection: dict[str, frozenset[str]], k: int
-                     ) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _published_parts(
+    rows: pl.DataFrame, by: Sequence[str], selection: dict[str, frozenset[str]], k: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The selected answers, and those of them whose month-part may be published.
 
     A view row of `by` over several months is the sum of its per-month parts; each
@@ -602,7 +676,8 @@ def _published_parts(rows: pl.DataFrame, by: Sequence[str],
     hide_cols = [f"_hide_{c}" for c, _, _ in _PIPELINES]
     selected = _select(rows, selection)
     parts = [
-        _protected_block(block, inner, selection, k).select(*inner, *hide_cols)
+        _protected_block(block, inner, selection, k)
+        .select(*inner, *hide_cols)
         .with_columns(pl.lit(block["month"][0]).alias("month"))
         for block in rows.partition_by("month", maintain_order=True)
     ]
@@ -613,13 +688,15 @@ def _published_parts(rows: pl.DataFrame, by: Sequence[str],
     tagged = tagged.with_columns(pl.col(hide_cols).fill_null(True))  # undecided: hidden
     kept = tagged.filter(~pl.col("_hide_respondents")).with_columns(
         pl.when(pl.col(f"_hide_{count}")).then(None).otherwise(pl.col(col)).alias(col)
-        for count, cols in _METRIC_INPUTS.items() for col in cols
+        for count, cols in _METRIC_INPUTS.items()
+        for col in cols
     )
     return tagged, kept.drop(hide_cols)
 
 
-def _protected_table(rows: pl.DataFrame, by: Sequence[str],
-                     selection: dict[str, frozenset[str]], k: int) -> pl.DataFrame:
+def _protected_table(
+    rows: pl.DataFrame, by: Sequence[str], selection: dict[str, frozenset[str]], k: int
+) -> pl.DataFrame:
     """Aggregate the published parts of the selected answers by `by`, and mark per
     pipeline what is hidden (nothing of it published) and which rows are `partial`
     (some month-part left out). `by` may hold `period_start` (month or quarter).
@@ -629,13 +706,25 @@ def _protected_table(rows: pl.DataFrame, by: Sequence[str],
     agg = _aggregate(kept, by)
     if by:
         left_out = tagged.filter(pl.col("_hide_respondents")).select(by).unique()
-        out = (_aggregate(tagged, by).select(by)
-               .join(agg, on=by, how="left", nulls_equal=True)
-               .join(left_out.with_columns(pl.lit(True).alias("partial")), on=by, how="left",
-                     nulls_equal=True))
+        out = (
+            _aggregate(tagged, by)
+            .select(by)
+            .join(agg, on=by, how="left", nulls_equal=True)
+            .join(
+                left_out.with_columns(pl.lit(True).alias("partial")),
+                on=by,
+                how="left",
+                nulls_equal=True,
+            )
+        )
     else:
-        out = agg if agg.height else _aggregate(tagged, by).with_columns(
-            pl.lit(None, dtype=d).alias(c) for c, d in agg.schema.items())
+        out = (
+            agg
+            if agg.height
+            else _aggregate(tagged, by).with_columns(
+                pl.lit(None, dtype=d).alias(c) for c, d in agg.schema.items()
+            )
+        )
         out = out.with_columns(pl.lit(bool(tagged["_hide_respondents"].any())).alias("partial"))
     return out.with_columns(
         pl.col("partial").fill_null(False),
@@ -643,9 +732,13 @@ def _protected_table(rows: pl.DataFrame, by: Sequence[str],
     )
 
 
-def _protected_block(rows: pl.DataFrame, by: Sequence[str],
-                     selection: dict[str, frozenset[str]], k: int,
-                     dims: Sequence[str] = DIMENSIONS) -> pl.DataFrame:
+def _protected_block(
+    rows: pl.DataFrame,
+    by: Sequence[str],
+    selection: dict[str, frozenset[str]],
+    k: int,
+    dims: Sequence[str] = DIMENSIONS,
+) -> pl.DataFrame:
     """Within one month: aggregate the selected rows by `by` and decide, per
     pipeline, what is hidden.
 
@@ -682,8 +775,10 @@ def _protected_block(rows: pl.DataFrame, by: Sequence[str],
             counts = out[count_col].to_list()
             # a hidden group may only show its visible children's sum (all out): taking
             # all of its hidden children would give back the group minus published cells
-            hide = [(v in inside and (v in outside or flags[_key(dims, by, v)])) or 0 < c < k
-                    for v, c in zip(vals, counts, strict=True)]
+            hide = [
+                (v in inside and (v in outside or flags[_key(dims, by, v)])) or 0 < c < k
+                for v, c in zip(vals, counts, strict=True)
+            ]
         out = out.with_columns(pl.Series(f"_hide_{count_col}", hide, dtype=pl.Boolean))
     return out
 
@@ -695,24 +790,34 @@ def _finish(out: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
     for _, _, metric in _PIPELINES[1:]:
         assert metric is not None
         hide = pl.col(f"_hide_{metric}_respondents")
-        out = out.with_columns([pl.when(hide).then(None).otherwise(pl.col(c)).alias(c)
-                                for c in _METRIC_COLUMNS[metric]])
+        out = out.with_columns(
+            [
+                pl.when(hide).then(None).otherwise(pl.col(c)).alias(c)
+                for c in _METRIC_COLUMNS[metric]
+            ]
+        )
     out = out.with_columns(pl.col("_hide_respondents").alias("suppressed"))
     row_cols = [c for c in SUMMARY_COLUMNS if c in out.columns and c != "suppressed"]
-    out = out.with_columns([pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c))
-                            .alias(c) for c in row_cols])
+    out = out.with_columns(
+        [pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c) for c in row_cols]
+    )
     cols = [*by, *[c for c in SUMMARY_COLUMNS if c in out.columns]]
     return out.select(cols).sort(by) if by else out.select(cols)
 
 
 # --------------------------------------------------------------------------- public API
 
-def _resolved_tickets(con: duckdb.DuckDBPyConnection, filters: Filters,
-                      by: Sequence[str], period: str | None = None) -> pl.DataFrame:
+
+def _resolved_tickets(
+    con: duckdb.DuckDBPyConnection, filters: Filters, by: Sequence[str], period: str | None = None
+) -> pl.DataFrame:
     """Resolved tickets per group (denominator of the response rate), same dimensions."""
     lo, hi = _bounds(filters)
-    period_sql = (f"CAST(date_trunc('{PERIODS[period]}', utc(t.resolved_at)) "
-                  "AS DATE)") if period else "NULL::DATE"
+    period_sql = (
+        (f"CAST(date_trunc('{PERIODS[period]}', utc(t.resolved_at)) AS DATE)")
+        if period
+        else "NULL::DATE"
+    )
     q = f"""
     SELECT {period_sql} AS period_start,
         coalesce(t.service_team, 'unknown') AS service_team,
@@ -728,8 +833,9 @@ def _resolved_tickets(con: duckdb.DuckDBPyConnection, filters: Filters,
     return t.group_by(list(by)).agg(pl.len().alias("resolved_tickets"))
 
 
-def _summary_frame(rows: pl.DataFrame, tickets: pl.DataFrame, by: Sequence[str],
-                   filters: Filters, k: int) -> pl.DataFrame:
+def _summary_frame(
+    rows: pl.DataFrame, tickets: pl.DataFrame, by: Sequence[str], filters: Filters, k: int
+) -> pl.DataFrame:
     out = _protected_table(rows, by, filters.survey_selection(), k)
     if by:
         out = out.join(tickets, on=list(by), how="left")
@@ -738,13 +844,18 @@ def _summary_frame(rows: pl.DataFrame, tickets: pl.DataFrame, by: Sequence[str],
     # a partial row's responses leave months out that its resolved tickets include
     out = out.with_columns(
         pl.when((pl.col("resolved_tickets") > 0) & ~pl.col("partial"))
-        .then(pl.col("responses") / pl.col("resolved_tickets")).alias("response_rate"))
+        .then(pl.col("responses") / pl.col("resolved_tickets"))
+        .alias("response_rate")
+    )
     return _finish(out, by)
 
 
-def survey_summary(con: duckdb.DuckDBPyConnection, config: Config,
-                   by: tuple[str, ...] = (), filters: Filters | None = None
-                   ) -> pl.DataFrame:
+def survey_summary(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    by: tuple[str, ...] = (),
+    filters: Filters | None = None,
+) -> pl.DataFrame:
     """The `inward surveys` table: one row per group, anonymity applied.
 
     Columns: group columns (canonical order service_team, department,
@@ -760,8 +871,13 @@ def survey_summary(con: duckdb.DuckDBPyConnection, config: Config,
     return _summary_frame(rows, tickets, by, filters, config.anonymity_min_group)
 
 
-def trend(con: duckdb.DuckDBPyConnection, config: Config, period: str = "month",
-          filters: Filters | None = None, by: tuple[str, ...] = ()) -> pl.DataFrame:
+def trend(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    period: str = "month",
+    filters: Filters | None = None,
+    by: tuple[str, ...] = (),
+) -> pl.DataFrame:
     """CSAT/NPS/CES per month or quarter (by submission date), with suppression.
 
     A period is a union of months, shown only where each of its months is (rule 6),
@@ -796,15 +912,18 @@ def _driver_label(factor: str, level: str, effect: float, lo: float, hi: float, 
     else:
         who = f"Tickets in category '{level}'"
     way = "lower" if effect < 0 else "higher"
-    text = (f"{who} score {abs(effect):.1f} points {way} than the rest "
-            f"(95% CI {lo:+.1f} to {hi:+.1f}, n = {n})")
+    text = (
+        f"{who} score {abs(effect):.1f} points {way} than the rest "
+        f"(95% CI {lo:+.1f} to {hi:+.1f}, n = {n})"
+    )
     if lo <= 0 <= hi:
         text += "; the interval includes 0, so this may be noise"
     return text
 
 
-def survey_drivers(con: duckdb.DuckDBPyConnection, config: Config,
-                   filters: Filters | None = None) -> pl.DataFrame:
+def survey_drivers(
+    con: duckdb.DuckDBPyConnection, config: Config, filters: Filters | None = None
+) -> pl.DataFrame:
     """What goes with low CSAT: each ticket factor level vs the rest, Welch 95 % CI.
 
     CSAT responses are linked to their ticket by ticket_id. Factors: reopened,
@@ -821,17 +940,29 @@ def survey_drivers(con: duckdb.DuckDBPyConnection, config: Config,
     """
     filters = filters or Filters()
     k = config.anonymity_min_group
-    empty = pl.DataFrame(schema={
-        "factor": pl.String, "level": pl.String, "effect": pl.Float64, "ci_low": pl.Float64,
-        "ci_high": pl.Float64, "p_value": pl.Float64, "n": pl.Int64, "respondents": pl.Int64,
-        "mean_level": pl.Float64, "mean_rest": pl.Float64, "n_rest": pl.Int64,
-        "label": pl.String})
+    empty = pl.DataFrame(
+        schema={
+            "factor": pl.String,
+            "level": pl.String,
+            "effect": pl.Float64,
+            "ci_low": pl.Float64,
+            "ci_high": pl.Float64,
+            "p_value": pl.Float64,
+            "n": pl.Int64,
+            "respondents": pl.Int64,
+            "mean_level": pl.Float64,
+            "mean_rest": pl.Float64,
+            "n_rest": pl.Int64,
+            "label": pl.String,
+        }
+    )
     rows = _load_rows(con, filters)
     overall = _summary_frame(rows, pl.DataFrame({"resolved_tickets": [0]}), (), filters, k)
     if overall.is_empty() or overall["suppressed"][0] or overall["csat_mean"][0] is None:
         return empty
     sel = _select(rows, filters.survey_selection()).filter(
-        pl.col("s_csat").is_not_null() & pl.col("ticket_id").is_not_null())
+        pl.col("s_csat").is_not_null() & pl.col("ticket_id").is_not_null()
+    )
     tickets = con.sql("""
         SELECT ticket_id, coalesce(reopen_count, 0) > 0 AS reopened,
             first_response_minutes > median(first_response_minutes)
@@ -842,8 +973,14 @@ def survey_drivers(con: duckdb.DuckDBPyConnection, config: Config,
         FROM ticket_latest""").pl()
     linked = sel.join(tickets, on="ticket_id", how="inner")
     results = []
-    for factor in ("reopened", "first_response_slow", "resolution_slow", "channel", "priority",
-                   "category"):
+    for factor in (
+        "reopened",
+        "first_response_slow",
+        "resolution_slow",
+        "channel",
+        "priority",
+        "category",
+    ):
         col = linked[factor]
         if col.dtype == pl.Boolean:
             f = linked.filter(col.is_not_null())
@@ -857,12 +994,22 @@ def survey_drivers(con: duckdb.DuckDBPyConnection, config: Config,
             if ra < k or rb < k or a.height < 2 or b.height < 2:
                 continue
             diff, lo, hi, p = welch_difference(a["s_csat"].to_numpy(), b["s_csat"].to_numpy())
-            results.append({
-                "factor": factor, "level": level, "effect": diff, "ci_low": lo, "ci_high": hi,
-                "p_value": p, "n": a.height, "respondents": ra,
-                "mean_level": float(a["s_csat"].mean()), "mean_rest": float(b["s_csat"].mean()),
-                "n_rest": b.height, "label": _driver_label(factor, level, diff, lo, hi, a.height),
-            })
+            results.append(
+                {
+                    "factor": factor,
+                    "level": level,
+                    "effect": diff,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "p_value": p,
+                    "n": a.height,
+                    "respondents": ra,
+                    "mean_level": float(a["s_csat"].mean()),
+                    "mean_rest": float(b["s_csat"].mean()),
+                    "n_rest": b.height,
+                    "label": _driver_label(factor, level, diff, lo, hi, a.height),
+                }
+            )
     if not results:
         return empty
     adjusted = _adjusted_effects(linked)
@@ -870,11 +1017,19 @@ def survey_drivers(con: duckdb.DuckDBPyConnection, config: Config,
         coef, lo, hi = adjusted.get(r["factor"], (None, None, None))
         r.update(effect_adjusted=coef, adjusted_ci_low=lo, adjusted_ci_high=hi)
         if coef is not None:
-            r["label"] += (f"; {abs(coef):.1f} points {'lower' if coef < 0 else 'higher'} "
-                           "with the other factors held fixed")
-    out = pl.DataFrame(results, schema={**empty.schema, "effect_adjusted": pl.Float64,
-                                        "adjusted_ci_low": pl.Float64,
-                                        "adjusted_ci_high": pl.Float64})
+            r["label"] += (
+                f"; {abs(coef):.1f} points {'lower' if coef < 0 else 'higher'} "
+                "with the other factors held fixed"
+            )
+    out = pl.DataFrame(
+        results,
+        schema={
+            **empty.schema,
+            "effect_adjusted": pl.Float64,
+            "adjusted_ci_low": pl.Float64,
+            "adjusted_ci_high": pl.Float64,
+        },
+    )
     return out.sort(pl.col("effect").abs(), descending=True)
 
 
@@ -964,13 +1119,13 @@ def terms(text: str) -> set[str]:
     return out
 
 
-def _comment_rows(con: duckdb.DuckDBPyConnection, config: Config,
-                  filters: Filters) -> pl.DataFrame:
+def _comment_rows(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters) -> pl.DataFrame:
     """One row per commented response in the selection, with its band, only from
     (month, team, department) parts that are shown under these filters."""
     rows = _load_rows(con, filters)
-    _, sel = _published_parts(rows, ("service_team", "department"),
-                              filters.survey_selection(), config.anonymity_min_group)
+    _, sel = _published_parts(
+        rows, ("service_team", "department"), filters.survey_selection(), config.anonymity_min_group
+    )
     code = {"low": -1, "middle": 0, "high": 1}
     per = sel.with_columns(
         pl.when(pl.col("s_csat").is_not_null())
@@ -981,23 +1136,29 @@ def _comment_rows(con: duckdb.DuckDBPyConnection, config: Config,
         .alias("_nps_band"),
     )
     per = per.group_by("response_key").agg(
-        pl.col("respondent").first(), pl.col("service_team").first(),
-        pl.col("department").first(), pl.col("survey").first(),
+        pl.col("respondent").first(),
+        pl.col("service_team").first(),
+        pl.col("department").first(),
+        pl.col("survey").first(),
         pl.col("submitted_at").first(),
         pl.col("comment").filter(pl.col("comment").str.strip_chars() != "").first(),
-        pl.col("_csat_band").drop_nulls().first(), pl.col("_nps_band").drop_nulls().first(),
+        pl.col("_csat_band").drop_nulls().first(),
+        pl.col("_nps_band").drop_nulls().first(),
     )
     band = pl.coalesce("_csat_band", "_nps_band")
     return per.filter(pl.col("comment").is_not_null()).with_columns(
-        pl.when(band == -1).then(pl.lit("low")).when(band == 1).then(pl.lit("high"))
-        .alias("band")
+        pl.when(band == -1).then(pl.lit("low")).when(band == 1).then(pl.lit("high")).alias("band")
     )
 
 
-def comment_excerpts(con: duckdb.DuckDBPyConnection, config: Config,
-                     filters: Filters | None = None,
-                     band: Literal["low", "high"] = "low", search: str | None = None,
-                     limit: int = 20) -> pl.DataFrame:
+def comment_excerpts(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    filters: Filters | None = None,
+    band: Literal["low", "high"] = "low",
+    search: str | None = None,
+    limit: int = 20,
+) -> pl.DataFrame:
     """Recent comments of one score band, newest first, for reading in context.
 
     Only groups (service team × department) that are shown under these filters
@@ -1009,8 +1170,9 @@ def comment_excerpts(con: duckdb.DuckDBPyConnection, config: Config,
     filters = filters or Filters()
     c = _comment_rows(con, config, filters).filter(pl.col("band") == band)
     if search:
-        c = c.filter(pl.col("comment").str.to_lowercase().str.contains(search.lower(),
-                                                                      literal=True))
+        c = c.filter(
+            pl.col("comment").str.to_lowercase().str.contains(search.lower(), literal=True)
+        )
     return _excerpts(c.sort("submitted_at", descending=True).head(limit))
 
 
@@ -1018,14 +1180,20 @@ def _excerpts(c: pl.DataFrame) -> pl.DataFrame:
     """What may be shown of comment rows: no ids, the month only, contacts masked."""
     texts = [_PHONE.sub("[phone]", _EMAIL.sub("[email]", t)) for t in c["comment"].to_list()]
     return c.select(
-        "service_team", "department", "survey",
-        pl.col("submitted_at").dt.convert_time_zone("UTC").dt.date().dt.month_start()
+        "service_team",
+        "department",
+        "survey",
+        pl.col("submitted_at")
+        .dt.convert_time_zone("UTC")
+        .dt.date()
+        .dt.month_start()
         .alias("submitted_month"),
         "band",
     ).with_columns(pl.Series("comment", texts, dtype=pl.String))
 
 
 # --------------------------------------------------------------------------- published
+
 
 def published_cells(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFrame:
     """Every number the survey views can publish, month by month: one row per month
@@ -1040,11 +1208,13 @@ def published_cells(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFr
     for size in range(len(DIMENSIONS) + 1):
         for by in combinations(DIMENSIONS, size):
             t = trend(con, config, "month", Filters(), by=by)
-            frames.append(t.rename({"period_start": "month"}).with_columns(
-                pl.lit(None, dtype=pl.String).alias(d) for d in DIMENSIONS if d not in by))
+            frames.append(
+                t.rename({"period_start": "month"}).with_columns(
+                    pl.lit(None, dtype=pl.String).alias(d) for d in DIMENSIONS if d not in by
+                )
+            )
     cols = ["month", *DIMENSIONS, *(c for c in SUMMARY_COLUMNS if c != "partial")]
-    return pl.concat([f.select(cols) for f in frames]).sort(
-        "month", *DIMENSIONS, nulls_last=False)
+    return pl.concat([f.select(cols) for f in frames]).sort("month", *DIMENSIONS, nulls_last=False)
 
 
 def published_comments(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFrame:
@@ -1052,12 +1222,17 @@ def published_comments(con: duckdb.DuckDBPyConnection, config: Config) -> pl.Dat
     parts, without ids, cut to the month, contacts masked; band low / high / null."""
     # sorted by content, not by time: the order must not hint at who answered when
     return _excerpts(_comment_rows(con, config, Filters())).sort(
-        "submitted_month", "service_team", "department", "band", "comment", nulls_last=True)
+        "submitted_month", "service_team", "department", "band", "comment", nulls_last=True
+    )
 
 
-def comment_keywords(con: duckdb.DuckDBPyConnection, config: Config,
-                     filters: Filters | None = None, top: int = 20,
-                     min_comments: int = 3) -> pl.DataFrame:
+def comment_keywords(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    filters: Filters | None = None,
+    top: int = 20,
+    min_comments: int = 3,
+) -> pl.DataFrame:
     """Words and two-word phrases that set low-score comments apart from high ones.
 
     Weighted log-odds ratio with a Dirichlet prior (Monroe, Colaresi & Quinn
@@ -1071,9 +1246,16 @@ def comment_keywords(con: duckdb.DuckDBPyConnection, config: Config,
     """
     filters = filters or Filters()
     k = config.anonymity_min_group
-    schema = {"band": pl.String, "term": pl.String, "ngram": pl.Int64, "comments": pl.Int64,
-              "other_band_comments": pl.Int64, "respondents": pl.Int64,
-              "log_odds": pl.Float64, "z": pl.Float64}
+    schema = {
+        "band": pl.String,
+        "term": pl.String,
+        "ngram": pl.Int64,
+        "comments": pl.Int64,
+        "other_band_comments": pl.Int64,
+        "respondents": pl.Int64,
+        "log_odds": pl.Float64,
+        "z": pl.Float64,
+    }
     c = _comment_rows(con, config, filters).filter(pl.col("band").is_not_null())
     counts: dict[str, Counter[str]] = {"low": Counter(), "high": Counter()}
     who: dict[tuple[str, str], set[str]] = {}
@@ -1089,8 +1271,9 @@ def comment_keywords(con: duckdb.DuckDBPyConnection, config: Config,
     y_hi = np.array([counts["high"][t] for t in vocab], dtype=float)
     alpha = 0.1 * (y_lo + y_hi)
     a0 = float(alpha.sum())
-    delta = (np.log((y_lo + alpha) / (n_low + a0 - y_lo - alpha))
-             - np.log((y_hi + alpha) / (n_high + a0 - y_hi - alpha)))
+    delta = np.log((y_lo + alpha) / (n_low + a0 - y_lo - alpha)) - np.log(
+        (y_hi + alpha) / (n_high + a0 - y_hi - alpha)
+    )
     z = delta / np.sqrt(1 / (y_lo + alpha) + 1 / (y_hi + alpha))
     pos = {t: i for i, t in enumerate(vocab)}
     # a word that almost always comes inside one phrase is said by the phrase
@@ -1111,9 +1294,17 @@ def comment_keywords(con: duckdb.DuckDBPyConnection, config: Config,
             people = len(who.get((b, t), ()))
             if own[i] < min_comments or people < k or t in covered[b]:
                 continue
-            out.append({"band": b, "term": t, "ngram": 1 + t.count(" "),
-                        "comments": int(own[i]), "other_band_comments": int(other[i]),
-                        "respondents": people, "log_odds": float(sign * delta[i]),
-                        "z": float(sign * z[i])})
+            out.append(
+                {
+                    "band": b,
+                    "term": t,
+                    "ngram": 1 + t.count(" "),
+                    "comments": int(own[i]),
+                    "other_band_comments": int(other[i]),
+                    "respondents": people,
+                    "log_odds": float(sign * delta[i]),
+                    "z": float(sign * z[i]),
+                }
+            )
             listed += 1
     return pl.DataFrame(out, schema=schema)

@@ -107,9 +107,7 @@ def prepare_csv(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
             f"THEN {rid} END",
             # a department field when the account has one and it is filled, else the
             # organization (internal desks model departments as Zendesk organizations)
-            "inward_department": "coalesce("
-            + ", ".join(txt(staged, c) for c in _DEPARTMENT)
-            + ")",
+            "inward_department": "coalesce(" + ", ".join(txt(staged, c) for c in _DEPARTMENT) + ")",
         },
     )
     if mangled:
