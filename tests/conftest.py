@@ -26,6 +26,16 @@ FIXTURES = Path(__file__).parent / "fixtures"
 REQUIRE_ALL = bool(os.environ.get("CI") or os.environ.get("INWARD_REQUIRE_ALL"))
 
 
+# The longest modules (a served app, a browser, a JVM) start first, so parallel workers
+# fill the rest of the time with short ones instead of waiting on one long tail.
+SLOW_FIRST = ("test_browser.py", "test_spark.py", "test_signin_browser.py", "test_report.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator:
     report = yield
