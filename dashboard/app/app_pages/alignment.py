@@ -17,6 +17,7 @@ from dashboard.app import data
 from dashboard.app.components.tables import table
 from dashboard.app.components.tiles import empty_state, filter_note
 from dashboard.metrics.alignment import (
+    CONTRACT_COLUMNS,
     EXTERNAL_LABELS,
     INTERNAL_LABELS,
     pair_fit,
@@ -224,19 +225,5 @@ with st.expander("Full table"):
     table(
         table_,
         f"inward_alignment_{period}",
-        columns=(
-            "service_team",
-            "internal_metric",
-            "business_unit",
-            "external_metric",
-            "lag_periods",
-            "n_periods",
-            "correlation",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "q_value",
-            "significant",
-            "note",
-        ),
+        columns=(*CONTRACT_COLUMNS, "note"),
     )
