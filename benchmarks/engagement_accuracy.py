@@ -1,4 +1,4 @@
-"""Accuracy and speed of the repeat-avoidance model (dashboard/metrics/engagement.py).
+"""Accuracy and speed of the repeat-avoidance model (dashboard/metrics/engagement/model.py).
 
 Run: ``uv run python benchmarks/engagement_accuracy.py [--seeds 5] [--requesters 20000]
 [--speed-requesters 1000000]``
@@ -37,7 +37,7 @@ import numpy as np
 import polars as pl
 
 from dashboard.config import EngagementSettings
-from dashboard.metrics.engagement import compute_engagement
+from dashboard.metrics.engagement.model import compute_engagement
 
 TEAMS = np.array(["IT Service Desk", "HR Services", "Finance Ops", "Facilities"])
 DEPARTMENTS = np.array([f"Dept {i:02d}" for i in range(12)])

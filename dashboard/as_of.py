@@ -114,7 +114,7 @@ def ensure_applied(db: str | os.PathLike[str], config: Config) -> bool:
     (CONTRACT), so `inward metrics` / `inward serve` with `as_of` set in
     inward.toml judge at that instant without waiting for the next ingest."""
     from dashboard import warehouse
-    from dashboard.metrics.engagement import refresh_engagement
+    from dashboard.metrics.engagement.stored import refresh_engagement
 
     with warehouse.reader(db) as con:
         if not _stale(con, config):

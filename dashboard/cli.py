@@ -613,7 +613,7 @@ def _require_lake_rows(lake: SparkLake) -> None:
 def cmd_engagement(args: argparse.Namespace) -> int:
     """The `requester_engagement` rows: stored by the last ingest, or recomputed
     (without writing) when --as-of asks for another day."""
-    from dashboard.metrics.engagement import engagement_rows
+    from dashboard.metrics.engagement.stored import engagement_rows
     from dashboard.metrics.identity import find_requesters
 
     config = load_config(args.config)

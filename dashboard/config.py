@@ -65,7 +65,7 @@ class SlaTargets:
 
 @dataclass(frozen=True)
 class EngagementSettings:
-    """Knobs of the repeat-avoidance model (see dashboard/metrics/engagement.py)."""
+    """Knobs of the repeat-avoidance model (see dashboard/metrics/engagement/model.py)."""
 
     gap_multiplier: float = 3.0  # k: silent for more than k x typical gap => flagged
     min_tickets: int = 4  # fewer tickets than this => status "new"

@@ -24,7 +24,7 @@ from dashboard.metrics.business_time import (
     refresh_business_minutes,
     refresh_sla_targets,
 )
-from dashboard.metrics.engagement import refresh_engagement
+from dashboard.metrics.engagement.stored import refresh_engagement
 from dashboard.metrics.history import refresh_history
 
 PENDING = "derived_pending"  # inward_meta key: a load committed, refresh not finished yet

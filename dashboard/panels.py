@@ -23,13 +23,13 @@ import polars as pl
 from dashboard.config import Config
 from dashboard.filters import ALL_FILTERS, SURVEY_FILTERS, Filters
 from dashboard.metrics import alignment as al
-from dashboard.metrics import engagement as eng
 from dashboard.metrics import flow as fl
 from dashboard.metrics import response_times as rt
 from dashboard.metrics import surveys as sv
+from dashboard.metrics.engagement import departments, elsewhere, retention, stored, terms
 
 TICKETS_NOW = tuple(f for f in ALL_FILTERS if f != "dates")  # states at the as-of
-ENGAGEMENT = eng.ENGAGEMENT_FILTERS
+ENGAGEMENT = terms.ENGAGEMENT_FILTERS
 ALIGNMENT = al.ALIGNMENT_FILTERS
 
 
@@ -162,35 +162,35 @@ def flow_agents(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> p
 
 
 def quiet_by_team(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
-    return eng.quiet_by_quarter(con, filters=f)
+    return retention.quiet_by_quarter(con, filters=f)
 
 
 def came_back(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
-    return eng.lost_after_bad_experience(con, filters=f)
+    return retention.lost_after_bad_experience(con, filters=f)
 
 
 def reactive_share(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
-    return eng.reactive_shift(con, filters=f)
+    return departments.reactive_shift(con, filters=f)
 
 
 def cohorts(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
-    return eng.cohort_retention(con, filters=f)
+    return retention.cohort_retention(con, filters=f)
 
 
 def department_signals(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
-    return eng.department_signals(con, f)
+    return departments.department_signals(con, f)
 
 
 def at_risk(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
-    return eng.at_risk_rows(con, config, f)
+    return stored.at_risk_rows(con, config, f)
 
 
 def across_teams(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
-    return eng.across_teams(con, f)
+    return elsewhere.across_teams(con, f)
 
 
 def team_switches(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
-    return eng.team_switches(con, f)
+    return elsewhere.team_switches(con, f)
 
 
 # --------------------------------------------------------------------------- voice

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from dashboard import as_of
 from dashboard.config import Config, EngagementSettings
-from dashboard.metrics import engagement as eng
+from dashboard.metrics.engagement import departments, model, retention, stored, terms
 from dashboard.warehouse import migrate
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -153,14 +153,14 @@ def planted_population(seed: int = 1) -> tuple[pl.DataFrame, pl.DataFrame, dict[
 @pytest.fixture(scope="module")
 def planted() -> tuple[pl.DataFrame, pl.DataFrame, dict[str, str], pl.DataFrame]:
     tickets, people, truth = planted_population()
-    out = eng.compute_engagement(tickets, people, AS_OF, EngagementSettings())
+    out = model.compute_engagement(tickets, people, AS_OF, EngagementSettings())
     return tickets, people, truth, out
 
 
 def test_columns_are_the_contract(planted) -> None:
     *_, out = planted
     assert out.columns == CONTRACT_COLUMNS
-    assert set(out["status"].unique()) <= set(eng.STATUSES)
+    assert set(out["status"].unique()) <= set(terms.STATUSES)
     assert out.select(pl.struct("requester_id", "service_team").is_unique().all()).item()
 
 
@@ -220,12 +220,14 @@ def test_p_alive_ranks_quitters_below_regulars(planted) -> None:
 
 def test_as_of_defaults_to_last_ticket_and_replays_the_past(planted) -> None:
     tickets, people, _, _ = planted
-    default = eng.compute_engagement(tickets, people, None, EngagementSettings())
+    default = model.compute_engagement(tickets, people, None, EngagementSettings())
     last = tickets["created_at"].max()
-    explicit = eng.compute_engagement(tickets, people, last, EngagementSettings())
+    explicit = model.compute_engagement(tickets, people, last, EngagementSettings())
     assert default.equals(explicit)
     # Replaying an earlier as-of ignores later tickets: quitters were regulars back then.
-    early = eng.compute_engagement(tickets, people, T0 + timedelta(days=200), EngagementSettings())
+    early = model.compute_engagement(
+        tickets, people, T0 + timedelta(days=200), EngagementSettings()
+    )
     early_status = dict(zip(early["requester_id"], early["status"], strict=True))
     assert all(early_status[f"quitter{i}"] == "active" for i in range(20))
     assert early["last_ticket_at"].max() <= T0 + timedelta(days=200)
@@ -243,12 +245,12 @@ def test_occasional_never_flagged_for_long_gaps_alone() -> None:
         pl.col("resolved_at").dt.replace_time_zone("UTC"),
     )
     as_of = T0 + timedelta(days=120 * 8 + 200)
-    out = eng.compute_engagement(tickets, None, as_of, EngagementSettings())
+    out = model.compute_engagement(tickets, None, as_of, EngagementSettings())
     row = out.filter(pl.col("requester_id") == "occ").row(0, named=True)
     assert row["status"] == "occasional"
     assert row["typical_gap_days"] == pytest.approx(120.0)
     # ...but silence far beyond its own rhythm is flagged.
-    later = eng.compute_engagement(
+    later = model.compute_engagement(
         tickets, None, T0 + timedelta(days=120 * 8 + 900), EngagementSettings()
     )
     assert later.filter(pl.col("requester_id") == "occ")["status"].item() in (
@@ -278,7 +280,7 @@ def test_people_fill_department_and_type() -> None:
         },
         schema_overrides={"active_from": pl.Date, "active_to": pl.Date},
     )
-    out = eng.compute_engagement(tickets, people, None, EngagementSettings())
+    out = model.compute_engagement(tickets, people, None, EngagementSettings())
     got = {r["requester_id"]: r for r in out.iter_rows(named=True)}
     assert got["p1"]["requester_department"] == "Legal"
     assert got["p1"]["requester_type"] == "contractor"
@@ -302,7 +304,7 @@ def test_aggregation_matches_brute_force_on_random_tickets(items) -> None:
         pl.col("created_at").dt.replace_time_zone("UTC"),
         pl.col("resolved_at").dt.replace_time_zone("UTC"),
     )
-    out = eng.compute_engagement(tickets, None, None, EngagementSettings())
+    out = model.compute_engagement(tickets, None, None, EngagementSettings())
     as_of = max(T0 + timedelta(hours=h) for *_, h in items)
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for r, team, h in items:
@@ -357,9 +359,9 @@ def _warehouse(
 def test_refresh_engagement_replaces_the_table(planted) -> None:
     tickets, people, truth, out = planted
     con = _warehouse(tickets, people)
-    n = eng.refresh_engagement(con, Config(), as_of=AS_OF)
+    n = stored.refresh_engagement(con, Config(), as_of=AS_OF)
     assert n == out.height == sum(1 for v in truth.values() if v != "left")
-    assert eng.refresh_engagement(con, Config(), as_of=AS_OF) == n  # replaced, not appended
+    assert stored.refresh_engagement(con, Config(), as_of=AS_OF) == n  # replaced, not appended
     table = con.sql("SELECT * FROM requester_engagement").pl()
     assert table.height == n and table.columns == CONTRACT_COLUMNS
     status = dict(zip(table["requester_id"], table["status"], strict=True))
@@ -394,7 +396,7 @@ def _quarterly_tickets(seed: int = 5) -> pl.DataFrame:
 
 def test_reactive_shift_flags_only_the_planted_department() -> None:
     con = _warehouse(_quarterly_tickets())
-    df = eng.reactive_shift(con)
+    df = departments.reactive_shift(con)
     flagged = set(df.filter("flagged")["requester_department"].unique())
     assert flagged == {"Legal"}
     legal = df.filter(pl.col("requester_department") == "Legal")
@@ -417,7 +419,7 @@ def test_reactive_shift_flags_only_the_planted_department() -> None:
 def test_cohort_retention_matches_brute_force(planted) -> None:
     tickets, *_ = planted
     con = _warehouse(tickets)
-    df = eng.cohort_retention(con, as_of=AS_OF)
+    df = retention.cohort_retention(con, as_of=AS_OF)
     months: dict[str, set[tuple[int, int]]] = defaultdict(set)
     for rid, at in tickets.select("requester_id", "created_at").iter_rows():
         months[rid].add((at.year, at.month))
@@ -455,7 +457,7 @@ def test_lost_after_bad_experience_separates_planted_groups() -> None:
         rows.append(_ticket(f"r{i}", "IT", T0 + timedelta(days=i + 30)))
     rows.append(_ticket("late", "IT", T0 + timedelta(days=400)))  # sets as_of
     con = _warehouse(pl.DataFrame(rows))
-    df = eng.lost_after_bad_experience(con, within_days=90)
+    df = retention.lost_after_bad_experience(con, within_days=90)
     got = {r["experience"]: r for r in df.iter_rows(named=True)}
     # Brute force: eligible tickets are those >= 90 days before as_of (all but 'late').
     assert got["sla_breached"]["tickets"] == 20 and got["sla_breached"]["returned"] == 0
@@ -493,7 +495,10 @@ def test_low_csat_links_by_ticket_id() -> None:
         }
     )
     con = _warehouse(pl.DataFrame(rows), surveys=surveys)
-    got = {r["experience"]: r for r in eng.lost_after_bad_experience(con, 90).iter_rows(named=True)}
+    got = {
+        r["experience"]: r
+        for r in retention.lost_after_bad_experience(con, 90).iter_rows(named=True)
+    }
     assert got["low_csat"]["tickets"] == 1 and got["low_csat"]["returned"] == 0
 
 
@@ -517,7 +522,7 @@ def test_survey_fatigue_trend_and_counts() -> None:
                         }
                     )
     con = _warehouse(pl.DataFrame(rows), surveys=pl.DataFrame(surveys))
-    df = eng.survey_fatigue(con)
+    df = departments.survey_fatigue(con)
     ops = df.filter(pl.col("department") == "Ops").sort("quarter_start")
     assert ops["responses"].to_list() == [round(40 * (0.6 - 0.1 * q)) for q in range(6)]
     assert ops["resolved_tickets"].to_list() == [40] * 6
@@ -541,7 +546,7 @@ def test_department_activity_per_head() -> None:
         }
     )
     con = _warehouse(pl.DataFrame(rows), people)
-    row = eng.department_activity(con, period="month").row(0, named=True)
+    row = departments.department_activity(con, period="month").row(0, named=True)
     assert row["period_start"] == date(2025, 3, 1)
     assert (row["tickets"], row["active_requesters"], row["headcount"]) == (7, 6, 9)
     assert row["active_per_head"] == pytest.approx(6 / 9)
@@ -558,7 +563,7 @@ def test_population_fit_stays_sane_on_the_benchmark_mixture() -> None:
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     pop = bench.generate(20_000, 4)
-    out = eng.compute_engagement(pop.tickets, None, bench.AS_OF, EngagementSettings(), seed=4)
+    out = model.compute_engagement(pop.tickets, None, bench.AS_OF, EngagementSettings(), seed=4)
     df = out.join(pop.truth, on=["requester_id", "service_team"])
     regular = df.filter(pl.col("kind") == "regular")
     assert regular["p_alive"].median() > 0.9

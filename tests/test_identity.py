@@ -18,8 +18,8 @@ from dashboard.access import OPERATOR
 from dashboard.cli import main
 from dashboard.config import Config
 from dashboard.ingest import ingest_paths
-from dashboard.metrics import engagement as eng
 from dashboard.metrics.alignment import alignment_table
+from dashboard.metrics.engagement import elsewhere
 from dashboard.metrics.identity import find_requesters, match_summary, unmatched_requesters
 from tests import multitool
 from tests.conftest import snapshot
@@ -162,8 +162,8 @@ def test_quitters_still_filing_elsewhere_are_seen_across_teams(world) -> None:
     w, db, _ = world
     con = _connect(db)
     try:
-        across = eng.across_teams(con)
-        pairs = eng.team_switches(con)
+        across = elsewhere.across_teams(con)
+        pairs = elsewhere.team_switches(con)
         reasons = dict(
             con.sql(
                 "SELECT requester_id || '|' || service_team, reason FROM requester_engagement"

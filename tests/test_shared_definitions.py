@@ -108,8 +108,8 @@ def test_one_backlog_number(wh, team) -> None:
 def test_one_low_score_definition(tmp_path: Path) -> None:
     """CSAT on 1–5, 1–7 and 0–10, and NPS: Engagement's "low satisfaction score" and
     Voice's low band pick the same answers, the bottom two points of each scale."""
-    from dashboard.metrics import engagement as eng
     from dashboard.metrics import surveys as sv
+    from dashboard.metrics.engagement import stored
     from dashboard.warehouse import connect, migrate
 
     con = connect(tmp_path / "s.duckdb")
@@ -134,8 +134,8 @@ def test_one_low_score_definition(tmp_path: Path) -> None:
         )
     expected_csat = {f"T{i}" for i, a in enumerate(answers) if a[0] == "csat" and a[4]}
     expected_all = {f"T{i}" for i, a in enumerate(answers) if a[4]}
-    tickets, _ = eng._model_inputs(con)  # what the engagement model reads
-    flagged = con.sql(f"SELECT ticket_id FROM ({eng._LOW_CSAT_SQL})").fetchall()
+    tickets, _ = stored.model_inputs(con)  # what the engagement model reads
+    flagged = con.sql(f"SELECT ticket_id FROM ({stored.LOW_CSAT_SQL})").fetchall()
     rows = sv._load_rows(con, Filters())
     voice_low = set(rows.filter(rows["band"] == "low")["ticket_id"])
     con.close()

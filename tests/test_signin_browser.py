@@ -27,8 +27,8 @@ import pytest
 from dashboard import audit, scoped
 from dashboard.access import Scope
 from dashboard.filters import Filters
-from dashboard.metrics import engagement as eng
 from dashboard.metrics.date_range import default_range
+from dashboard.metrics.engagement import retention
 from dashboard.metrics.response_times import kpis
 from tests.conftest import CHROMIUM
 
@@ -158,7 +158,7 @@ def expected(served: Served, scope: Scope) -> dict[str, int]:
         span = default_range(con)  # the sidebar's default, on the scoped rows
         start, end = span.date_from, span.date_to
         tiles = kpis(con, Filters(date_from=start, date_to=end))
-        quiet = eng.quiet_by_quarter(con)
+        quiet = retention.quiet_by_quarter(con)
     tickets = next(k for k in tiles if k.label == "Tickets").value
     return {"tickets": int(tickets or 0), "regulars": int(quiet["regular_requesters"].sum())}
 

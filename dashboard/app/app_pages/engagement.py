@@ -14,7 +14,7 @@ from dashboard import figures
 from dashboard.app import data
 from dashboard.app.components.tables import column_config, readable, table
 from dashboard.app.components.tiles import empty_state, filter_note, judged_as_of
-from dashboard.metrics import engagement as eng
+from dashboard.metrics.engagement import elsewhere, stored
 from dashboard.output import csv_text
 from dashboard.panels import PANELS
 
@@ -146,12 +146,13 @@ else:
         people = list(dict.fromkeys(switched["requester_id"].to_list()))
         person = st.selectbox("One person's history", people, key="person")
         st.plotly_chart(
-            figures.person_history(data.call(eng.person_history, person)), key="person_history"
+            figures.person_history(data.call(elsewhere.person_history, person)),
+            key="person_history",
         )
         # why the model flagged them with the team(s) of this selection; the reason names
         # the teams they still file with (the chart above shows every team's tickets)
         quiet_with = switched.filter(pl.col("requester_id") == person)["quiet_with"].to_list()
-        mine = data.call(eng.engagement_rows, config).filter(
+        mine = data.call(stored.engagement_rows, config).filter(
             (pl.col("requester_id") == person) & pl.col("service_team").is_in(quiet_with)
         )
         for row in mine.iter_rows(named=True):
