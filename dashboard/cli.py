@@ -334,7 +334,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     files = write_demo(args.out, seed=args.seed, tickets=args.tickets)
     _err(f"demo exports written to {args.out}/ in {time.perf_counter() - t0:.1f} s")
-    results = ingest_paths(db, files.all(), config, progress=lambda r: _err(r.summary()))
+    results = ingest_paths(db, files.all(), config, progress=lambda r: _err(r.summary()), say=_err)
     if any(r.status == "refused" for r in results):
         raise Failure("a demo file was refused; see the lines above")
     _err(f"warehouse ready: {db} ({time.perf_counter() - t0:.1f} s)")
@@ -366,6 +366,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         fmt=args.fmt,
         timezone=args.timezone,
         progress=report,
+        say=_err,
     )
     if args.json:
         print(json.dumps([r.as_json() for r in results], indent=1))

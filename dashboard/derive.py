@@ -26,6 +26,7 @@ from dashboard.metrics.business_time import (
 )
 from dashboard.metrics.engagement.stored import refresh_engagement
 from dashboard.metrics.history import refresh_history
+from dashboard.progress import Phases, Say
 
 PENDING = "derived_pending"  # inward_meta key: a load committed, refresh not finished yet
 FINGERPRINT = "derived_config"  # inward_meta key: `fingerprint` of the last refresh's config
@@ -53,7 +54,7 @@ def needs_refresh(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
     return PENDING in meta or meta.get(FINGERPRINT) != fingerprint(config)
 
 
-def refresh(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+def refresh(con: duckdb.DuckDBPyConnection, config: Config, say: Say | None = None) -> None:
     """Recompute every derived table from the canonical ones.
 
     Two transactions: first the per-ticket derivations (who each requester is and
@@ -62,16 +63,21 @@ def refresh(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     calendars, time in status from ticket history), then the engagement model
     (which replaces its table atomically itself). A failure in either leaves the
     previous derived data in place, never a half-written table, and the pending
-    mark set, so the next command tries again; the mark is cleared last.
+    mark set, so the next command tries again; the mark is cleared last. `say` gets
+    the phase lines when the refresh runs long.
     """
+    phases = Phases(say, "derived data")
     with warehouse.transaction(con):
         identity.refresh(con)
+        phases.done("requester identities")
         as_of.apply_config(con, config)
         refresh_sla_targets(con, config, own_transaction=False)
-        refresh_business_minutes(con, config, own_transaction=False)
+        n = refresh_business_minutes(con, config, own_transaction=False)
+        phases.done("business minutes and SLA due times", n)
         refresh_history(con, config)
         warehouse.bump_version(con)
-    refresh_engagement(con, config)
+    phases.done("time in status")
+    phases.done("engagement", refresh_engagement(con, config))
     with warehouse.transaction(con):
         con.execute(f"DELETE FROM inward_meta WHERE key = '{PENDING}'")
         con.execute(

@@ -13,6 +13,7 @@ from typing import NamedTuple
 from dashboard.config import Config
 from dashboard.ingest.load import IngestResult, ingest_file, memory_cap
 from dashboard.ingest.read import SUPPORTED
+from dashboard.progress import Say
 
 __all__ = ["IngestResult", "expand", "ingest_paths"]
 
@@ -50,6 +51,7 @@ def ingest_paths(
     fmt: str = "auto",
     timezone: str | None = None,
     progress: Callable[[IngestResult], None] | None = None,
+    say: Say | None = None,
 ) -> list[IngestResult]:
     """Ingest files one transaction each, then refresh derived tables once — also when
     nothing was loaded but an earlier run died before its refresh (see `derive`).
@@ -57,6 +59,9 @@ def ingest_paths(
     `[survey_questions]` reaches the survey adapters' `prepare` hooks through a
     context variable (see `survey_questions.configured`), so the adapter interface
     stays `prepare(con, staged)`.
+
+    `progress` gets each file's result; `say` the phase lines of long work (each
+    file's steps, then the refresh's; see `progress.Phases`).
     """
     from dashboard import derive, warehouse
     from dashboard.ingest.survey_questions import configured
@@ -72,6 +77,7 @@ def ingest_paths(
                 fmt=fmt,
                 timezone=timezone or config.timezone,
                 mapping=config.mapping,
+                say=say,
             )
             results.append(r)
             if progress:
@@ -79,5 +85,5 @@ def ingest_paths(
         # also when every file was unchanged: an earlier run may have died before this
         if any(r.status == "loaded" for r in results) or derive.needs_refresh(con, config):
             with memory_cap(con):  # the same cap as each file's load: RSS stays bounded
-                derive.refresh(con, config)
+                derive.refresh(con, config, say=say)
     return results

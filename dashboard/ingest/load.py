@@ -38,6 +38,7 @@ from dashboard.ingest.read import (
 )
 from dashboard.ingest.survey_questions import current_overrides
 from dashboard.metrics.identity import ingest_note
+from dashboard.progress import Phases, Say
 
 UPSERT = {
     "tickets": (
@@ -456,14 +457,19 @@ def ingest_file(
     fail_after_write: bool = False,
     mapping: Mapping[str, Mapping[str, str]] | None = None,
     folder: Path | None = None,
+    say: Say | None = None,
 ) -> IngestResult:
     """Load one file in one transaction. `fail_after_write` exists for the crash test:
     it raises after the data is written but before commit. `mapping` is the config's
     `[mapping."<glob>"]` tables (see `read.apply_mapping`), applied before detection.
     `folder` is the folder `path` was found in: a file that resolves outside it (a
-    symbolic link to `/etc/shadow` in an export folder) is refused unread."""
+    symbolic link to `/etc/shadow` in an export folder) is refused unread. `say` gets
+    the phase lines of a long load (see `dashboard.progress.Phases`)."""
+    phases = Phases(say, Path(path).name)
     with _file_scope(con):
-        return _ingest_file(con, path, kind, fmt, timezone, fail_after_write, mapping, folder)
+        return _ingest_file(
+            con, path, kind, fmt, timezone, fail_after_write, mapping, folder, phases
+        )
 
 
 def _ingest_file(
@@ -475,13 +481,16 @@ def _ingest_file(
     fail_after_write: bool = False,
     mapping: Mapping[str, Mapping[str, str]] | None = None,
     folder: Path | None = None,
+    phases: Phases | None = None,
 ) -> IngestResult:
     """`ingest_file` inside its memory scope."""
+    phases = phases or Phases(None, "")
     path = Path(path)
     started = datetime.now(UTC)
     escapes = folder is not None and not path.resolve().is_relative_to(folder.resolve())
     source_file = str(path.absolute() if escapes else path.resolve())
     digest = sha256_of(path) if path.is_file() and not escapes else ""
+    phases.done("checksum")
     result = IngestResult(
         0, source_file, digest, fmt, kind or "", 0, 0, 0, started, started, "refused", ""
     )
@@ -531,13 +540,16 @@ def _ingest_file(
                 staged = drop_extra_header_rows(con, staged, adapter.header_rows)
             if adapter.prepare is not None:
                 staged = adapter.prepare(con, staged)
+            phases.done(f"read as {adapter.name} {adapter.kind}", staged.rows)
             canon = canonical.build(con, staged, adapter, adapter.kind, timezone)
+            phases.done("typed and checked", staged.rows)
             select = _shape(con, staged, canon, adapter.kind, adapter.source, path)
             result.ingest_id = _next_id(con)
             result.rows_read = staged.rows + len(staged.rejects)
             result.rows_rejected = _reject(con, staged, result.ingest_id, source_file)
             record_value_mappings(con, staged, canon, adapter, result.ingest_id)
             result.rows_loaded = result.rows_read - result.rows_rejected
+            phases.done(f"shaped: {result.rows_rejected:,} rejected of", result.rows_read)
             if adapter.kind in ("tickets", "surveys"):
                 identity.register(con, shape.OBSERVED, result.ingest_id)
             if earlier:
@@ -558,6 +570,7 @@ def _ingest_file(
                 )
             if adapter.kind == "people":  # requesters already loaded may match now
                 identity.resolve(con)
+            phases.done("written", result.rows_loaded)
             result.identity = ingest_note(con, adapter.kind, result.ingest_id)
             derive.mark_pending(con)  # committed with the rows: a crash after it is caught up
             if fail_after_write:
@@ -576,6 +589,7 @@ def _ingest_file(
             result.finished_at = datetime.now(UTC)
             _record(con, result)
             con.execute("COMMIT")
+            phases.done("committed")
             return result
         except BaseException:
             warehouse.rollback(con)

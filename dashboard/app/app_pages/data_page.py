@@ -29,7 +29,9 @@ with st.container(border=True):
     )
     if files and st.button("Ingest", type="primary", icon=":material/upload:"):
         with st.status("Ingesting…", expanded=True) as status:
-            ok, lines = ingest_uploads(files, data.db_path())
+            ok, lines = ingest_uploads(
+                files, data.db_path(), on_phase=lambda line: status.update(label=line)
+            )
             for line in lines:
                 st.write(line)
             status.update(

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,29 +26,45 @@ def upload_path(folder: Path, position: int, name: str) -> Path:
     return sub / base
 
 
-def ingest_uploads(files: Sequence[Any], db: Path) -> tuple[bool, list[str]]:
+def ingest_uploads(
+    files: Sequence[Any], db: Path, on_phase: Callable[[str], None] | None = None
+) -> tuple[bool, list[str]]:
     """Save uploads to a temp folder and run `inward ingest --json` on them.
 
     Returns whether every file loaded (or was unchanged) and one line per file.
+    `on_phase` gets the phase lines a long ingest prints (stderr, as they come), so
+    the page can show what is being done instead of a spinner that says nothing.
     """
-    with tempfile.TemporaryDirectory(prefix=UPLOAD_MARK) as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix=UPLOAD_MARK) as tmp,
+        tempfile.TemporaryFile("w+") as stdout,  # a file, not a pipe: nothing to drain
+    ):
         paths = []
         for i, f in enumerate(files):
             path = upload_path(Path(tmp), i, f.name)
             path.write_bytes(f.getvalue())
             paths.append(str(path))
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             [sys.executable, "-m", "dashboard", "ingest", *paths, "--db", str(db), "--json"],
-            capture_output=True,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=3600,
         )
+        assert proc.stderr is not None
+        said = []
+        for line in proc.stderr:
+            said.append(line)
+            if on_phase is not None:
+                on_phase(line.strip())
+        proc.wait(timeout=3600)
+        stdout.seek(0)
+        out = stdout.read()
     try:
-        rows = json.loads(proc.stdout or "[]")
+        rows = json.loads(out or "[]")
     except json.JSONDecodeError:
         rows = []
     if not rows:
-        return False, [proc.stderr.strip() or "ingest failed"]
+        return False, ["".join(said).strip() or "ingest failed"]
     lines = []
     for r in rows:
         name = Path(r["source_file"]).name
