@@ -66,7 +66,7 @@ def test_ingest_phases_name_the_rows_it_counted(
         "tickets.csv: checksum",
         "tickets.csv: read as generic tickets 3 rows",
         "tickets.csv: typed and checked 3 rows",
-        "tickets.csv: shaped: 1 rejected of 3 rows",
+        "tickets.csv: shaped: 1 of 3 rows rejected",
         "tickets.csv: written 2 rows",
         "tickets.csv: committed",
         "derived data: requester identities",

@@ -549,7 +549,7 @@ def _ingest_file(
             result.rows_rejected = _reject(con, staged, result.ingest_id, source_file)
             record_value_mappings(con, staged, canon, adapter, result.ingest_id)
             result.rows_loaded = result.rows_read - result.rows_rejected
-            phases.done(f"shaped: {result.rows_rejected:,} rejected of", result.rows_read)
+            phases.done(f"shaped: {result.rows_rejected:,} of {result.rows_read:,} rows rejected")
             if adapter.kind in ("tickets", "surveys"):
                 identity.register(con, shape.OBSERVED, result.ingest_id)
             if earlier:
