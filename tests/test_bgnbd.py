@@ -112,3 +112,29 @@ def test_fit_recovers_planted_parameters() -> None:
     p_est = bgnbd.p_alive(x, t_x, T, est).mean()
     p_true = bgnbd.p_alive(x, t_x, T, truth).mean()
     assert p_est == pytest.approx(p_true, abs=0.03)
+
+
+@pytest.mark.parametrize("log_params", [(0.1, 2.0, -0.5, 0.7), (-1, 4, 1, 2), (1.5, -2, -3, 3)])
+def test_analytic_gradient_matches_finite_differences(log_params: tuple[float, ...]) -> None:
+    """The fit's gradient (`objective_and_gradient`) against central differences of the
+    plain likelihood (`negative_log_likelihood`), on a random weighted population with
+    one-time requesters (x = 0) and a penalty."""
+    rng = np.random.default_rng(7)
+    n = 3000
+    x = rng.integers(0, 25, n).astype(float)
+    T = rng.uniform(1, 700, n)
+    t_x = np.where(x > 0, rng.uniform(0, 1, n) * T, 0.0)
+    w = rng.integers(1, 6, n).astype(float)
+    lp = np.asarray(log_params, dtype=float)
+    value, grad = bgnbd.objective_and_gradient(lp, x, t_x, T, w, 0.05)
+    assert value == pytest.approx(bgnbd.negative_log_likelihood(lp, x, t_x, T, w, 0.05))
+    h = 1e-5
+    numeric = [
+        (
+            bgnbd.negative_log_likelihood(lp + h * e, x, t_x, T, w, 0.05)
+            - bgnbd.negative_log_likelihood(lp - h * e, x, t_x, T, w, 0.05)
+        )
+        / (2 * h)
+        for e in np.eye(4)
+    ]
+    assert grad == pytest.approx(numeric, rel=1e-5, abs=1e-7)
