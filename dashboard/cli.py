@@ -655,7 +655,8 @@ def cmd_alignment(args: argparse.Namespace) -> int:
 
 
 def cmd_surveys(args: argparse.Namespace) -> int:
-    from dashboard.metrics.surveys import parse_by, survey_summary, whole_months
+    from dashboard.metrics.surveys.answers import parse_by, whole_months
+    from dashboard.metrics.surveys.summary import survey_summary
 
     config = load_config(args.config)
     try:

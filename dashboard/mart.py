@@ -182,7 +182,8 @@ def _create_all(
 
 
 def _build(db: Path, scope: Scope, config: Config, out: Path) -> None:
-    from dashboard.metrics import surveys
+    from dashboard.metrics.surveys.comments import published_comments
+    from dashboard.metrics.surveys.summary import published_cells
 
     mart = duckdb.connect(str(out))
     try:
@@ -197,8 +198,8 @@ def _build(db: Path, scope: Scope, config: Config, out: Path) -> None:
                 rel = con.sql(_copy_sql(con, table, scope.raw))
                 mart.from_arrow(rel.to_arrow_reader(_BATCH)).create(table)
             derived = {
-                "survey_cells": surveys.published_cells(con, config),
-                "survey_comments": surveys.published_comments(con, config),
+                "survey_cells": published_cells(con, config),
+                "survey_comments": published_comments(con, config),
             }
             definitions = _definitions(con)
         for name, frame in derived.items():

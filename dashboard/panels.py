@@ -25,8 +25,11 @@ from dashboard.filters import ALL_FILTERS, SURVEY_FILTERS, Filters
 from dashboard.metrics import alignment as al
 from dashboard.metrics import flow as fl
 from dashboard.metrics import response_times as rt
-from dashboard.metrics import surveys as sv
 from dashboard.metrics.engagement import departments, elsewhere, retention, stored, terms
+from dashboard.metrics.surveys.answers import parse_by, whole_months
+from dashboard.metrics.surveys.comments import comment_excerpts, comment_keywords
+from dashboard.metrics.surveys.drivers import survey_drivers
+from dashboard.metrics.surveys.summary import survey_summary, trend
 
 TICKETS_NOW = tuple(f for f in ALL_FILTERS if f != "dates")  # states at the as-of
 ENGAGEMENT = terms.ENGAGEMENT_FILTERS
@@ -197,27 +200,27 @@ def team_switches(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) ->
 
 
 def voice_summary(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
-    return sv.survey_summary(con, config, (), sv.whole_months(f))
+    return survey_summary(con, config, (), whole_months(f))
 
 
 def voice_trend(
     con: duckdb.DuckDBPyConnection, f: Filters, config: Config, period: str = "month"
 ) -> pl.DataFrame:
-    return sv.trend(con, config, period, sv.whole_months(f))
+    return trend(con, config, period, whole_months(f))
 
 
 def voice_drivers(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
-    return sv.survey_drivers(con, config, sv.whole_months(f))
+    return survey_drivers(con, config, whole_months(f))
 
 
 def voice_groups(
     con: duckdb.DuckDBPyConnection, f: Filters, config: Config, by: str = "service_team"
 ) -> pl.DataFrame:
-    return sv.survey_summary(con, config, sv.parse_by(by), sv.whole_months(f))
+    return survey_summary(con, config, parse_by(by), whole_months(f))
 
 
 def voice_phrases(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
-    return sv.comment_keywords(con, config, sv.whole_months(f))
+    return comment_keywords(con, config, whole_months(f))
 
 
 def voice_comments(
@@ -228,7 +231,7 @@ def voice_comments(
     search: str | None = None,
     limit: int = 30,
 ) -> pl.DataFrame:
-    return sv.comment_excerpts(con, config, sv.whole_months(f), band, search or None, int(limit))
+    return comment_excerpts(con, config, whole_months(f), band, search or None, int(limit))
 
 
 # --------------------------------------------------------------------------- alignment

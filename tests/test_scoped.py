@@ -35,7 +35,7 @@ from dashboard import pseudonyms, scoped
 from dashboard.access import OPEN, OPERATOR, Scope
 from dashboard.config import Config
 from dashboard.filters import Filters
-from dashboard.metrics import surveys
+from dashboard.metrics.surveys.answers import whole_months
 
 ROOT = Path(__file__).resolve().parents[1]
 SCOPE = Scope(teams=("Legal",), departments=("Sales",))
@@ -166,7 +166,7 @@ def call(fn: Any, con: duckdb.DuckDBPyConnection) -> Any:
         if p.default is inspect.Parameter.empty or p.name in ("filters",)
     }
     if fn.__module__.endswith(".surveys") and "filters" in kwargs:
-        kwargs["filters"] = surveys.whole_months(kwargs["filters"])
+        kwargs["filters"] = whole_months(kwargs["filters"])
     return fn(con, **kwargs)
 
 

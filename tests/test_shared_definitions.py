@@ -108,8 +108,8 @@ def test_one_backlog_number(wh, team) -> None:
 def test_one_low_score_definition(tmp_path: Path) -> None:
     """CSAT on 1–5, 1–7 and 0–10, and NPS: Engagement's "low satisfaction score" and
     Voice's low band pick the same answers, the bottom two points of each scale."""
-    from dashboard.metrics import surveys as sv
     from dashboard.metrics.engagement import stored
+    from dashboard.metrics.surveys.answers import load_rows
     from dashboard.warehouse import connect, migrate
 
     con = connect(tmp_path / "s.duckdb")
@@ -136,7 +136,7 @@ def test_one_low_score_definition(tmp_path: Path) -> None:
     expected_all = {f"T{i}" for i, a in enumerate(answers) if a[4]}
     tickets, _ = stored.model_inputs(con)  # what the engagement model reads
     flagged = con.sql(f"SELECT ticket_id FROM ({stored.LOW_CSAT_SQL})").fetchall()
-    rows = sv._load_rows(con, Filters())
+    rows = load_rows(con, Filters())
     voice_low = set(rows.filter(rows["band"] == "low")["ticket_id"])
     con.close()
     assert {t for (t,) in flagged} == expected_csat

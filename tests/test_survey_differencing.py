@@ -24,7 +24,8 @@ from dashboard.access import OPERATOR
 from dashboard.cli import main
 from dashboard.config import Config
 from dashboard.filters import Filters
-from dashboard.metrics import surveys as sv
+from dashboard.metrics.surveys.answers import load_rows, whole_months
+from dashboard.metrics.surveys.summary import survey_summary, trend
 
 K = 5
 CFG = Config(anonymity_min_group=K)
@@ -42,7 +43,7 @@ def con(demo_wh):
 @pytest.fixture(scope="module")
 def answers(con) -> pl.DataFrame:
     """One row per CSAT answer with the dimensions the survey module resolves."""
-    rows = sv._load_rows(con, Filters())
+    rows = load_rows(con, Filters())
     return rows.filter(pl.col("s_csat").is_not_null()).with_columns(
         pl.col("submitted_at").dt.convert_time_zone("UTC").dt.date().alias("day")
     )
@@ -131,20 +132,20 @@ def test_no_small_group_is_a_linear_combination_of_published_numbers(con, answer
     rows = []
     for by, f in _views(answers):
         sel = f.survey_selection()
-        months = sv.whole_months(f)
+        months = whole_months(f)
         # what a number covers (the module's rule 6, checked against its own count): the
         # whole months of the range, and in them only the parts the same view shows
         # month by month — the monthly trend rows are published numbers too
-        trend = sv.trend(con, CFG, "month", f, by=by).filter(pl.col("csat_mean").is_not_null())
-        parts = {(r["period_start"], *(r[k] for k in by)) for r in trend.iter_rows(named=True)}
+        monthly = trend(con, CFG, "month", f, by=by).filter(pl.col("csat_mean").is_not_null())
+        parts = {(r["period_start"], *(r[k] for k in by)) for r in monthly.iter_rows(named=True)}
         published = [
             (r, parts)
-            for r in sv.survey_summary(con, CFG, by, f)
+            for r in survey_summary(con, CFG, by, f)
             .filter(pl.col("csat_mean").is_not_null())
             .iter_rows(named=True)
         ]
         published += [
-            (r, {(r["period_start"], *(r[k] for k in by))}) for r in trend.iter_rows(named=True)
+            (r, {(r["period_start"], *(r[k] for k in by))}) for r in monthly.iter_rows(named=True)
         ]
         for r, shown in published:
             v = np.zeros(len(cells))

@@ -25,7 +25,13 @@ from scipy import stats
 
 from dashboard.config import Config
 from dashboard.filters import Filters
-from dashboard.metrics import surveys as sv
+from dashboard.metrics.stats import wilson_interval
+from dashboard.metrics.surveys.anonymity import suppress
+from dashboard.metrics.surveys.answers import parse_by
+from dashboard.metrics.surveys.comments import comment_excerpts, comment_keywords
+from dashboard.metrics.surveys.drivers import survey_drivers
+from dashboard.metrics.surveys.scores import nps_bootstrap_interval
+from dashboard.metrics.surveys.summary import survey_summary, trend
 from dashboard.warehouse import migrate
 
 K = 5
@@ -232,7 +238,7 @@ def _month(r: dict) -> date:
 def _shown_parts(con, by: tuple[str, ...], f: Filters, cfg: Config = CFG) -> set[tuple]:
     """(month, *group) parts whose CSAT a view over several months adds up: those the
     same view shows month by month (rule 6: a range is the sum of its shown months)."""
-    out = sv.trend(con, cfg, "month", f, by=by)
+    out = trend(con, cfg, "month", f, by=by)
     return {
         (r["period_start"], *(r[d] for d in by))
         for r in out.filter(pl.col("csat_mean").is_not_null()).iter_rows(named=True)
@@ -271,7 +277,7 @@ def _covered(
 )
 def test_scores_match_brute_force(con, world, by) -> None:
     """With the threshold at 1 nothing is hidden, so every number must equal the reference."""
-    got = sv.survey_summary(con, Config(anonymity_min_group=1), by)
+    got = survey_summary(con, Config(anonymity_min_group=1), by)
     truth = _group(_records(world), by)
     assert got.height == len(truth)
     assert got.columns[: len(by) + 7] == [
@@ -296,7 +302,7 @@ def test_scores_match_brute_force(con, world, by) -> None:
 
 def test_top2_is_taken_on_each_scale(con, world) -> None:
     """Finance Ops asks CSAT on 1–7: its top-2 box is 6–7, not 4–5."""
-    got = sv.survey_summary(con, Config(anonymity_min_group=1), ("service_team",))
+    got = survey_summary(con, Config(anonymity_min_group=1), ("service_team",))
     fin = got.filter(pl.col("service_team") == "Finance Ops").row(0, named=True)
     scores = [
         r["score"]
@@ -314,7 +320,7 @@ def test_date_filter_is_inclusive_and_filters_apply(con, world) -> None:
         teams=("HR Ops",),
         requester_types=("employee",),
     )
-    got = sv.survey_summary(con, Config(anonymity_min_group=1), (), f)
+    got = survey_summary(con, Config(anonymity_min_group=1), (), f)
     recs = [
         r
         for r in _records(world)
@@ -330,7 +336,7 @@ def test_date_filter_is_inclusive_and_filters_apply(con, world) -> None:
 
 
 def test_response_rate_is_responses_per_resolved_ticket(con, world) -> None:
-    got = sv.survey_summary(con, Config(anonymity_min_group=1), ("service_team",))
+    got = survey_summary(con, Config(anonymity_min_group=1), ("service_team",))
     for row in got.iter_rows(named=True):
         resolved = sum(t["service_team"] == row["service_team"] for t in world["tickets"])
         assert row["resolved_tickets"] == resolved
@@ -352,7 +358,7 @@ def _wilson_reference(x: int, n: int) -> tuple[float, float]:
 
 @pytest.mark.parametrize(("x", "n"), [(0, 5), (5, 5), (3, 10), (47, 60), (1, 1000)])
 def test_wilson_matches_reference_and_scipy(x: int, n: int) -> None:
-    lo, hi = sv.wilson_interval(x, n)
+    lo, hi = wilson_interval(x, n)
     ref = _wilson_reference(x, n)
     sp = stats.binomtest(x, n).proportion_ci(confidence_level=0.95, method="wilson")
     assert (lo, hi) == pytest.approx(ref, abs=1e-12)
@@ -360,7 +366,7 @@ def test_wilson_matches_reference_and_scipy(x: int, n: int) -> None:
 
 
 def test_summary_ci_columns_are_wilson_of_the_counts(con) -> None:
-    got = sv.survey_summary(con, CFG, ("service_team",))
+    got = survey_summary(con, CFG, ("service_team",))
     for row in got.iter_rows(named=True):
         x = round(row["csat_top2_share"] * row["csat_responses"])
         assert (row["csat_top2_ci_low"], row["csat_top2_ci_high"]) == pytest.approx(
@@ -372,8 +378,8 @@ def test_summary_ci_columns_are_wilson_of_the_counts(con) -> None:
 def test_nps_bootstrap_matches_normal_approximation_and_is_seeded() -> None:
     pro, pas, det = 120, 50, 30
     n = pro + pas + det
-    lo, hi = sv.nps_bootstrap_interval(pro, pas, det)
-    assert (lo, hi) == sv.nps_bootstrap_interval(pro, pas, det)  # deterministic
+    lo, hi = nps_bootstrap_interval(pro, pas, det)
+    assert (lo, hi) == nps_bootstrap_interval(pro, pas, det)  # deterministic
     p, q = pro / n, det / n
     se = 100 * math.sqrt((p + q - (p - q) ** 2) / n)
     centre = 100 * (p - q)
@@ -393,7 +399,7 @@ def test_suppress_primary_and_complementary_1d() -> None:
             "csat_mean": [4.0, 2.0, 3.0, 4.5],
         }
     )
-    out = sv.suppress(f, 5, ids_col=None)
+    out = suppress(f, 5, ids_col=None)
     assert out["suppressed"].to_list() == [True, True, False, False]  # b primary, a next-smallest
     assert out.filter(pl.col("suppressed"))["csat_mean"].null_count() == 2
     assert out.filter(pl.col("suppressed"))["respondents"].null_count() == 2
@@ -402,7 +408,7 @@ def test_suppress_primary_and_complementary_1d() -> None:
 def test_suppress_two_small_hidden_groups_are_not_enough() -> None:
     """Two hidden groups of 1 and 2 people: total − visible is a group of 3 < k."""
     f = pl.DataFrame({"department": list("abcd"), "respondents": [1, 2, 30, 40]})
-    assert sv.suppress(f, 5, ids_col=None)["suppressed"].to_list() == [True, True, True, False]
+    assert suppress(f, 5, ids_col=None)["suppressed"].to_list() == [True, True, True, False]
 
 
 _cells = st.lists(st.integers(0, 12), min_size=1, max_size=20)
@@ -417,7 +423,7 @@ def test_suppress_margins_never_isolate_one_group(counts: list[int], k: int, wid
     if not rows:
         return
     f = pl.DataFrame(rows, schema=["service_team", "department", "respondents"], orient="row")
-    hidden = sv.suppress(f, k, ids_col=None)["suppressed"].to_list()
+    hidden = suppress(f, k, ids_col=None)["suppressed"].to_list()
     assert all(h for (_, _, c), h in zip(rows, hidden, strict=True) if c < k)
     for key in (lambda r: r[0], lambda r: r[1], lambda r: ()):
         groups: dict = defaultdict(list)
@@ -433,7 +439,7 @@ def test_suppress_margins_never_isolate_one_group(counts: list[int], k: int, wid
 
 
 def test_small_groups_are_hidden_with_every_number(con) -> None:
-    got = sv.survey_summary(con, CFG, ("department",))
+    got = survey_summary(con, CFG, ("department",))
     for dept in ("Legal", "Facilities"):
         row = got.filter(pl.col("department") == dept).row(0, named=True)
         assert row["suppressed"]
@@ -449,8 +455,8 @@ def _sum(row: dict) -> tuple[float, int]:
 def test_total_minus_visible_departments_is_not_one_group(con, world) -> None:
     """The attack: overall total − visible departments = what is hidden. It must be a
     blend of ≥ 2 groups with ≥ k people, never one department's score."""
-    total = sv.survey_summary(con, CFG, ()).row(0, named=True)
-    depts = sv.survey_summary(con, CFG, ("department",))
+    total = survey_summary(con, CFG, ()).row(0, named=True)
+    depts = survey_summary(con, CFG, ("department",))
     visible = depts.filter(~pl.col("suppressed")).iter_rows(named=True)
     s, n = _sum(total)
     for row in visible:
@@ -468,8 +474,8 @@ def test_total_minus_visible_departments_is_not_one_group(con, world) -> None:
 def test_filter_differencing_all_departments_vs_all_but_one(con, world) -> None:
     """'All departments' per team minus 'all but Legal' per team would be Legal's cell."""
     others = tuple(d for d in DEPARTMENTS if d != "Legal")
-    full = sv.survey_summary(con, CFG, ("service_team",))
-    part = sv.survey_summary(con, CFG, ("service_team",), Filters(departments=others))
+    full = survey_summary(con, CFG, ("service_team",))
+    part = survey_summary(con, CFG, ("service_team",), Filters(departments=others))
     truth = _group(_records(world), ("service_team", "department"))
     leaked = 0
     for a, b in zip(full.iter_rows(named=True), part.iter_rows(named=True), strict=True):
@@ -530,13 +536,13 @@ def test_no_small_group_is_a_linear_combination_of_published_numbers(con, world)
         # a filter on a grouped dimension only picks rows of the unfiltered table
         for by in [b for b in VIEW_BYS if not set(b) & set(sel)]:
             parts = _shown_parts(con, by, f)
-            out = sv.survey_summary(con, CFG, by, f)
+            out = survey_summary(con, CFG, by, f)
             published = [
                 (r, parts)
                 for r in out.filter(pl.col("csat_mean").is_not_null()).iter_rows(named=True)
             ]
             for r in (
-                sv.trend(con, CFG, "month", f, by=by)
+                trend(con, CFG, "month", f, by=by)
                 .filter(pl.col("csat_mean").is_not_null())
                 .iter_rows(named=True)
             ):
@@ -621,24 +627,24 @@ def test_per_metric_suppression_and_its_complement() -> None:
     """Team A: 12 respondents, 3 of them answered NPS. CSAT is shown, NPS is not; and
     team B's NPS must go too, or overall NPS − B's NPS would be A's three people."""
     con = _tiny(3, 10)
-    got = sv.survey_summary(con, CFG, ("service_team",))
+    got = survey_summary(con, CFG, ("service_team",))
     assert not got["suppressed"].any()
     assert got["csat_mean"].null_count() == 0
     assert got["nps"].null_count() == 2 and got["nps_responses"].null_count() == 2
-    total = sv.survey_summary(con, CFG, ()).row(0, named=True)
+    total = survey_summary(con, CFG, ()).row(0, named=True)
     assert total["nps"] is not None  # 13 NPS respondents overall: fine to show
     # with enough NPS answers on both sides, both are shown
-    both = sv.survey_summary(_tiny(6, 10), CFG, ("service_team",))
+    both = survey_summary(_tiny(6, 10), CFG, ("service_team",))
     assert both["nps"].null_count() == 0
 
 
 def test_empty_warehouse_gives_empty_frames() -> None:
     con = _load({})
-    assert sv.survey_summary(con, CFG, ("service_team",)).is_empty()
-    assert sv.trend(con, CFG, "month").is_empty()
-    assert sv.survey_drivers(con, CFG).is_empty()
-    assert sv.comment_keywords(con, CFG).is_empty()
-    assert sv.comment_excerpts(con, CFG).is_empty()
+    assert survey_summary(con, CFG, ("service_team",)).is_empty()
+    assert trend(con, CFG, "month").is_empty()
+    assert survey_drivers(con, CFG).is_empty()
+    assert comment_keywords(con, CFG).is_empty()
+    assert comment_excerpts(con, CFG).is_empty()
 
 
 # ----------------------------------------------------------------- trend
@@ -647,7 +653,7 @@ def test_empty_warehouse_gives_empty_frames() -> None:
 def test_trend_matches_brute_force_and_hides_small_periods(con, world) -> None:
     recs = _records(world)
     by_month = _group([{**r, "m": r["submitted_at"].date().replace(day=1)} for r in recs], ("m",))
-    got = sv.trend(con, Config(anonymity_min_group=1), "month")
+    got = trend(con, Config(anonymity_min_group=1), "month")
     assert got["period_start"].to_list() == sorted(k[0] for k in by_month)
     for row in got.iter_rows(named=True):
         ref = _brute(by_month[(row["period_start"],)])
@@ -657,11 +663,11 @@ def test_trend_matches_brute_force_and_hides_small_periods(con, world) -> None:
     # total leaves exactly it out (rule 6) rather than giving it back
     people = {m: len({r["respondent_id"] for r in v}) for (m,), v in by_month.items()}
     big_k = Config(anonymity_min_group=min(people.values()) + 1)
-    hid = sv.trend(con, big_k, "month").filter(pl.col("suppressed"))
+    hid = trend(con, big_k, "month").filter(pl.col("suppressed"))
     small = [m for m, n in people.items() if n < big_k.anonymity_min_group]
     assert small and set(small) <= set(hid["period_start"].to_list())
     assert hid["csat_mean"].null_count() == hid.height
-    total = sv.survey_summary(con, big_k, ()).row(0, named=True)
+    total = survey_summary(con, big_k, ()).row(0, named=True)
     kept = [r for (m,), v in by_month.items() if m not in hid["period_start"].to_list() for r in v]
     assert total["partial"] and total["csat_mean"] == pytest.approx(_brute(kept)["csat_mean"])
 
@@ -670,7 +676,7 @@ def test_trend_matches_brute_force_and_hides_small_periods(con, world) -> None:
 
 
 def test_planted_reopen_driver_is_found_first(con, world) -> None:
-    d = sv.survey_drivers(con, CFG)
+    d = survey_drivers(con, CFG)
     top = d.row(0, named=True)
     assert (top["factor"], top["level"]) == ("reopened", "yes")
     assert top["ci_high"] < 0
@@ -715,7 +721,7 @@ def test_adjusted_effect_removes_confounding() -> None:
                 5.0, max(1.0, 4.1 + (-1.2 if r["ticket_id"] in reopened else 0) + rng.gauss(0, 0.8))
             )
             r["score"] = float(round(lo + (s5 - 1) / 4 * (hi - lo)))
-    d = sv.survey_drivers(_load(world), CFG)
+    d = survey_drivers(_load(world), CFG)
     slow = d.filter(pl.col("factor") == "first_response_slow").row(0, named=True)
     assert slow["ci_high"] < 0  # marginal: looks harmful
     assert slow["adjusted_ci_low"] < 0 < slow["adjusted_ci_high"]  # adjusted: no effect
@@ -723,17 +729,17 @@ def test_adjusted_effect_removes_confounding() -> None:
 
 
 def test_drivers_respect_threshold_and_hidden_selections(con) -> None:
-    d = sv.survey_drivers(con, CFG)
+    d = survey_drivers(con, CFG)
     assert (d["respondents"] >= K).all()
     # a selection that is itself below the threshold gets no drivers at all
-    assert sv.survey_drivers(con, CFG, Filters(departments=("Legal",))).is_empty()
+    assert survey_drivers(con, CFG, Filters(departments=("Legal",))).is_empty()
 
 
 # ----------------------------------------------------------------- comments
 
 
 def test_keywords_find_the_planted_complaint(con) -> None:
-    kw = sv.comment_keywords(con, CFG)
+    kw = comment_keywords(con, CFG)
     low = kw.filter(pl.col("band") == "low")["term"].to_list()
     high = kw.filter(pl.col("band") == "high")["term"].to_list()
     assert "password reset" in low[:3]
@@ -744,13 +750,13 @@ def test_keywords_find_the_planted_complaint(con) -> None:
 
 
 def test_excerpts_come_only_from_visible_groups(con) -> None:
-    ex = sv.comment_excerpts(con, CFG, band="low", search="password", limit=500)
+    ex = comment_excerpts(con, CFG, band="low", search="password", limit=500)
     assert ex.height >= 3
     assert ex["comment"].str.to_lowercase().str.contains("password").all()
     assert not ex["comment"].str.contains("quokka").any()  # Legal is below the threshold
     assert not any("respondent" in c or c == "response_id" for c in ex.columns)
     assert set(ex["band"].to_list()) == {"low"}
-    high = sv.comment_excerpts(con, CFG, band="high", limit=5)
+    high = comment_excerpts(con, CFG, band="high", limit=5)
     assert high.height == 5 and not high["comment"].str.contains("password").any()
 
 
@@ -762,20 +768,20 @@ def test_excerpts_mask_contact_details() -> None:
         else r
         for r in world["survey_responses"]
     ]
-    ex = sv.comment_excerpts(_load(world), CFG, band="high", limit=3)
+    ex = comment_excerpts(_load(world), CFG, band="high", limit=3)
     assert ex["comment"].to_list() == ["mail me at [email] or [phone]"] * 3
 
 
 def test_parse_by_aliases() -> None:
-    assert sv.parse_by("team,department") == ("service_team", "department")
-    assert sv.parse_by("requester_type") == ("requester_type",)
+    assert parse_by("team,department") == ("service_team", "department")
+    assert parse_by("requester_type") == ("requester_type",)
     with pytest.raises(ValueError, match="unknown survey grouping"):
-        sv.parse_by("colour")
+        parse_by("colour")
 
 
 def test_config_threshold_is_honoured(con) -> None:
     strict = replace(CFG, anonymity_min_group=100)
-    got = sv.survey_summary(con, strict, ("department",))
+    got = survey_summary(con, strict, ("department",))
     assert got["suppressed"].all()
 
 
@@ -799,7 +805,7 @@ def test_trend_views_do_not_disclose_small_team_months(con, world) -> None:
         views.append(((), Filters(teams=tuple(t for t in TEAMS if t != team))))
     rows = []
     for by, f in views:
-        out = sv.trend(con, cfg, "month", f, by=by)
+        out = trend(con, cfg, "month", f, by=by)
         allowed = set(f.teams) or set(TEAMS)
         for r in out.filter(pl.col("csat_mean").is_not_null()).iter_rows(named=True):
             v = np.zeros(len(cells))
@@ -814,7 +820,7 @@ def test_trend_views_do_not_disclose_small_team_months(con, world) -> None:
     # plus the overall and per-team summaries of the same date range: the sum of the
     # months each of them shows (rule 6)
     team_parts = _shown_parts(con, ("service_team",), Filters(), cfg)
-    for r in sv.survey_summary(con, cfg, ("service_team",)).iter_rows(named=True):
+    for r in survey_summary(con, cfg, ("service_team",)).iter_rows(named=True):
         if r["csat_mean"] is not None:
             rows.append(
                 np.array(
@@ -822,7 +828,7 @@ def test_trend_views_do_not_disclose_small_team_months(con, world) -> None:
                 )
             )
     month_parts = {p[0] for p in _shown_parts(con, (), Filters(), cfg)}
-    if sv.survey_summary(con, cfg, ())["csat_mean"][0] is not None:
+    if survey_summary(con, cfg, ())["csat_mean"][0] is not None:
         rows.append(np.array([1.0 if c[0] in month_parts else 0.0 for c in cells]))
     a = np.array(rows)
     rank = np.linalg.matrix_rank(a)

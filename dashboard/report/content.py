@@ -25,8 +25,8 @@ from dashboard.filters import SURVEY_FILTERS, Filters
 from dashboard.formatting import fmt
 from dashboard.metrics import alignment as al
 from dashboard.metrics import response_times as rt
-from dashboard.metrics import surveys as sv
 from dashboard.metrics.date_range import default_range
+from dashboard.metrics.surveys.answers import whole_months
 
 TREND_WEEKS = 13  # weekly charts show at least a quarter, so one month has context
 MAX_SENTENCES = 5  # alignment findings an executive reads; the page has the rest
@@ -51,7 +51,7 @@ class Report:
     voice: dict[str, Any] | None  # survey summary row, None when nothing to show
     voice_teams: pl.DataFrame  # visible (unsuppressed) survey rows per team
     voice_hidden: int  # survey groups hidden by the anonymity rule
-    survey_scope: Filters  # surveys.whole_months of the report filters
+    survey_scope: Filters  # surveys.answers.whole_months of the report filters
     alignment: list[str]  # plain sentences of significant links
     alignment_tested: int
     anonymity_min_group: int
@@ -227,7 +227,7 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, filters: Filters) -> R
         voice=voice,
         voice_teams=by_team.filter(pl.col("suppressed") == False),  # noqa: E712
         voice_hidden=by_team.filter(pl.col("suppressed")).height,
-        survey_scope=sv.whole_months(filters.only(SURVEY_FILTERS)),
+        survey_scope=whole_months(filters.only(SURVEY_FILTERS)),
         alignment=[
             al.plain_sentence(row) for row in significant.head(MAX_SENTENCES).iter_rows(named=True)
         ],

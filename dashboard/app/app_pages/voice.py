@@ -2,7 +2,7 @@
 
 Anonymity is enforced inside `dashboard.metrics.surveys` (every number here comes
 through its suppression); the page only shows what survives, and says so. Date
-filters are widened to whole months (`surveys.whole_months`, shared with the report);
+filters are widened to whole months (`surveys.answers.whole_months`, shared with the report);
 priority, category and channel do not apply to survey answers, and the page says so.
 """
 
@@ -15,7 +15,7 @@ from dashboard import figures
 from dashboard.app import data
 from dashboard.app.components.tables import table
 from dashboard.app.components.tiles import empty_state, filter_note
-from dashboard.metrics import surveys as sv
+from dashboard.metrics.surveys.answers import whole_months
 from dashboard.panels import PANELS
 
 filters = st.session_state.get("filters")
@@ -24,7 +24,7 @@ if filters is None:
     st.stop()
 
 k = data.config().anonymity_min_group
-scope = sv.whole_months(filters)
+scope = whole_months(filters)
 st.title("Voice of the internal customer")
 st.caption(
     f"Survey answers {scope.date_from or '…'} to {scope.date_to or '…'} (the range widened "
