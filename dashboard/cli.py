@@ -766,25 +766,28 @@ def cmd_flow(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from dashboard import queries, sandbox
+    from dashboard.analyst.catalog import get_query
+    from dashboard.analyst.params import parse_param_args
+    from dashboard.analyst.run import run_query
+    from dashboard.analyst.sandbox import QueryError, QueryUsageError, prestart_worker
 
-    sandbox.prestart_worker()  # its imports run while this process parses the query
+    prestart_worker()  # its imports run while this process parses the query
     config = load_config(args.config)
     db = _open_existing(args.db, config)
     try:
-        spec = queries.get_query(args.name)
-        result = queries.run_query(
+        spec = get_query(args.name)
+        result = run_query(
             spec,
-            queries.parse_param_args(args.param),
+            parse_param_args(args.param),
             db,
             config.queries,
             scope=_analyst_scope(args, config),
             min_group=config.anonymity_min_group,
             filters=_filters(args),
         )
-    except queries.QueryUsageError as exc:
+    except QueryUsageError as exc:
         raise UsageError(str(exc)) from exc
-    except queries.QueryError as exc:
+    except QueryError as exc:
         raise Failure(str(exc)) from exc
     print(render(result.frame, args.format))
     if result.truncated:
@@ -798,7 +801,8 @@ def cmd_queries(args: argparse.Namespace) -> int:
     CI exercises real data without any setup."""
     import tempfile
 
-    from dashboard import queries
+    from dashboard.analyst.catalog import discover
+    from dashboard.analyst.check import check_all
     from dashboard.demo import write_demo
     from dashboard.ingest import ingest_paths
 
@@ -809,8 +813,8 @@ def cmd_queries(args: argparse.Namespace) -> int:
             db = Path(tmp) / "demo.duckdb"
             files = write_demo(Path(tmp) / "demo", seed=7, tickets=3000)
             ingest_paths(db, files.all(), config)
-        problems = queries.check_all(db, None, config.queries, config.anonymity_min_group)
-        specs, errors = queries.discover()
+        problems = check_all(db, None, config.queries, config.anonymity_min_group)
+        specs, errors = discover()
     for problem in problems:
         _err(str(problem))
     total = len(specs) + len(errors)  # files: a query that parsed and then failed is one

@@ -75,7 +75,7 @@ class EngagementSettings:
 
 @dataclass(frozen=True)
 class QuerySettings:
-    """Guard rails for analyst SQL in queries/ (enforced by dashboard/sandbox.py)."""
+    """Guard rails for analyst SQL in queries/ (enforced by dashboard/analyst/sandbox.py)."""
 
     time_limit_seconds: float = 10.0
     row_cap: int = 10_000

@@ -19,8 +19,10 @@ import pytest
 
 from dashboard import mart, pseudonyms
 from dashboard.access import Scope
+from dashboard.analyst.header import parse_query_text
+from dashboard.analyst.run import run_query
+from dashboard.analyst.sandbox import QueryError
 from dashboard.cli import main
-from dashboard.queries import QueryError, parse_query_text, run_query
 
 ALICE = Scope(departments=("Sales",), who="alice@example.com")
 DPO = Scope(all=True, raw=True, who="dpo@example.com")

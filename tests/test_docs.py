@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import config as cfg
-from dashboard import queries
+from dashboard.analyst.spec import CHART_TYPES, PARAM_TYPES
 from dashboard.cli import parser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,11 +123,11 @@ def test_every_config_key_is_documented() -> None:
     assert missing == [], f"config keys not shown in any README inward.toml example: {missing}"
 
 
-@pytest.mark.parametrize("kind", queries.PARAM_TYPES)
+@pytest.mark.parametrize("kind", PARAM_TYPES)
 def test_every_query_param_type_is_documented(kind: str) -> None:
     assert re.search(rf"^\| `{kind}`", QUERIES_README, re.M), f"param type {kind}"
 
 
-@pytest.mark.parametrize("kind", queries.CHART_TYPES)
+@pytest.mark.parametrize("kind", CHART_TYPES)
 def test_every_chart_type_is_documented(kind: str) -> None:
     assert re.search(rf"^\| `{kind}`\s*\|", QUERIES_README, re.M), f"chart type {kind}"

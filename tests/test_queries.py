@@ -13,27 +13,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dashboard import as_of
+from dashboard.analyst.catalog import SHIPPED_QUERIES, discover, get_query, load_query
+from dashboard.analyst.charts import build_chart
+from dashboard.analyst.check import check_all
+from dashboard.analyst.header import parse_query_text
+from dashboard.analyst.params import coerce_value, coerce_values, parse_param_args
+from dashboard.analyst.run import run_query
+from dashboard.analyst.sandbox import QueryError, QueryUsageError
+from dashboard.analyst.spec import ChartError, ChartSpec, Param, QuerySpecError
 from dashboard.filters import Filters
 from dashboard.output import render
-from dashboard.queries import (
-    SHIPPED_QUERIES,
-    ChartError,
-    ChartSpec,
-    Param,
-    QueryError,
-    QuerySpecError,
-    QueryUsageError,
-    build_chart,
-    check_all,
-    coerce_value,
-    coerce_values,
-    discover,
-    get_query,
-    load_query,
-    parse_param_args,
-    parse_query_text,
-    run_query,
-)
 from dashboard.warehouse import connect, migrate
 
 TEAMS = ("IT Service Desk", "HR Operations")
@@ -495,7 +484,7 @@ def test_repeat_requesters_are_pseudonymised(small: Path) -> None:
 
 
 def test_choice_from_options_sql(small: Path) -> None:
-    from dashboard.queries import choice_options
+    from dashboard.analyst.run import choice_options
 
     spec = parse_query_text(
         "/*\nparams:\n  team:\n    type: choice\n    options_sql: SELECT DISTINCT service_team "

@@ -17,15 +17,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dashboard.analyst.header import parse_query_text
+from dashboard.analyst.run import run_query
+from dashboard.analyst.sandbox import QueryError, open_sandbox
+from dashboard.analyst.spec import QuerySpec, QuerySpecError
 from dashboard.config import QuerySettings
-from dashboard.queries import (
-    QueryError,
-    QuerySpec,
-    QuerySpecError,
-    parse_query_text,
-    run_query,
-)
-from dashboard.sandbox import open_sandbox
 from dashboard.warehouse import connect, migrate
 
 HEADER = "/*\ntitle: attack\n*/\n"

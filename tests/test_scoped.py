@@ -387,9 +387,9 @@ UNSCOPED_OPENERS = {
     ("dashboard/cli.py", "_warn_about_config"): "operator: team names for config warnings",
     ("dashboard/lake.py", "export_lake"): "operator command: writes every table to a lake",
     ("dashboard/mart.py", "_build"): "writes the mart file; reads through scoped.reader",
-    ("dashboard/queries.py", "_empty_warehouse"): "creates an empty warehouse for checks",
-    ("dashboard/sandbox.py", "open_sandbox"): "opens a viewer's mart (never the warehouse)",
-    ("dashboard/sandbox.py", "_parser_connection"): "in-memory database to parse SQL",
+    ("dashboard/analyst/check.py", "_empty_warehouse"): "creates an empty warehouse for checks",
+    ("dashboard/analyst/sandbox.py", "open_sandbox"): "opens a viewer's mart (never the warehouse)",
+    ("dashboard/analyst/sandbox.py", "_parser_connection"): "in-memory database to parse SQL",
 }
 
 

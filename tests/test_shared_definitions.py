@@ -14,7 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboard import queries
+from dashboard.analyst.catalog import get_query
+from dashboard.analyst.run import run_query
 from dashboard.config import Config
 from dashboard.filters import Filters
 from dashboard.ingest import ingest_paths
@@ -98,8 +99,8 @@ def test_one_backlog_number(wh, team) -> None:
     with duckdb.connect(str(db), read_only=True) as con:
         by_age = int(rt.backlog_age(con, filters)["tickets"].sum())
         daily = rt.backlog(con, filters)["open"].to_list()[-1]
-    spec = queries.get_query("backlog_by_age")
-    query = queries.run_query(spec, {}, db, filters=filters).frame
+    spec = get_query("backlog_by_age")
+    query = run_query(spec, {}, db, filters=filters).frame
     assert by_age == expected
     assert daily == expected  # the backlog chart ends on the same number
     assert int(query["tickets"].sum()) == expected

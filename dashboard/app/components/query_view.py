@@ -14,8 +14,13 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import queries, warehouse
+from dashboard import warehouse
 from dashboard.access import Scope
+from dashboard.analyst.catalog import discover, get_query
+from dashboard.analyst.charts import build_chart
+from dashboard.analyst.run import choice_options, run_query
+from dashboard.analyst.sandbox import QueryError
+from dashboard.analyst.spec import Param, QueryResult, QuerySpec
 from dashboard.app import data
 from dashboard.app.components import signin
 from dashboard.app.components.tables import table
@@ -23,7 +28,7 @@ from dashboard.config import QuerySettings
 from dashboard.filters import Filters
 
 
-def _widget(spec: queries.QuerySpec, p: queries.Param) -> Any:
+def _widget(spec: QuerySpec, p: Param) -> Any:
     key = f"p_{spec.name.replace('/', '_')}_{p.name}"
     label = p.label or p.name.replace("_", " ").capitalize()
     common: dict[str, Any] = {"key": key, "help": p.help or None, "bind": "query-params"}
@@ -51,7 +56,7 @@ def _widget(spec: queries.QuerySpec, p: queries.Param) -> Any:
     return st.text_input(label, value=p.default or "", **common)
 
 
-def _options(spec: queries.QuerySpec, name: str) -> list[Any]:
+def _options(spec: QuerySpec, name: str) -> list[Any]:
     return _cached_options(
         spec,
         name,
@@ -65,7 +70,7 @@ def _options(spec: queries.QuerySpec, name: str) -> list[Any]:
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def _cached_options(
-    spec: queries.QuerySpec,
+    spec: QuerySpec,
     name: str,
     db: str,
     version: str,
@@ -75,12 +80,12 @@ def _cached_options(
 ) -> list[Any]:
     """`version` keys the cache only: a new ingest gives new options. The scope keys it
     too: the cache is shared by every session of the server."""
-    return queries.choice_options(spec, name, db, settings, scope=scope, min_group=min_group)
+    return choice_options(spec, name, db, settings, scope=scope, min_group=min_group)
 
 
 @st.cache_data(max_entries=256, show_spinner="Running the query…")
 def _run(
-    spec: queries.QuerySpec,
+    spec: QuerySpec,
     values: tuple[tuple[str, Any], ...],
     db: str,
     version: str,
@@ -88,16 +93,16 @@ def _run(
     scope: Scope,
     min_group: int,
     filters: Filters,
-) -> queries.QueryResult:
+) -> QueryResult:
     """`spec` (frozen, includes the SQL) and `version` key the cache: an edited file or a
     new ingest runs the query again; the viewer's scope decides which mart it runs on.
     `filters` holds only the filters the file takes."""
-    return queries.run_query(
+    return run_query(
         spec, dict(values), db, settings, scope=scope, min_group=min_group, filters=filters
     )
 
 
-def _filters_caption(spec: queries.QuerySpec, filters: Filters) -> None:
+def _filters_caption(spec: QuerySpec, filters: Filters) -> None:
     """Say which sidebar filters this query uses, and which set ones it does not."""
     from dashboard.filters import LABELS
 
@@ -116,8 +121,8 @@ def _filters_caption(spec: queries.QuerySpec, filters: Filters) -> None:
 def render(name: str) -> None:
     """Draw the page of query `name` (re-read from disk, so edits show on rerun)."""
     try:
-        spec = queries.get_query(name)
-    except queries.QueryError as exc:
+        spec = get_query(name)
+    except QueryError as exc:
         st.error(str(exc))
         return
     st.title(spec.title)
@@ -145,8 +150,8 @@ def render(name: str) -> None:
             data.config().anonymity_min_group,
             filters.only(spec.filters),
         )
-        fig = queries.build_chart(spec.chart, result.frame)
-    except queries.QueryError as exc:
+        fig = build_chart(spec.chart, result.frame)
+    except QueryError as exc:
         st.error(str(exc), icon=":material/error:")
         return
     if result.truncated:
@@ -170,7 +175,7 @@ def render(name: str) -> None:
 def pages() -> dict[str, list[Any]]:
     """st.Page objects for every query file, grouped by section; when files are broken,
     a page listing them comes first in the Queries section, where an analyst looks."""
-    specs, broken = queries.discover()
+    specs, broken = discover()
     grouped: dict[str, list[Any]] = {}
     if broken:
         grouped["Queries"] = [_problems_page([str(e) for e in broken])]

@@ -23,6 +23,10 @@ wait *within* their own time limit, so the limit is what a user waits even under
 load. The worker imports only duckdb, pyarrow and this module. Requests go to it
 as pickles (the parent trusts its own requests); results come back as a JSON
 header plus Arrow IPC, never as pickles.
+
+Why one file of ~680 lines: the worker runs this module alone (`python -m`), so its
+loop, the parent's pool and the framing they speak must import nothing else of
+Inward; split, the two halves of one protocol would have to be kept in step.
 """
 
 from __future__ import annotations
@@ -484,7 +488,7 @@ class _Worker:
         root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dashboard.sandbox"],
+            [sys.executable, "-m", "dashboard.analyst.sandbox"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
