@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from dashboard import warehouse
+from dashboard.sql import quote_literal
 
 # Contract tables, then what the models read (sla_targets, the as-of per source).
 LAKE_TABLES = (
@@ -64,10 +65,6 @@ def _select(table: str) -> str:
             "FROM tickets ORDER BY created_at"
         )
     return f"SELECT * FROM {table}"
-
-
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def export_lake(
@@ -117,7 +114,9 @@ def _export_table(con: duckdb.DuckDBPyConnection, table: str, root: Path) -> int
     if table != "tickets":
         partial.mkdir()
     try:
-        con.execute(f"COPY ({_select(table)}) TO {_quote(target)} ({options or 'FORMAT parquet'})")
+        con.execute(
+            f"COPY ({_select(table)}) TO {quote_literal(target)} ({options or 'FORMAT parquet'})"
+        )
         rows = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         old = root / f".{table}.old-{os.getpid()}"
         if final.exists():

@@ -39,6 +39,7 @@ import duckdb
 
 from dashboard import pseudonyms, warehouse
 from dashboard.access import Scope
+from dashboard.sql import quote_ident, quote_literal
 
 # Tables whose rows carry no person and no team's data: the same for every viewer.
 SHARED_TABLES: dict[str, str] = {
@@ -109,13 +110,9 @@ UNRAW_TABLES: dict[str, str] = {
 }
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _in(column: str, values: Iterable[str]) -> str:
     vals = list(values)
-    return f"{column} IN ({', '.join(map(_literal, vals))})" if vals else "FALSE"
+    return f"{column} IN ({', '.join(map(quote_literal, vals))})" if vals else "FALSE"
 
 
 def predicates(scope: Scope) -> dict[str, str]:
@@ -139,7 +136,7 @@ def predicates(scope: Scope) -> dict[str, str]:
 
 def _catalog(con: duckdb.DuckDBPyConnection) -> str:
     name = con.sql("SELECT current_database()").fetchall()[0][0]
-    return '"' + str(name).replace('"', '""') + '"'
+    return quote_ident(name)
 
 
 def base_tables(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -20,7 +20,8 @@ the byte cap, whichever comes first.
 Workers serve one query at a time and are reused, so their start (~0.5 s) is
 paid once, not per query; at most `max_concurrent` run at once and the others
 wait *within* their own time limit, so the limit is what a user waits even under
-load. The worker imports only duckdb, pyarrow and this module. Requests go to it
+load. The worker imports only duckdb, pyarrow, this module and `dashboard.sql`
+(which imports nothing). Requests go to it
 as pickles (the parent trusts its own requests); results come back as a JSON
 header plus Arrow IPC, never as pickles.
 
@@ -51,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from dashboard.config import QuerySettings
+from dashboard.sql import quote_ident
 
 if TYPE_CHECKING:
     import polars as pl
@@ -133,10 +135,6 @@ def _without_terminator(sql: str) -> str:
     if tokens and sql[tokens[-1][0]] == ";":
         return sql[: tokens[-1][0]]
     return sql
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 # ---------------------------------------------------------------------------
@@ -245,7 +243,9 @@ def fetch_arrow(
     types = [str(t) for t in rel.dtypes]
     if "INTERVAL" in types:
         cols = ", ".join(
-            f"CAST({_quote(c)} AS VARCHAR) AS {_quote(c)}" if t == "INTERVAL" else _quote(c)
+            f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}"
+            if t == "INTERVAL"
+            else quote_ident(c)
             for c, t in zip(rel.columns, types, strict=True)
         )
         rel = rel.project(cols)

@@ -14,7 +14,8 @@ import duckdb
 
 from dashboard.ingest import zones
 from dashboard.ingest.base import ENUM_FALLBACK, ENUMS, Adapter
-from dashboard.ingest.read import Staged, quote_ident
+from dashboard.ingest.read import Staged
+from dashboard.sql import quote_ident, quote_literal
 
 MISSING = ("", "?", "null", "none", "n/a", "na", "nan", "nat", "-", "(empty)")
 
@@ -130,10 +131,6 @@ COLUMNS: dict[str, list[tuple[str, str, bool]]] = {
 SURVEY_SCALES = {"csat": (1.0, 5.0), "nps": (0.0, 10.0), "ces": (1.0, 7.0), "other": (None, None)}
 
 
-def _lit(value: str | None) -> str:
-    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
-
-
 _MISSING_MAX = max(len(m) for m in MISSING)
 
 
@@ -143,7 +140,7 @@ def _clean_trimmed(col: str) -> str:
     lower-casing and list lookup (about half the cost of a column at 1M rows)."""
     return (
         f"CASE WHEN strlen({col}) > {_MISSING_MAX} THEN {col} "
-        f"WHEN lower({col}) IN ({', '.join(_lit(m) for m in MISSING)}) "
+        f"WHEN lower({col}) IN ({', '.join(quote_literal(m) for m in MISSING)}) "
         f"THEN NULL ELSE {col} END"
     )
 
@@ -219,14 +216,14 @@ def ts_expr(text: str, timezone: str, dayfirst: bool) -> str:
         + ["%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %I:%M %p", "%Y/%m/%d %I:%M:%S %p", "%Y/%m/%d %I:%M %p"]
         + (_DAY_FIRST + _MONTH_FIRST if dayfirst else _MONTH_FIRST + _DAY_FIRST)
     )
-    fmt_list = "[" + ", ".join(_lit(f) for f in formats) + "]"
+    fmt_list = "[" + ", ".join(quote_literal(f) for f in formats) + "]"
 
     def wall_clock(ts: str) -> str:
         """Naive TIMESTAMP read as wall-clock time in `timezone`. For UTC, integer
         arithmetic instead of ICU's zone code: 2x faster per value, same result."""
         if timezone.upper() in ("UTC", "ETC/UTC"):
             return f"make_timestamptz(epoch_us({ts}))"
-        return f"timezone({_lit(timezone)}, {ts})"
+        return f"timezone({quote_literal(timezone)}, {ts})"
 
     offset = r"'\s*([+-]\d{2}):?(\d{2})$', '\1:\2'"  # +0100 → +01:00, which the cast reads
 
@@ -329,10 +326,14 @@ def enum_expr(text: str, mapping: dict[str, str], fallback: str | None) -> str:
     A MAP literal lookup, not a CASE chain: vendor maps have 40+ spellings and a
     CASE compares each value with all of them (4x slower at 1M rows)."""
     keys = {k.lower(): v for k, v in mapping.items()}
-    lookup = "MAP {" + ", ".join(f"{_lit(k)}: {_lit(v)}" for k, v in keys.items()) + "}"
+    lookup = (
+        "MAP {"
+        + ", ".join(f"{quote_literal(k)}: {quote_literal(v)}" for k, v in keys.items())
+        + "}"
+    )
     found = f"{lookup}[lower({text})]"
     if fallback is not None:
-        found = f"coalesce({found}, {_lit(fallback)})"
+        found = f"coalesce({found}, {quote_literal(fallback)})"
     return f"CASE WHEN {text} IS NULL THEN NULL ELSE {found} END"
 
 

@@ -39,6 +39,7 @@ from dashboard.ingest.read import (
 from dashboard.ingest.survey_questions import current_overrides
 from dashboard.metrics.identity import ingest_note
 from dashboard.progress import Phases, Say
+from dashboard.sql import quote_literal
 
 UPSERT = {
     "tickets": (
@@ -323,7 +324,7 @@ def _write_keys(con: duckdb.DuckDBPyConnection, canon: canonical.Canonical, sour
     if "external_key" not in canon.mapped:
         return
     con.execute(f"""INSERT OR REPLACE INTO ticket_keys
-        SELECT DISTINCT ON (x_external_key) {canonical._lit(source)}, x_external_key, ticket_id
+        SELECT DISTINCT ON (x_external_key) {quote_literal(source)}, x_external_key, ticket_id
         FROM shaped WHERE __final_reason IS NULL AND x_external_key IS NOT NULL""")
 
 
@@ -348,7 +349,7 @@ def _reject(
     raw = (
         "to_json({"
         + ", ".join(
-            f"{canonical._lit(h)}: s.{quote_ident(c)}"
+            f"{quote_literal(h)}: s.{quote_ident(c)}"
             # keys must be unique (struct names are case-insensitive): a header
             # repeated in the file, in any case, gets a _2, _3 suffix
             for h, c in zip(_json_keys(staged.headers), staged.columns, strict=True)

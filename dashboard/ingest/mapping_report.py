@@ -18,7 +18,8 @@ import polars as pl
 
 from dashboard.ingest.base import ENUMS, Adapter
 from dashboard.ingest.canonical import COLUMNS, Canonical, clean, typed_expr
-from dashboard.ingest.read import Staged, quote_ident
+from dashboard.ingest.read import Staged
+from dashboard.sql import quote_ident, quote_literal
 
 REPORT_COLUMNS = {
     "ingest_id": pl.Int64,
@@ -66,7 +67,7 @@ def record_value_mappings(
         )
         mapped = typed_expr(f"v{i}", f"enum:{enum}", adapter, "UTC", False)
         known = {v.lower() for v in ENUMS[enum]} | set(adapter.values(enum))
-        known_sql = ", ".join("'" + k.replace("'", "''") + "'" for k in sorted(known))
+        known_sql = ", ".join(quote_literal(k) for k in sorted(known))
         # the mapping and `recognised` are judged once per distinct value, after grouping
         parts.append(f"""
             SELECT '{name}', r{i}, any_value({mapped}), sum(n), lower(r{i}) IN ({known_sql})

@@ -14,10 +14,10 @@ from dashboard import identity
 from dashboard.ingest.canonical import (
     SURVEY_SCALES,
     Canonical,
-    _lit,
     decimal_comma,
     number_sql,
 )
+from dashboard.sql import quote_literal
 
 WIDE_SURVEY_METRICS = ("csat", "nps", "ces")
 
@@ -53,7 +53,7 @@ def tickets(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str) -> st
         con, "requester", source, "(SELECT * FROM shaped WHERE __final_reason IS NULL)"
     )
     return f"""
-        SELECT s.ticket_id, {_lit(source)} AS source, s.service_team, o.requester_id,
+        SELECT s.ticket_id, {quote_literal(source)} AS source, s.service_team, o.requester_id,
             o.requester_key, s.requester_department,
             CASE WHEN s.requester_department IS NOT NULL THEN 'export' END
                 AS requester_department_source,
@@ -84,8 +84,8 @@ def _observe_requesters(con: duckdb.DuckDBPyConnection, prefix: str, source: str
         "name": f"s.{prefix}_name",
         "employee_id": f"s.{prefix}_employee_id",
     }
-    identity.observe(con, f"{rows} s", exprs, _lit(source), OBSERVED)
-    return identity.join_on(con, OBSERVED, "o", exprs, _lit(source))
+    identity.observe(con, f"{rows} s", exprs, quote_literal(source), OBSERVED)
+    return identity.join_on(con, OBSERVED, "o", exprs, quote_literal(source))
 
 
 def surveys(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str, survey_name: str) -> str:
@@ -93,7 +93,7 @@ def surveys(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str, surve
     cols = set(canon.mapped)
     base = (
         "__row, coalesce(response_id, 'row-' || CAST(__row AS VARCHAR)) AS response_id, "
-        f"coalesce(survey, {_lit(survey_name)}) AS survey, submitted_at, respondent_id, "
+        f"coalesce(survey, {quote_literal(survey_name)}) AS survey, submitted_at, respondent_id, "
         "respondent_department, service_team, ticket_id, comment, __reason, "
         "respondent_email, respondent_name, respondent_employee_id"
     )
@@ -161,7 +161,7 @@ def surveys(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str, surve
         WHERE __final_reason IS NULL AND score IS NOT NULL""")
     on = _observe_requesters(con, "respondent", source, "survey_rows")
     return f"""
-        SELECT s.response_id, {_lit(source)} AS source, s.survey, s.submitted_at,
+        SELECT s.response_id, {quote_literal(source)} AS source, s.survey, s.submitted_at,
             o.requester_id AS respondent_id, o.requester_key AS respondent_key,
             s.respondent_department,
             CASE WHEN s.respondent_department IS NOT NULL THEN 'export' END
@@ -175,7 +175,11 @@ def outcomes(
 ) -> str:
     """Long outcome rows; a wide file's every other numeric column is a metric."""
     cols = set(canon.mapped)
-    src = f"coalesce(x_source, {_lit(source)})" if "source" in cols else _lit(source)
+    src = (
+        f"coalesce(x_source, {quote_literal(source)})"
+        if "source" in cols
+        else quote_literal(source)
+    )
     if {"metric", "value"} <= cols:
         con.execute(f"""CREATE OR REPLACE TEMP TABLE melted AS
             SELECT __row, period_start, business_unit, lower(x_metric) AS metric,
@@ -189,7 +193,7 @@ def outcomes(
                     {src} AS source, __reason FROM {canon.table}""")
         else:
             selects = " UNION ALL ".join(
-                f"SELECT c.__row, c.period_start, c.business_unit, {_lit(m)} AS metric, "
+                f"SELECT c.__row, c.period_start, c.business_unit, {quote_literal(m)} AS metric, "
                 f'trim(s."{m}") AS value_text, {src} AS source, c.__reason '
                 f"FROM {canon.table} c JOIN stg s USING (__row)"
                 for m in metric_cols
@@ -287,7 +291,7 @@ def events(
         FROM ev_keyed c LEFT JOIN ev_dups d USING (__row)""")
     filled = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
     return f"""
-        SELECT {_lit(source)} AS source, ticket_id, event_at AS "at",
+        SELECT {quote_literal(source)} AS source, ticket_id, event_at AS "at",
             last_value(status IGNORE NULLS) OVER (w {filled}) AS status,
             last_value(service_team IGNORE NULLS) OVER (w {filled}) AS service_team,
             last_value(assignee IGNORE NULLS) OVER (w {filled}) AS assignee,

@@ -77,7 +77,8 @@ from dataclasses import dataclass, field
 import duckdb
 
 from dashboard.config import parse_survey_questions
-from dashboard.ingest.read import ParseReject, RefusedFile, Staged, normalise, quote_ident
+from dashboard.ingest.read import ParseReject, RefusedFile, Staged, normalise
+from dashboard.sql import quote_ident, quote_literal
 
 METRICS = ("csat", "nps", "ces")
 SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
@@ -495,14 +496,10 @@ def _write_scores(
         return
     col = quote_ident(column)
     whens = " ".join(
-        f"WHEN {_sql_str(v)} THEN {_sql_str(str(int(s)) if s == int(s) else str(s))}"
+        f"WHEN {quote_literal(v)} THEN {quote_literal(str(int(s)) if s == int(s) else str(s))}"
         for v, s in changes.items()
     )
     con.execute(f"UPDATE {table} SET {col} = CASE trim({col}) {whens} ELSE {col} END")
-
-
-def _sql_str(v: str) -> str:
-    return "'" + v.replace("'", "''") + "'"
 
 
 def roles_by_name(columns: list[str], taken: set[str]) -> dict[str, str]:
@@ -600,7 +597,7 @@ def reject_rows(con: duckdb.DuckDBPyConnection, staged: Staged, where: str, reas
     raw = (
         "to_json({"
         + ", ".join(
-            f"{_sql_str(h)}: {quote_ident(c)}"
+            f"{quote_literal(h)}: {quote_ident(c)}"
             for h, c in zip(staged.headers, staged.columns, strict=True)
         )
         + "})"
@@ -623,7 +620,7 @@ def zone_to_utc_text(con: duckdb.DuckDBPyConnection, table: str, column: str, zo
     the survey's zone in its ImportId header row; the file's own statement wins)."""
     col = quote_ident(column)
     con.execute(
-        f"UPDATE {table} SET {col} = strftime(timezone('UTC', timezone({_sql_str(zone)}, "
+        f"UPDATE {table} SET {col} = strftime(timezone('UTC', timezone({quote_literal(zone)}, "
         f"try_cast(trim({col}) AS TIMESTAMP))), '%Y-%m-%d %H:%M:%S') || '+00:00' "
         f"WHERE try_cast(trim({col}) AS TIMESTAMP) IS NOT NULL"
     )

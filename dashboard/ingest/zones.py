@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from dashboard.sql import quote_literal
+
 # minutes east of UTC
 ABBREVIATIONS: dict[str, int] = {
     "UTC": 0, "GMT": 0, "UT": 0, "Z": 0, "WET": 0, "WEST": 60, "BST": 60, "IST": 330,
@@ -50,10 +52,6 @@ _ZONE = r"(?:GMT|UTC|UT)(?:\s*[+-]\d{1,2}(?::?\d{2})?)?|[A-Za-z]{2,5}"
 TAIL = rf"\d(?:{_SPACE}*[AaPp]\.?[Mm]\.?)?{_SPACE}*({_ZONE})$"
 
 
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def is_zoned(text: str) -> str:
     """SQL: whether `text` ends in a zone `zoned_sql` reads (AM/PM alone is none)."""
     return (
@@ -66,7 +64,7 @@ def unknown_zone(text: str) -> str:
     """SQL: the abbreviation `text` ends with when the table does not know it (for
     the rejection reason), else NULL."""
     zone = f"upper(regexp_extract({text}, '{TAIL}', 1))"
-    known = ", ".join(_lit(k) for k in ABBREVIATIONS)
+    known = ", ".join(quote_literal(k) for k in ABBREVIATIONS)
     return (
         f"CASE WHEN {is_zoned(text)} AND NOT regexp_matches({zone}, '^(GMT|UTC|UT)') "
         f"AND {zone} NOT IN ({known}) THEN {zone} END"
@@ -84,7 +82,7 @@ def zoned_sql(text: str, naive: Callable[[str], str]) -> str:
         f"trim(regexp_replace(regexp_replace({text}, '{_SPACE}*({_ZONE})$', ''), "
         f"'{_SPACE}+', ' ', 'g'))"
     )
-    table = "MAP {" + ", ".join(f"{_lit(k)}: {v}" for k, v in ABBREVIATIONS.items()) + "}"
+    table = "MAP {" + ", ".join(f"{quote_literal(k)}: {v}" for k, v in ABBREVIATIONS.items()) + "}"
     sign = f"CASE WHEN contains({zone}, '-') THEN -1 ELSE 1 END"
     parts = f"regexp_extract({zone}, '([+-])(\\d{{1,2}})(?::?(\\d{{2}}))?$', ['s', 'h', 'm'])"
     offset = (

@@ -21,8 +21,9 @@ import dataclasses
 
 import duckdb
 
-from dashboard.ingest.canonical import _lit, clean, day_first
-from dashboard.ingest.read import Staged, quote_ident
+from dashboard.ingest.canonical import clean, day_first
+from dashboard.ingest.read import Staged
+from dashboard.sql import quote_ident, quote_literal
 
 
 def txt(staged: Staged, *names: str) -> str:
@@ -132,7 +133,7 @@ def parse_ts(expr: str, dayfirst: bool) -> str:
     dmy = ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M"]
     mdy = ["%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m-%d-%Y %H:%M:%S", "%m-%d-%Y %H:%M"]
     fmts = dmy + mdy if dayfirst else mdy + dmy
-    fmt_list = "[" + ", ".join(_lit(f) for f in fmts) + "]"
+    fmt_list = "[" + ", ".join(quote_literal(f) for f in fmts) + "]"
     return f"coalesce(try_cast({expr} AS TIMESTAMP), try_strptime({expr}, {fmt_list}))"
 
 

@@ -20,7 +20,8 @@ import duckdb
 from dashboard.ingest import survey_questions as sq
 from dashboard.ingest.base import Adapter
 from dashboard.ingest.canonical import clean, day_first, ts_expr
-from dashboard.ingest.read import Staged, quote_ident
+from dashboard.ingest.read import Staged
+from dashboard.sql import quote_ident
 
 EMAIL = ("email_address", "email", "username")
 # Columns that mean some other tool's export, even with a `Timestamp` first.

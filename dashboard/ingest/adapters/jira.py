@@ -31,8 +31,8 @@ import duckdb
 
 from dashboard.ingest.adapters._derive import add_derived, txt
 from dashboard.ingest.base import Adapter
-from dashboard.ingest.canonical import _lit
 from dashboard.ingest.read import Staged
+from dashboard.sql import quote_literal
 
 # Normalised header names per locale: en, es, de, fr (docs/vendor-formats.md §10).
 # The German row is Jira Cloud's own export header (seen); French and the German
@@ -327,7 +327,7 @@ _JIRA_TS = ["%d/%b/%y %I:%M %p", "%d/%b/%Y %I:%M %p", "%d/%b/%y %H:%M", "%d/%b/%
 def _comment_time(c: str, reporter: str) -> str:
     """SQL: a comment's (`date;accountId;body`) time when its author is not the reporter."""
     stamp = _translate(f"split_part({c}, ';', 1)")
-    fmts = "[" + ", ".join(_lit(f) for f in _JIRA_TS) + "]"
+    fmts = "[" + ", ".join(quote_literal(f) for f in _JIRA_TS) + "]"
     return (
         f"CASE WHEN {c} IS NOT NULL AND split_part({c}, ';', 2) IS DISTINCT FROM {reporter} "
         f"THEN coalesce(try_cast(split_part({c}, ';', 1) AS TIMESTAMP), "
@@ -348,7 +348,7 @@ def prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
     resolved = _translate(txt(staged, *HEADERS["resolved"]))
     category = txt(staged, *HEADERS["status_category"])
     changed = _translate(txt(staged, *HEADERS["status_category_changed"]))
-    done = ", ".join(_lit(d) for d in DONE_CATEGORIES)
+    done = ", ".join(quote_literal(d) for d in DONE_CATEGORIES)
     chart = txt(staged, *custom("chart_date_of_first_response"))
     reporter = txt(staged, *HEADERS["reporter_id"])
     comments = [
@@ -359,12 +359,12 @@ def prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
     times = ", ".join(_comment_time(txt(staged, c), reporter) for c in comments)
     first_comment = f"strftime(least({times}), '%Y-%m-%d %H:%M:%S')" if comments else "NULL"
     status = txt(staged, *HEADERS["status"])
-    known = ", ".join(_lit(k) for k in STATUS)
+    known = ", ".join(quote_literal(k) for k in STATUS)
     issue_type = txt(staged, *HEADERS["issue_type"])
     type_case = (
         "CASE "
         + " ".join(
-            f"WHEN regexp_matches(lower({issue_type}), {_lit(rx)}) THEN {_lit(t)}"
+            f"WHEN regexp_matches(lower({issue_type}), {quote_literal(rx)}) THEN {quote_literal(t)}"
             for rx, t in TYPE_KEYWORDS
         )
         + f" WHEN {issue_type} IS NOT NULL THEN 'other' END"

@@ -22,7 +22,8 @@ import duckdb
 
 from dashboard.ingest import survey_questions as sq
 from dashboard.ingest.base import Adapter
-from dashboard.ingest.read import Staged, drop_extra_header_rows, normalise, quote_ident
+from dashboard.ingest.read import Staged, drop_extra_header_rows, normalise
+from dashboard.sql import quote_ident, quote_literal
 
 # Qualtrics' own columns (normalised), never questions.
 METADATA = {
@@ -90,8 +91,10 @@ def _reject_not_real(con: duckdb.DuckDBPyConnection, staged: Staged, status: str
     if status is None:
         return
     col = f"lower(trim({quote_ident(status)}))"
-    whens = " ".join(f"WHEN {sq._sql_str(k)} THEN {sq._sql_str(v)}" for k, v in NOT_REAL.items())
-    keys = ", ".join(sq._sql_str(k) for k in NOT_REAL)
+    whens = " ".join(
+        f"WHEN {quote_literal(k)} THEN {quote_literal(v)}" for k, v in NOT_REAL.items()
+    )
+    keys = ", ".join(quote_literal(k) for k in NOT_REAL)
     sq.reject_rows(
         con,
         staged,

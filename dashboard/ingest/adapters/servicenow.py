@@ -61,8 +61,8 @@ from dashboard.ingest.adapters._derive import (
     txt,
 )
 from dashboard.ingest.base import Adapter
-from dashboard.ingest.canonical import _lit
-from dashboard.ingest.read import Staged, quote_ident
+from dashboard.ingest.read import Staged
+from dashboard.sql import quote_ident, quote_literal
 
 STATUS = {
     "new": "new",
@@ -198,9 +198,13 @@ def _state_label(staged: Staged, number: str) -> str:
     state = _display(staged, "state", "incident_state")
 
     def lookup(codes: dict[str, str]) -> str:
-        return "MAP {" + ", ".join(f"{_lit(k)}: {_lit(v)}" for k, v in codes.items()) + "}"
+        return (
+            "MAP {"
+            + ", ".join(f"{quote_literal(k)}: {quote_literal(v)}" for k, v in codes.items())
+            + "}"
+        )
 
-    task = ", ".join(_lit(p) for p in _TASK_PREFIXES)
+    task = ", ".join(quote_literal(p) for p in _TASK_PREFIXES)
     return (
         f"CASE WHEN regexp_full_match({state}, '-?\\d+') THEN coalesce("
         f"CASE WHEN regexp_extract({number}, '^([A-Za-z]+)', 1) IN ({task}) "
@@ -275,7 +279,7 @@ def _unnest_api(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
         FROM sn_rows, json_each(sn_rows.obj) k GROUP BY 1 ORDER BY 1""").fetchall()
     cols = []
     for name, pair in fields:
-        path = _lit("$." + '"' + name.replace('"', '\\"') + '"')
+        path = quote_literal("$." + '"' + name.replace('"', '\\"') + '"')
         if pair:
             cols.append(
                 f"coalesce(json_extract_string(obj, {path} || '.value'), "
