@@ -31,16 +31,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-PAGES = (
-    "overview",
-    "teams",
-    "engagement",
-    "voice",
-    "alignment",
-    "data",
-    "schema",
-    "q-slowest-categories",
-)
+# page → URL path; the default page (Overview) lives at the root: /overview would
+# open a "Page not found" dialog that makes the whole page inert
+PAGES = {
+    "overview": "",
+    "teams": "teams",
+    "flow": "flow",
+    "engagement": "engagement",
+    "voice": "voice",
+    "alignment": "alignment",
+    "data": "data",
+    "schema": "schema",
+    "q-slowest-categories": "q-slowest-categories",
+}
 TARGET_COLD, TARGET_RERUN = 1.5, 0.5
 
 # Records every change of Streamlit's script state with a timestamp, from page load on.
@@ -122,7 +125,7 @@ def measure(url: str, db: Path, runs: int, shots: Path | None) -> dict[str, dict
 
         ctx, _, _ = session("schema")  # warm the server: imports, first connection
         ctx.close()
-        for path in PAGES:
+        for name, path in PAGES.items():
             cold, cached, rerun = [], [], []
             for _ in range(runs):
                 os.utime(db)  # a new warehouse version: every cache key misses
@@ -136,14 +139,14 @@ def measure(url: str, db: Path, runs: int, shots: Path | None) -> dict[str, dict
                 preset = pg.locator('[data-testid="stSidebar"] button', has_text="Quarter")
                 preset.first.click(timeout=300_000)  # inert while a rerun is still drawing
                 rerun.append((finished(pg, t0) - t0) / 1000)
-                if shots is not None and not (shots / f"{path}.png").exists():
+                if shots is not None and not (shots / f"{name}.png").exists():
                     shots.mkdir(parents=True, exist_ok=True)
                     pg.wait_for_timeout(1500)  # charts draw after the script finished
-                    pg.screenshot(path=str(shots / f"{path}.png"), full_page=True)
+                    pg.screenshot(path=str(shots / f"{name}.png"), full_page=True, timeout=120_000)
                 ctx.close()
-            out[path] = {"cold": min(cold), "cached": min(cached), "rerun": min(rerun)}
+            out[name] = {"cold": min(cold), "cached": min(cached), "rerun": min(rerun)}
             print(
-                f"| {path} | {min(cold):.2f} | {min(cached):.2f} | {min(rerun):.2f} |",
+                f"| {name} | {min(cold):.2f} | {min(cached):.2f} | {min(rerun):.2f} |",
                 flush=True,
             )
         browser.close()

@@ -11,12 +11,21 @@ it, so the next rerun shows the new rows without restarting the app.
 Every call runs under the viewer's `Scope` (`dashboard.scoped`), and the scope is
 part of the cache key: `st.cache_data` is shared by all sessions of the server, so
 a cache keyed on arguments alone would hand one user's rows to another.
+
+What a fresh session costs (benchmarks/page_render.py): a page misses its cache a
+dozen times on a new warehouse version, and opening a scoped reader costs 15–60 ms,
+so the misses of one script run share one reader (`one_reader_per_run`, closed
+when the run ends, so the lock is never held between reruns). Cache keys hash the
+frozen `Config`, `Filters` and `Scope` by their repr: Streamlit's default hashing
+walks a dataclass through `asdict` (12 ms for a Config) on every call, hits too.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -83,7 +92,59 @@ def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     )
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+_RUN = threading.local()  # Streamlit runs each session's script in its own thread
+
+
+@contextmanager
+def one_reader_per_run() -> Iterator[None]:
+    """Within this block (main.py wraps the page in it) cache misses share one scoped
+    reader per (warehouse version, scope), closed when the block ends."""
+    _RUN.readers = {}
+    try:
+        with ExitStack() as stack:
+            _RUN.stack = stack
+            yield
+    finally:
+        _RUN.readers = None
+
+
+def release_readers() -> None:
+    """Close the run's readers now: a write from this run (an upload's ingest, in a
+    child process) needs the file's lock. Later misses of the run open a new one."""
+    if getattr(_RUN, "readers", None):
+        _RUN.readers = {}
+        _RUN.stack.close()
+
+
+def _reader(path: str, version: str, viewer: Scope) -> Any:
+    """The run's reader for this version and scope (a context manager either way)."""
+    readers = getattr(_RUN, "readers", None)
+    if readers is None:  # outside a page run: a reader of its own
+        return scoped.reader(path, viewer, wait_seconds=15)
+    key = (path, version, viewer)
+    if key not in readers:
+        readers[key] = _RUN.stack.enter_context(scoped.reader(path, viewer, wait_seconds=15))
+    return _Borrowed(readers[key])
+
+
+class _Borrowed:
+    """The run's open reader, lent to one call and left open for the next."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    def __enter__(self) -> Any:
+        return self.con
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@st.cache_data(
+    max_entries=512,
+    show_spinner=False,
+    hash_funcs={Config: repr, Filters: repr, Scope: repr},
+)
 def _cached(
     module: str,
     name: str,
@@ -95,8 +156,23 @@ def _cached(
 ) -> Any:
     """`version` is only part of the cache key: a finished ingest means a new entry."""
     fn = getattr(importlib.import_module(module), name)
-    with scoped.reader(path, viewer, wait_seconds=15) as con:
+    with _reader(path, version, viewer) as con:
         return fn(con, *args, **dict(kwargs))
+
+
+def figure(build: Callable[..., T], *args: Any) -> T:
+    """`build(*args)` (a `dashboard.figures` function), built once per distinct input.
+
+    Plotly spends 0.1–0.3 s validating each figure it builds, more than everything
+    else in a rerun that hits the data caches. A figure is only read afterwards
+    (`st.plotly_chart` serialises a copy), so one object serves every session; its
+    inputs are the frames drawn, so new data means a new figure."""
+    return _figure(build.__module__, build.__qualname__, args)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _figure(module: str, name: str, args: tuple[Any, ...]) -> Any:
+    return getattr(importlib.import_module(module), name)(*args)
 
 
 def panel(name: str, filters: Filters, **options: Any) -> pl.DataFrame:

@@ -55,18 +55,20 @@ pages = {
 nav = st.navigation(pages, expanded=True)
 signin.audit_page(nav.url_path or "overview")
 
-try:
-    if data.has_data():
-        span = data.call(default_range)
-        st.session_state["filters"] = sidebar_filters(data.call(filter_options), span)
-    else:
-        st.session_state["filters"] = None
-except WarehouseBusy:
-    st.info(
-        "The warehouse is being updated by another process; this page will be back in "
-        "a moment. Rerun (R) to try again.",
-        icon=":material/hourglass_top:",
-    )
-    st.stop()
+# the page's cache misses share one reader, closed when the run ends (data.py)
+with data.one_reader_per_run():
+    try:
+        if data.has_data():
+            span = data.call(default_range)
+            st.session_state["filters"] = sidebar_filters(data.call(filter_options), span)
+        else:
+            st.session_state["filters"] = None
+    except WarehouseBusy:
+        st.info(
+            "The warehouse is being updated by another process; this page will be back in "
+            "a moment. Rerun (R) to try again.",
+            icon=":material/hourglass_top:",
+        )
+        st.stop()
 
-nav.run()
+    nav.run()

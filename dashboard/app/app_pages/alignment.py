@@ -138,7 +138,8 @@ else:
     text = best.pivot(on="external", index="internal", values="label", sort_columns=True)
     cols = [c for c in grid.columns if c != "internal"]
     st.plotly_chart(
-        figures.scorecard(
+        data.figure(
+            figures.scorecard,
             grid.select(cols).to_numpy(),
             text.select(cols).to_numpy(),
             cols,
@@ -209,7 +210,9 @@ else:
     left, right = st.columns(2)
     with left, st.container(border=True):
         st.markdown(f"**Over time** (internal shifted {lag} {period}(s) later)")
-        st.plotly_chart(figures.pair_trend(pair, internal_label, external_label), key="pair_trend")
+        st.plotly_chart(
+            data.figure(figures.pair_trend, pair, internal_label, external_label), key="pair_trend"
+        )
     with right, st.container(border=True):
         st.markdown(
             f"**Changes against changes** ({TRANSFORM_LABELS[TRANSFORM].split(' (')[0]})",
@@ -217,7 +220,7 @@ else:
             "the lead) against how much the outcome changed. The test uses these changes.",
         )
         st.plotly_chart(
-            figures.pair_scatter(pair, pair_fit(pair), internal_label, external_label),
+            data.figure(figures.pair_scatter, pair, pair_fit(pair), internal_label, external_label),
             key="pair_scatter",
         )
 

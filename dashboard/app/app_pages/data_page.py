@@ -29,6 +29,7 @@ with st.container(border=True):
     )
     if files and st.button("Ingest", type="primary", icon=":material/upload:"):
         with st.status("Ingesting…", expanded=True) as status:
+            data.release_readers()  # the ingest process needs the write lock
             ok, lines = ingest_uploads(
                 files, data.db_path(), on_phase=lambda line: status.update(label=line)
             )

@@ -12,10 +12,9 @@ import streamlit as st
 
 from dashboard import figures
 from dashboard.app import data
-from dashboard.app.components.tables import column_config, readable, table
+from dashboard.app.components.tables import column_config, download_csv, readable, table
 from dashboard.app.components.tiles import empty_state, filter_note, judged_as_of
 from dashboard.metrics.engagement import elsewhere, stored
-from dashboard.output import csv_text
 from dashboard.panels import PANELS
 
 filters = st.session_state.get("filters")
@@ -92,7 +91,7 @@ with left, st.container(border=True):
     if shift.is_empty():
         st.caption("No ticket in this selection has a requester department.")
     else:
-        st.plotly_chart(figures.reactive_share(shift), key="reactive")
+        st.plotly_chart(data.figure(figures.reactive_share, shift), key="reactive")
         flagged = shift.filter(pl.col("flagged"))["requester_department"].unique().to_list()
         if flagged:
             st.warning(
@@ -112,7 +111,7 @@ with right, st.container(border=True):
     if cohorts.is_empty():
         st.caption("No requesters in this selection.")
     else:
-        st.plotly_chart(figures.cohort_grid(cohorts), key="cohorts")
+        st.plotly_chart(data.figure(figures.cohort_grid, cohorts), key="cohorts")
 
 with st.container(border=True):
     st.markdown(
@@ -146,7 +145,7 @@ else:
         people = list(dict.fromkeys(switched["requester_id"].to_list()))
         person = st.selectbox("One person's history", people, key="person")
         st.plotly_chart(
-            figures.person_history(data.call(elsewhere.person_history, person)),
+            data.figure(figures.person_history, data.call(elsewhere.person_history, person)),
             key="person_history",
         )
         # why the model flagged them with the team(s) of this selection; the reason names
@@ -201,11 +200,4 @@ else:
         f"**{chosen['requester_id']}** ({chosen['status'].replace('_', ' ')}): {chosen['reason']}.",
         icon=":material/person_search:",
     )
-    st.download_button(
-        "Download CSV",
-        csv_text(at_risk),
-        "inward_at_risk.csv",
-        "text/csv",
-        icon=":material/download:",
-        key="dl_at_risk",
-    )
+    download_csv(at_risk, "inward_at_risk", key="dl_at_risk")

@@ -35,7 +35,8 @@ if not data.call(flow.has_history):
     with st.container(border=True):
         st.markdown("**Backlog per team** (open tickets at each day's end, from created/resolved)")
         st.plotly_chart(
-            figures.backlog_by_team(data.call(flow.backlog_by_team, filters)), key="backlog"
+            data.figure(figures.backlog_by_team, data.call(flow.backlog_by_team, filters)),
+            key="backlog",
         )
     st.stop()
 
@@ -90,14 +91,14 @@ with st.container(horizontal=True):
 status = data.call(flow.status_time, filters)
 with st.container(border=True):
     st.markdown("**Time in status by team** (share of each team's tracked time)")
-    st.plotly_chart(figures.status_share(status), key="status_share")
+    st.plotly_chart(data.figure(figures.status_share, status), key="status_share")
     table(status, "inward_time_in_status")
 
 left, right = st.columns(2)
 with left, st.container(border=True):
     st.markdown("**Where tickets wait** (open statuses by the team holding them, in hours)")
     waits = data.call(flow.waits, filters)
-    st.plotly_chart(figures.waits(waits), key="waits")
+    st.plotly_chart(data.figure(figures.waits, waits), key="waits")
     table(waits, "inward_waits")
 with right, st.container(border=True):
     st.markdown("**Slowest hand-offs** (median time the receiving team held the ticket)")
@@ -109,7 +110,8 @@ with right, st.container(border=True):
 with st.container(border=True):
     st.markdown("**Backlog per team** (open tickets at each day's end, as the history says)")
     st.plotly_chart(
-        figures.backlog_by_team(data.call(flow.backlog_by_team, filters)), key="backlog"
+        data.figure(figures.backlog_by_team, data.call(flow.backlog_by_team, filters)),
+        key="backlog",
     )
 
 replies = data.call(flow.next_replies, filters)

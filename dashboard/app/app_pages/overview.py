@@ -64,7 +64,7 @@ if trend.is_empty():
 left, right = st.columns(2)
 with left, st.container(border=True):
     st.markdown("**Tickets per week**", help="Tickets created each week (Monday to Sunday, UTC).")
-    st.plotly_chart(figures.tickets_per_week(trend), key="tickets_per_week")
+    st.plotly_chart(data.figure(figures.tickets_per_week, trend), key="tickets_per_week")
 with right, st.container(border=True):
     st.markdown(
         "**Resolution time per week** (hours)",
@@ -74,7 +74,9 @@ with right, st.container(border=True):
     if trend["median_resolution_hours"].drop_nulls().is_empty():
         st.caption("None of these tickets has been resolved yet, so there is no time to show.")
     else:
-        st.plotly_chart(figures.duration_per_week(trend, "resolution"), key="resolution_per_week")
+        st.plotly_chart(
+            data.figure(figures.duration_per_week, trend, "resolution"), key="resolution_per_week"
+        )
 
 with st.container(border=True):
     st.markdown("**By service team**")

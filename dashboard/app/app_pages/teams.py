@@ -84,7 +84,9 @@ with left, st.container(border=True):
     if trend["median_first_response_hours"].drop_nulls().is_empty():
         st.caption("No ticket in this selection has a first response recorded.")
     else:
-        st.plotly_chart(figures.duration_per_week(trend, "first_response"), key="fr_trend")
+        st.plotly_chart(
+            data.figure(figures.duration_per_week, trend, "first_response"), key="fr_trend"
+        )
 with right, st.container(border=True):
     st.markdown(
         "**Resolution SLA met per week**",
@@ -96,7 +98,7 @@ with right, st.container(border=True):
             "priority, or none due)."
         )
     else:
-        st.plotly_chart(figures.sla_per_week(trend), key="sla_trend")
+        st.plotly_chart(data.figure(figures.sla_per_week, trend), key="sla_trend")
 
 points: list[dict] = []
 with st.container(border=True):
@@ -112,8 +114,13 @@ with st.container(border=True):
         )
     else:
         event = st.plotly_chart(
-            figures.heatmap_cells(
-                heat, "service_team", "requester_department", "median_hours", "hours"
+            data.figure(
+                figures.heatmap_cells,
+                heat,
+                "service_team",
+                "requester_department",
+                "median_hours",
+                "hours",
             ),
             key="heatmap",
             on_select="rerun",
@@ -132,7 +139,7 @@ with left, st.container(border=True):
     if spread.is_empty():
         st.caption("None of these tickets has been resolved yet.")
     else:
-        st.plotly_chart(figures.spread(spread), key="spread")
+        st.plotly_chart(data.figure(figures.spread, spread), key="spread")
 with right, st.container(border=True):
     st.markdown(
         "**Backlog** (open tickets at the end of each day)",
@@ -143,7 +150,7 @@ with right, st.container(border=True):
     if backlog.is_empty():
         st.caption("No open tickets in this range.")
     else:
-        st.plotly_chart(figures.backlog_area(backlog), key="backlog")
+        st.plotly_chart(data.figure(figures.backlog_area, backlog), key="backlog")
 
 left, right = st.columns(2)
 with left, st.container(border=True):
@@ -156,11 +163,11 @@ with left, st.container(border=True):
     if ages["tickets"].sum() == 0:
         st.caption("Nothing is open: every ticket in this selection is resolved or closed.")
     else:
-        st.plotly_chart(figures.age_bars(ages), key="ages")
+        st.plotly_chart(data.figure(figures.age_bars, ages), key="ages")
 with right, st.container(border=True):
     st.markdown("**First-contact channel** — click a bar to list its tickets")
     channels = data.panel("teams.channels", filters)
-    channel_fig = figures.channel_bars(channels)
+    channel_fig = data.figure(figures.channel_bars, channels)
     channel_event = st.plotly_chart(
         channel_fig, key="channels", on_select="rerun", selection_mode="points"
     )

@@ -129,7 +129,7 @@ with left, st.container(border=True):
     else:
         if shown != "csat_mean":
             st.caption(f"These surveys ask no CSAT question, so {label} is shown instead.")
-        st.plotly_chart(figures.score_per_period(trend, shown), key="score_trend")
+        st.plotly_chart(data.figure(figures.score_per_period, trend, shown), key="score_trend")
 with right, st.container(border=True):
     st.markdown(
         "**What goes with low scores** (CSAT difference against the rest, 95% interval)",
@@ -147,7 +147,7 @@ with right, st.container(border=True):
         top = drivers.head(8).with_columns(
             (pl.col("factor").str.replace_all("_", " ") + ": " + pl.col("level")).alias("what")
         )
-        st.plotly_chart(figures.driver_bars(top), key="drivers")
+        st.plotly_chart(data.figure(figures.driver_bars, top), key="drivers")
         st.markdown(f"_{top['label'][0]}_")
 
 with st.container(border=True):
@@ -204,7 +204,7 @@ for col, band, title in ((left, "low", "Low scores"), (right, "high", "High scor
         if terms.is_empty():
             st.caption("Not enough comments from enough people.")
         else:
-            st.plotly_chart(figures.term_bars(terms), key=f"terms_{band}")
+            st.plotly_chart(data.figure(figures.term_bars, terms), key=f"terms_{band}")
 search = st.text_input(
     "Search comments", key="voice_search", bind="query-params", placeholder="e.g. password"
 )

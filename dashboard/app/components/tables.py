@@ -335,11 +335,18 @@ def table(
         row_height=row_height or (58 if wraps else None),  # long text wraps over 2 lines
     )
     if download:
-        st.download_button(
-            "Download CSV",
-            csv_text(frame),
-            f"{name}.csv",
-            "text/csv",
-            icon=":material/download:",
-            key=f"dl_{key or name}",
-        )
+        download_csv(frame, name, key=f"dl_{key or name}")
+
+
+def download_csv(frame: pl.DataFrame, name: str, key: str) -> None:
+    """A CSV download of the exact frame, written only when clicked: turning a
+    ticket list into CSV text on every rerun cost more than the rest of the page."""
+    st.download_button(
+        "Download CSV",
+        lambda: csv_text(frame),
+        f"{name}.csv",
+        "text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        key=key,
+    )
