@@ -106,6 +106,19 @@ def finished(pg, since: float, timeout_s: float = 300.0) -> float:
     raise TimeoutError("the page did not finish")
 
 
+def screenshot(pg, path: Path) -> None:
+    """The whole page: Streamlit scrolls inside its main block, not the document, so
+    the viewport is stretched to the content's height first."""
+    height = pg.evaluate(
+        "Math.max(...Array.from(document.querySelectorAll('[data-testid=stMain], "
+        "[data-testid=stMainBlockContainer]')).map(e => e.scrollHeight), 1000)"
+    )
+    pg.set_viewport_size({"width": 1440, "height": min(int(height) + 80, 12_000)})
+    pg.wait_for_timeout(1500)  # charts resize to the new viewport
+    pg.screenshot(path=str(path), timeout=120_000)
+    pg.set_viewport_size({"width": 1440, "height": 1000})
+
+
 def measure(url: str, db: Path, runs: int, shots: Path | None) -> dict[str, dict[str, float]]:
     from playwright.sync_api import sync_playwright
 
@@ -137,12 +150,16 @@ def measure(url: str, db: Path, runs: int, shots: Path | None) -> dict[str, dict
                 pg.wait_for_selector('[data-test-script-state="notRunning"]', timeout=300_000)
                 t0 = pg.evaluate("performance.now()")
                 preset = pg.locator('[data-testid="stSidebar"] button', has_text="Quarter")
-                preset.first.click(timeout=300_000)  # inert while a rerun is still drawing
+                try:
+                    preset.first.click(timeout=300_000)  # inert while a rerun is still drawing
+                except Exception:
+                    pg.screenshot(path=str(ROOT / "benchmarks" / "out" / "page_render_failed.png"))
+                    raise
                 rerun.append((finished(pg, t0) - t0) / 1000)
                 if shots is not None and not (shots / f"{name}.png").exists():
                     shots.mkdir(parents=True, exist_ok=True)
                     pg.wait_for_timeout(1500)  # charts draw after the script finished
-                    pg.screenshot(path=str(shots / f"{name}.png"), full_page=True, timeout=120_000)
+                    screenshot(pg, shots / f"{name}.png")
                 ctx.close()
             out[name] = {"cold": min(cold), "cached": min(cached), "rerun": min(rerun)}
             print(

@@ -70,6 +70,7 @@ def test_weekly_trend_matches_brute_force(con, rows) -> None:
     for row in frame.iter_rows(named=True):
         group = weeks[row["week"]]
         assert row["tickets"] == len(group)
+        assert row["resolved"] == sum(r["resolution_minutes"] is not None for r in group)
         fr = hours([r["first_response_minutes"] for r in group])
         res = hours([r["resolution_minutes"] for r in group])
         for column, values, p in (

@@ -199,12 +199,15 @@ def kpis(con: duckdb.DuckDBPyConnection, filters: Filters, min_group: int = 5) -
 
 
 def weekly_trend(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
-    """Per ISO week: tickets, median and p90 first response and resolution (hours)."""
+    """Per ISO week: tickets, how many are resolved, median and p90 first response and
+    resolution (hours). `resolved` tells a reader how far a week's resolution times
+    can still grow: its slowest tickets are the ones still open."""
     where, params = filters.where()
     frame = con.sql(
         f"""
         SELECT CAST(date_trunc('week', utc(created_at)) AS DATE) AS week,
             count(*) AS tickets,
+            count(resolution_minutes) AS resolved,
             quantile_cont(first_response_minutes / 60, [0.5, 0.9]) AS fr,
             quantile_cont(resolution_minutes / 60, [0.5, 0.9]) AS res,
             avg(CAST(sla_resolution_met AS INTEGER)) AS sla_met_rate

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from dashboard import figures, report
@@ -20,6 +21,20 @@ def report_pdf() -> bytes:
     """The executive report for these filters, built only when the button is clicked
     (Chromium takes seconds) and cached per filters and warehouse version."""
     return data.call(report.generate, data.config(), filters, "pdf").data
+
+
+def still_open(trend: pl.DataFrame) -> None:
+    """Warn when the latest weeks' times are still growing: a week's slowest tickets
+    are the ones not yet resolved, so its median and p90 can only rise."""
+    last = trend.tail(1).row(0, named=True)
+    open_share = 1 - last["resolved"] / last["tickets"] if last["tickets"] else 0.0
+    if open_share >= 0.05:
+        st.caption(
+            f":material/hourglass_top: {open_share:.0%} of the last week's tickets are still "
+            "open. Recent weeks only count what is already resolved, and the slow tickets "
+            "resolve last, so the end of this line will rise as they close: it is not (yet) "
+            "an improvement."
+        )
 
 
 with st.container(horizontal=True, vertical_alignment="bottom"):
@@ -77,6 +92,7 @@ with right, st.container(border=True):
         st.plotly_chart(
             data.figure(figures.duration_per_week, trend, "resolution"), key="resolution_per_week"
         )
+        still_open(trend)
 
 with st.container(border=True):
     st.markdown("**By service team**")
