@@ -148,14 +148,19 @@ def measure(url: str, db: Path, runs: int, shots: Path | None) -> dict[str, dict
                 ctx, pg, seconds = session(path)
                 cached.append(seconds)
                 pg.wait_for_selector('[data-test-script-state="notRunning"]', timeout=300_000)
-                t0 = pg.evaluate("performance.now()")
                 preset = pg.locator('[data-testid="stSidebar"] button', has_text="Quarter")
-                try:
-                    preset.first.click(timeout=300_000)  # inert while a rerun is still drawing
-                except Exception:
-                    pg.screenshot(path=str(ROOT / "benchmarks" / "out" / "page_render_failed.png"))
-                    raise
-                rerun.append((finished(pg, t0) - t0) / 1000)
+                # the first click may change the range (a new view); the second one
+                # reruns with nothing changed, which is what is timed
+                for _ in range(2):
+                    t0 = pg.evaluate("performance.now()")
+                    try:
+                        preset.first.click(timeout=300_000)  # inert while a rerun draws
+                    except Exception:
+                        failed = ROOT / "benchmarks" / "out" / "page_render_failed.png"
+                        pg.screenshot(path=str(failed))
+                        raise
+                    done = finished(pg, t0)
+                rerun.append((done - t0) / 1000)
                 if shots is not None and not (shots / f"{name}.png").exists():
                     shots.mkdir(parents=True, exist_ok=True)
                     pg.wait_for_timeout(1500)  # charts draw after the script finished
