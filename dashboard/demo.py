@@ -31,6 +31,10 @@ Planted patterns later analyses must find (and tests check):
    CSAT scale than the rest, other things equal.
 5. **Occasional requesters** — about a third of requesters file every few months;
    their long gaps are natural and must not be flagged as disengagement.
+
+Why one file of ~570 lines: the planted truths above are one generative model (the
+same requesters, teams and clock drive every one); split, each part would need
+the whole model's state passed to it.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ All of it is one SQL statement per file so DuckDB does the work in parallel; a
 row gets `__reason = NULL` when it is good, otherwise one readable sentence per
 problem that names the column and the value ("created_at: could not read
 '31/31/2024' as a date/time").
+
+Why one file of ~550 lines: every canonical column's cleaning and its rejection
+reason are SQL expressions built the same way; one file keeps the rules comparable.
 """
 
 from __future__ import annotations

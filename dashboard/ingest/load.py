@@ -5,6 +5,9 @@ Guarantees (CONTRACT): every data row read is loaded or lands in
 whose sha256 was loaded before is recorded `unchanged` and changes nothing; a
 refused file or a failure mid-load rolls back, leaving every table but
 `ingests` (which records the refusal) exactly as it was.
+
+Why one file of ~610 lines: it is the one transaction per file; every step that
+must commit or roll back together is visible in one place.
 """
 
 from __future__ import annotations

@@ -63,6 +63,10 @@ Q7 = "csat"                                               # Qualtrics column / Q
 - Two keys that map questions of the same file to the same metric refuse the file
   (one score per response and metric). Keys that match no question are fine (one
   table serves many surveys). Any other value is a config error naming the key.
+
+Why one file of ~680 lines: question detection, scale inference and the reshaping
+to one row per (response, metric) share one notion of a question; every survey
+adapter goes through it.
 """
 
 from __future__ import annotations

@@ -32,6 +32,10 @@ scale (`survey_scores`), so 1–5 and 0–10 surveys mix correctly.
 Correlation is not causation, and a table of ~1,500+ tests will contain
 coincidences; the `significant` flag (BH q ≤ 0.05 and enough periods) keeps the
 expected share of false discoveries among flagged rows at 5 %, not zero.
+
+Why one file of ~700 lines: building the paired series, the lag grid and the
+multiple-testing correction is one table's definition (its statistics live in
+`alignment_stats`); split, the table's columns would be defined in several places.
 """
 
 from __future__ import annotations
