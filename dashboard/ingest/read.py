@@ -559,36 +559,85 @@ def _stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Stage
     return staged
 
 
+# Record sizes tried in turn: DuckDB's JSON reader holds buffers sized by the largest
+# record it allows, per thread, so allowing 128 MiB up front costs ~1 GiB of the ingest
+# cap whatever the file holds; the larger size is only used when a record needs it.
+JSON_RECORD_SIZES = (16 << 20, 128 << 20)
+
+
+def _json_pointer(key: str) -> str:
+    """RFC 6901 pointer to a top-level key (any characters, `~` and `/` escaped)."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
+def _json_source(size: int) -> str:
+    return f"read_json_objects(?, format = 'auto', maximum_object_size = {size})"
+
+
+def _json_shapes(
+    con: duckdb.DuckDBPyConnection, path: Path
+) -> tuple[str, list[tuple[list[str]]], list[tuple[str, list[str]]]]:
+    """The reader for `path` (the smallest record size that fits), the first record's
+    keys, and every distinct (JSON type, keys) of its records.
+
+    Read on a cursor, which has its own transaction: a record too big for a size
+    aborts only that probe, not the file's transaction."""
+    with con.cursor() as cursor:
+        for size in JSON_RECORD_SIZES:
+            source = _json_source(size)
+            try:
+                first = cursor.sql(
+                    f"SELECT json_keys(json) FROM {source} LIMIT 1", params=[str(path)]
+                ).fetchall()
+                shapes = cursor.sql(
+                    f"SELECT DISTINCT json_type(json), json_keys(json) FROM {source}",
+                    params=[str(path)],
+                ).fetchall()
+                return source, first, shapes
+            except duckdb.Error as exc:
+                if "maximum_object_size" in str(exc) and size != JSON_RECORD_SIZES[-1]:
+                    continue
+                first_line = str(exc).strip().splitlines()[0]
+                raise RefusedFile(f"{path.name} could not be read as JSON: {first_line}") from exc
+    raise AssertionError("unreachable: the last size returns or raises")
+
+
 def _stage_json(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Staged:
+    """JSON, JSONL/NDJSON: one staged row per record (a line, an element of a top-level
+    array, or the one document), one text column per top-level key of any record.
+
+    Streamed: DuckDB hands over each record as raw JSON text and every value is taken
+    from it as text in one pass (a string as is, a number or boolean as written, an
+    object or list as JSON text, null as NULL), so memory is bounded by the largest
+    record, not the file. `read_json_auto` instead typed the whole file into nested
+    structs and then turned them back into text: a 320 MB JSONL of Zendesk audit pages
+    ran out of the 1.5 GiB ingest cap. Not guessing types also keeps values exact
+    (`"2025-05-01T00:06:39Z"` stays that text, not a re-printed TIMESTAMPTZ).
+    """
     if path.stat().st_size == 0:
         raise RefusedFile(f"{path.name} is empty (0 bytes)")
-    try:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE inward_json AS SELECT * FROM read_json_auto(?, "
-            "format = 'auto', union_by_name = true, maximum_object_size = 134217728)",
-            [str(path)],
+    source, first, shapes = _json_shapes(con, path)
+    params = [str(path)]
+    if not first:
+        raise RefusedFile(f"{path.name} holds no JSON records")
+    if other := sorted({t for t, _ in shapes if t != "OBJECT"}):
+        raise RefusedFile(
+            f"{path.name}: every record must be a JSON object (one per line, or a list of "
+            f"objects); found {', '.join(t.lower() for t in other)} values"
         )
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise RefusedFile(f"{path.name} could not be read as JSON: {first}") from exc
-    described = con.sql("DESCRIBE inward_json").fetchall()
-    headers = [r[0] for r in described]
-    casts = ", ".join(
-        f"CASE WHEN {quote_ident(n)} IS NULL THEN NULL ELSE "
-        + (
-            f"CAST({quote_ident(n)} AS VARCHAR)"
-            if t == "VARCHAR"
-            or ("(" not in t and "[" not in t and not t.startswith(("STRUCT", "MAP")))
-            else f"CAST(to_json({quote_ident(n)}) AS VARCHAR)"
-        )
-        + f" END AS {quote_ident(n)}"
-        for n, t, *_ in described
-    )
+    # the first record's keys in its order, then keys only later records have
+    headers = list(dict.fromkeys([*first[0][0], *(k for _, ks in sorted(shapes) for k in ks)]))
+    if not headers:
+        raise RefusedFile(f"{path.name}: its JSON records have no fields")
+    pointers = "[" + ", ".join(_sql_str(_json_pointer(k)) for k in headers) + "]"
+    values = ", ".join(f"v[{i}] AS c{i}" for i in range(1, len(headers) + 1))
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT "
-        f"CAST(row_number() OVER () AS BIGINT) AS __row, {casts} FROM inward_json"
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT CAST(NULL AS BIGINT) AS __row, "
+        f"{values} FROM (SELECT json_extract_string(json, {pointers}) AS v FROM {source})",
+        params,
     )
-    con.execute("DROP TABLE inward_json")
+    # file order, numbered after a parallel scan as in `_read_duckdb`
+    con.execute(f"UPDATE {table} SET __row = rowid - (SELECT min(rowid) FROM {table}) + 1")
     return _finish(con, table, headers, [])
 
 

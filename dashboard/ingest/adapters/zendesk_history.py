@@ -42,7 +42,7 @@ import dataclasses
 
 import duckdb
 
-from dashboard.ingest.adapters._derive import json_elements
+from dashboard.ingest.adapters._derive import json_elements, page_elements
 from dashboard.ingest.adapters.zendesk import STATUS
 from dashboard.ingest.base import Adapter
 from dashboard.ingest.read import Staged
@@ -52,18 +52,20 @@ COMMENT_TYPES = ("Comment", "VoiceComment")
 ROLES = {"end-user": "requester", "agent": "agent", "admin": "agent"}
 
 
-def _each(staged: Staged, list_column: str) -> str:
-    """Rows of a JSON list column (pages) or, when absent, the staged rows themselves."""
+def _each(con: duckdb.DuckDBPyConnection, staged: Staged, list_column: str, table: str) -> None:
+    """Temp table `table` (page, pos, obj): the elements of a JSON list column (pages),
+    or, when absent, the staged rows themselves."""
     if list_column in staged.columns:
-        return (
-            f"SELECT page, CAST(pos AS INTEGER) AS pos, obj FROM ("
-            f"SELECT __row AS page, {json_elements(list_column)} FROM {staged.table})"
-        )
+        page_elements(con, staged, list_column, table)
+        return
     # one object per line: its keys are the staged columns (nested ones as JSON text)
     cols = ", ".join(
         f"'{c}': coalesce(try_cast({c} AS JSON), to_json({c}))" for c in staged.columns
     )
-    return f"SELECT __row AS page, 0 AS pos, to_json({{{cols}}}) AS obj FROM {staged.table}"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS "
+        f"SELECT __row AS page, 0 AS pos, to_json({{{cols}}}) AS obj FROM {staged.table}"
+    )
 
 
 def _sideload(staged: Staged, column: str) -> str:
@@ -108,7 +110,7 @@ def _finish(
 
 def prepare_audits(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
     """Audits → one row per history child event (rules in the module docstring)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE zd_audits AS {_each(staged, 'audits')}")
+    _each(con, staged, "audits", "zd_audits")
     fields = ", ".join(f"'{f}'" for f in HISTORY_FIELDS)
     comments = ", ".join(f"'{c}'" for c in COMMENT_TYPES)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE zd_children AS
@@ -169,14 +171,15 @@ def _role_map(role: str) -> str:
 
 def prepare_metric_events(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
     """Metric events → status changes and replies per ticket and instant."""
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE zd_metric AS
+    _each(con, staged, "ticket_metric_events", "zd_metric_events")
+    con.execute("""CREATE OR REPLACE TEMP TABLE zd_metric AS
         SELECT m.page, m.pos,
             json_extract_string(m.obj, '$.id') AS id,
             json_extract_string(m.obj, '$.ticket_id') AS ticket_id,
             json_extract_string(m.obj, '$.metric') AS metric,
             json_extract_string(m.obj, '$.type') AS type,
             json_extract_string(m.obj, '$.time') AS ts
-        FROM ({_each(staged, "ticket_metric_events")}) m""")
+        FROM zd_metric_events m""")
     select = """
         WITH g AS (
             SELECT ticket_id, ts, min(page * 1000000 + pos) AS first_pos, min(id) AS id,
