@@ -161,3 +161,59 @@ def test_a_cp1252_file_still_reads_whole_and_without_a_mixed_note(tmp_path) -> N
     assert main(["ingest", str(f), "--db", str(db)]) == 0
     assert teams(db) == ["Médiathèque"]
     assert "mixed" not in ingests(db)[-1]["message"]
+
+
+def test_a_jsonl_of_audit_pages_loads_under_a_small_memory_cap(tmp_path, monkeypatch) -> None:
+    """A Zendesk audits JSONL (saved API pages, one per line) ingests within a memory cap
+    far below what the old reader took: `read_json_auto` with a 128 MiB record limit
+    asked for 256 MiB buffers whatever the file, and typed the whole file into structs
+    (a 320 MB demo export ran out of the 1.5 GiB cap). Every planted event is loaded."""
+    from dashboard.config import Config
+    from dashboard.ingest import ingest_paths, load
+
+    monkeypatch.setattr(load, "INGEST_MEMORY_LIMIT", 256 << 20)
+    path = tmp_path / "zendesk_ticket_audits.jsonl"
+    pages, per_page, k = 10, 1000, 0
+    with path.open("w") as fh:
+        for _ in range(pages):
+            audits = []
+            for _ in range(per_page):
+                k += 1
+                audits.append(
+                    {
+                        "id": k,
+                        "ticket_id": 1 + k // 3,
+                        "created_at": f"2025-05-01T{k % 24:02d}:{k % 60:02d}:00Z",
+                        "author_id": 7,
+                        "events": [
+                            {
+                                "id": 10 * k,
+                                "type": "Change",
+                                "field_name": "status",
+                                "value": "open",
+                                "previous_value": "new",
+                            },
+                            {
+                                "id": 10 * k + 1,
+                                "type": "Comment",
+                                "author_id": 7,
+                                "public": True,
+                                "body": "x" * 200,
+                            },
+                            {"id": 10 * k + 2, "type": "Notification", "body": "sent"},
+                        ],
+                    }
+                )
+            users = [{"id": 7, "name": "Agent", "role": "agent"}]
+            fh.write(json.dumps({"audits": audits, "users": users, "next_page": None}) + "\n")
+    (result,) = ingest_paths(tmp_path / "w.duckdb", [path], Config())
+    assert result.status == "loaded", result.message
+    assert result.rows_read == result.rows_loaded == 2 * pages * per_page
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    try:
+        kinds = dict(con.sql("SELECT kind, count(*) FROM ticket_events GROUP BY kind").fetchall())
+        at = con.sql('SELECT min("at"), max("at") FROM ticket_events').fetchall()[0]
+    finally:
+        con.close()
+    assert kinds == {"status": pages * per_page, "reply": pages * per_page}
+    assert (at[0].hour, at[1].hour) == (0, 23)

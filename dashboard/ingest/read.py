@@ -30,6 +30,7 @@ import codecs
 import contextlib
 import csv
 import io
+import json
 import re
 import tempfile
 import zipfile
@@ -602,20 +603,102 @@ def _json_shapes(
     raise AssertionError("unreachable: the last size returns or raises")
 
 
-def _stage_json(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Staged:
-    """JSON, JSONL/NDJSON: one staged row per record (a line, an element of a top-level
-    array, or the one document), one text column per top-level key of any record.
+JSON_LINES = {".jsonl", ".ndjson"}
+_JSON_BATCH_CHARS = 8 << 20  # text staged per insert from a JSON-lines file
 
-    Streamed: DuckDB hands over each record as raw JSON text and every value is taken
-    from it as text in one pass (a string as is, a number or boolean as written, an
-    object or list as JSON text, null as NULL), so memory is bounded by the largest
-    record, not the file. `read_json_auto` instead typed the whole file into nested
-    structs and then turned them back into text: a 320 MB JSONL of Zendesk audit pages
-    ran out of the 1.5 GiB ingest cap. Not guessing types also keeps values exact
-    (`"2025-05-01T00:06:39Z"` stays that text, not a re-printed TIMESTAMPTZ).
+
+def _json_text(value: object) -> str | None:
+    """A JSON value as staged text: a string as is, null as NULL, anything else
+    (number, boolean, object, list) as its compact JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _stage_json_lines(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Staged:
+    """JSONL/NDJSON: one staged row per non-blank line, one text column per top-level
+    key of any line (first seen first), read a line at a time and inserted in batches
+    of `_JSON_BATCH_CHARS`, so memory is bounded by the batch, not the file.
+
+    DuckDB's readers are not bounded here: `read_json_auto` typed the whole file into
+    nested structs and turned them back into text (a 320 MB JSONL of Zendesk audit
+    pages ran out of the 1.5 GiB ingest cap), and even `read_json_objects` grows with
+    the file (a 45 MB file needed over 128 MB). Not guessing types also keeps values
+    as written (`"2025-05-01T00:06:39Z"` stays that text)."""
+    keys: dict[str, str] = {}  # key → staged column c1, c2… (DuckDB names ignore case)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (__row BIGINT)")
+    batch: list[dict[str, object]] = []
+    numbers: list[int] = []
+    chars = 0
+
+    def flush() -> None:
+        if not batch:
+            return
+        cols = list(keys.items())
+        arrow = pa.table(
+            [pa.array(numbers, pa.int64())]
+            + [pa.array([_json_text(r.get(k)) for r in batch], pa.string()) for k, _ in cols],
+            names=["__row", *(c for _, c in cols)],
+        )
+        con.register("inward_chunk", arrow)
+        try:
+            names = ", ".join(["__row", *(c for _, c in cols)])
+            con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM inward_chunk")
+        finally:
+            con.unregister("inward_chunk")
+        batch.clear()
+        numbers.clear()
+
+    row = 0
+    with path.open("r", encoding="utf-8-sig", errors="replace") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            row += 1
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise RefusedFile(
+                    f"{path.name} could not be read as JSON lines: record {row}: {exc}"
+                ) from exc
+            if not isinstance(record, dict):
+                raise RefusedFile(
+                    f"{path.name}: every line must be a JSON object; record {row} is "
+                    f"{type(record).__name__}"
+                )
+            for k in record:
+                if k not in keys:
+                    keys[k] = f"c{len(keys) + 1}"
+                    con.execute(f"ALTER TABLE {table} ADD COLUMN {keys[k]} VARCHAR")
+            batch.append(record)
+            numbers.append(row)
+            chars += len(line)
+            if chars >= _JSON_BATCH_CHARS:
+                flush()
+                chars = 0
+        flush()
+    if not row:
+        raise RefusedFile(f"{path.name} holds no JSON records")
+    if not keys:
+        raise RefusedFile(f"{path.name}: its JSON records have no fields")
+    return _finish(con, table, list(keys), [])
+
+
+def _stage_json(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Staged:
+    """JSON: one staged row per record (an element of a top-level array, or the one
+    document), one text column per top-level key of any record; JSON lines go to
+    `_stage_json_lines`.
+
+    DuckDB hands over each record as raw JSON text and every value is taken from it
+    as text in one pass (a string as is, a number or boolean as JSON, an object or
+    list as JSON text, null as NULL) rather than `read_json_auto` typing the file
+    into nested structs and printing them back (a TIMESTAMPTZ re-printed, not the
+    file's text).
     """
     if path.stat().st_size == 0:
         raise RefusedFile(f"{path.name} is empty (0 bytes)")
+    if path.suffix.lower() in JSON_LINES:
+        return _stage_json_lines(con, path, table)
     source, first, shapes = _json_shapes(con, path)
     params = [str(path)]
     if not first:

@@ -118,7 +118,7 @@ def json_elements(json_list: str, obj: str = "obj", pos: str = "pos") -> str:
     return f"unnest({arr}) AS {obj}, generate_subscripts({arr}, 1) AS {pos}"
 
 
-PAGE_BATCH_BYTES = 32 << 20  # JSON text of the saved pages unnested in one statement
+PAGE_BATCH_BYTES = 8 << 20  # JSON text of the saved pages unnested in one statement
 
 
 def page_elements(
