@@ -712,7 +712,7 @@ def _stage_json(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Stage
     headers = list(dict.fromkeys([*first[0][0], *(k for _, ks in sorted(shapes) for k in ks)]))
     if not headers:
         raise RefusedFile(f"{path.name}: its JSON records have no fields")
-    pointers = "[" + ", ".join(_sql_str(_json_pointer(k)) for k in headers) + "]"
+    pointers = "[" + ", ".join(quote_literal(_json_pointer(k)) for k in headers) + "]"
     values = ", ".join(f"v[{i}] AS c{i}" for i in range(1, len(headers) + 1))
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT CAST(NULL AS BIGINT) AS __row, "
