@@ -63,6 +63,14 @@ def parse_by(text: str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(c for c in DIMENSIONS if c in out)
 
 
+def period_start_sql(instant: str, period: str | None) -> str:
+    """SQL for the UTC start of the period holding `instant`, or a typed NULL when the
+    view is not split by period: answers and their ticket denominators must bucket alike."""
+    if not period:
+        return "NULL::DATE"
+    return f"CAST(date_trunc('{PERIODS[period]}', utc({instant})) AS DATE)"
+
+
 def month_bounds(filters: Filters) -> tuple[datetime, datetime]:
     """The instants a view covers: always whole calendar months (UTC), see rule 6."""
     months = whole_months(filters)
@@ -90,11 +98,7 @@ def load_rows(
     canonical table over all values of a filtered dimension (rule 3).
     """
     lo, hi = month_bounds(filters)
-    period_sql = (
-        (f"CAST(date_trunc('{PERIODS[period]}', utc(s.submitted_at)) AS DATE)")
-        if period
-        else "NULL::DATE"
-    )
+    period_sql = period_start_sql("s.submitted_at", period)
     q = f"""
     SELECT
         s.source || '|' || s.response_id AS response_key,

@@ -17,6 +17,7 @@ from dashboard.metrics.surveys.answers import (
     load_rows,
     month_bounds,
     parse_by,
+    period_start_sql,
     select_groups,
 )
 from dashboard.metrics.surveys.parts import PIPELINES, protected_table
@@ -82,11 +83,7 @@ def _resolved_tickets(
 ) -> pl.DataFrame:
     """Resolved tickets per group (denominator of the response rate), same dimensions."""
     lo, hi = month_bounds(filters)
-    period_sql = (
-        (f"CAST(date_trunc('{PERIODS[period]}', utc(t.resolved_at)) AS DATE)")
-        if period
-        else "NULL::DATE"
-    )
+    period_sql = period_start_sql("t.resolved_at", period)
     q = f"""
     SELECT {period_sql} AS period_start,
         coalesce(t.service_team, 'unknown') AS service_team,
