@@ -12,7 +12,14 @@ import duckdb
 
 from dashboard.access import OPEN, Scope
 from dashboard.analyst.params import coerce_values, filter_values
-from dashboard.analyst.sandbox import QueryError, QueryUsageError, one_line, run_sql
+from dashboard.analyst.sandbox import (
+    QueryError,
+    QueryUsageError,
+    one_line,
+    open_conflict,
+    require_warehouse,
+    run_sql,
+)
 from dashboard.analyst.spec import QueryResult, QuerySpec
 from dashboard.config import QuerySettings
 from dashboard.filters import Filters
@@ -31,19 +38,13 @@ def _analyst_db(db_path: Path | str, scope: Scope, min_group: int) -> Path:
     from dashboard.pseudonyms import PseudonymKeyError
 
     path = Path(db_path)
-    if not path.is_file():
-        raise QueryError(
-            f"the warehouse {path} does not exist; run `inward demo` or `inward ingest` first"
-        )
+    require_warehouse(path)
     try:
         return mart.ensure(path, scope, min_group)
     except (PseudonymKeyError, warehouse.WarehouseBusy, OSError) as exc:
         raise QueryError(f"cannot prepare the analyst database: {exc}") from exc
     except duckdb.ConnectionException as exc:
-        raise QueryError(
-            f"cannot open {path} read-only in this process (a connection with a "
-            f"different configuration is open): {one_line(exc)}"
-        ) from exc
+        raise open_conflict(path, exc) from exc
     except duckdb.Error as exc:
         raise QueryError(f"cannot prepare the analyst database: {one_line(exc)}") from exc
 

@@ -100,6 +100,22 @@ def one_line(exc: BaseException) -> str:
     return f"{first} (line {m.group(1)})" if m and "line" not in first.lower() else first
 
 
+def require_warehouse(path: Path) -> None:
+    """Refuse a missing warehouse before DuckDB would create an empty one in its place."""
+    if not path.is_file():
+        raise QueryError(
+            f"the warehouse {path} does not exist; run `inward demo` or `inward ingest` first"
+        )
+
+
+def open_conflict(path: Path, exc: duckdb.ConnectionException) -> QueryError:
+    """DuckDB refuses a second connection with another configuration in one process."""
+    return QueryError(
+        f"cannot open {path} read-only in this process (a connection with a "
+        f"different configuration is open): {one_line(exc)}"
+    )
+
+
 def single_select(sql: str, what: str, con: duckdb.DuckDBPyConnection | None = None) -> Any:
     """DuckDB's parser must see exactly one SELECT (WITH … SELECT, FROM-first count too)."""
     con = con or _parser_connection()
@@ -167,19 +183,13 @@ def open_sandbox(
 
     st = settings or QuerySettings()
     path = Path(db_path)
-    if not path.is_file():
-        raise QueryError(
-            f"the warehouse {path} does not exist; run `inward demo` or `inward ingest` first"
-        )
+    require_warehouse(path)
     try:
         con = connect(path, read_only=True, wait_seconds=5.0, config=sandbox_config(st))
     except WarehouseBusy as exc:
         raise QueryError(str(exc)) from exc
     except duckdb.ConnectionException as exc:
-        raise QueryError(
-            f"cannot open {path} read-only in this process (a connection with a "
-            f"different configuration is open): {one_line(exc)}"
-        ) from exc
+        raise open_conflict(path, exc) from exc
     except duckdb.Error as exc:
         raise QueryError(f"cannot open the warehouse {path}: {one_line(exc)}") from exc
     try:
