@@ -46,28 +46,6 @@ import duckdb
 
 BENCH = Path("data") / "bench"
 
-# The columns of a Zendesk CSV export that the generic/zendesk adapters read,
-# plus a few they ignore (export order as in docs/vendor-formats.md).
-HEADER = [
-    "Summation column",
-    "Id",
-    "Requester",
-    "Requester id",
-    "Requester email",
-    "Group",
-    "Subject",
-    "Tags",
-    "Status",
-    "Priority",
-    "Via",
-    "Ticket type",
-    "Created at",
-    "Updated at",
-    "Solved at",
-    "Reopens",
-    "First reply time in minutes",
-]
-
 
 def generate_generic(path: Path, rows: int) -> None:
     """Write `rows` clean tickets under the contract's column names (generic adapter)."""

@@ -2,7 +2,9 @@
 
 Not the demo generator: its own people, names, cadences and planted truths, written with
 the standard `csv` module in the layouts of docs/vendor-formats.md, with the requester
-columns each tool really fills:
+columns each tool really fills (the Zendesk column list is the demo's `ZENDESK_HEADER`:
+a vendor's layout is a fact, not something to generate independently; the cells are
+this module's own):
 
 * IT Service Desk on **Zendesk** (CSV export, §1a): numeric `Requester id` (14 digits),
   `Requester` name, `Requester email`, the department as `Organization`;
@@ -37,6 +39,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+
+from dashboard.demo_exports import ZENDESK_HEADER
 
 START = datetime(2025, 1, 6)  # a Monday
 WEEKS = 78
@@ -224,43 +228,6 @@ def _done(t: Ticket) -> bool:
     return t.resolved <= END
 
 
-ZENDESK_HEADER = [
-    "Summation column",
-    "Id",
-    "Requester",
-    "Requester id",
-    "Requester external id",
-    "Requester email",
-    "Requester domain",
-    "Submitter",
-    "Assignee",
-    "Group",
-    "Subject",
-    "Tags",
-    "Status",
-    "Priority",
-    "Via",
-    "Ticket type",
-    "Created at",
-    "Updated at",
-    "Assigned at",
-    "Organization",
-    "Due date",
-    "Initially assigned at",
-    "Solved at",
-    "Resolution time",
-    "Satisfaction Score",
-    "Group stations",
-    "Assignee stations",
-    "Reopens",
-    "Replies",
-    "First reply time in minutes",
-    "First reply time in minutes within business hours",
-    "First resolution time in minutes",
-    "First resolution time in minutes within business hours",
-    "Full resolution time in minutes",
-    "Full resolution time in minutes within business hours",
-]
 SERVICENOW_HEADER = [
     "number", "opened_at", "short_description", "caller_id", "caller_id.email", "priority",
     "state", "category", "assignment_group", "assigned_to", "sys_updated_on", "resolved_at",
