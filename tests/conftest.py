@@ -95,6 +95,16 @@ def snapshot(db: Path) -> dict[str, tuple[int, str]]:
     return out
 
 
+def stored_values(db: Path, sql: str) -> set:
+    """The first column of `sql` on `db` as a set, read the way the operator sees it
+    (no scope, raw ids): the truth a scoped or pseudonymised surface is checked against."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {r[0] for r in con.sql(sql).fetchall()}
+    finally:
+        con.close()
+
+
 def ingests_rows(db: Path) -> list[dict]:
     con = duckdb.connect(str(db), read_only=True)
     try:

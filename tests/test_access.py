@@ -14,6 +14,7 @@ from dashboard import pseudonyms
 from dashboard.access import OPEN, Scope
 from dashboard.cli import main
 from dashboard.config import ConfigError, parse_config
+from tests.conftest import stored_values
 
 ACCESS = """
 [access]
@@ -103,21 +104,19 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-def test_metrics_as_a_department_user_shows_only_that_department(wh, capsys) -> None:
+def run_as(
+    capsys, wh: tuple[Path, Path], user: str, command: str, *args: str
+) -> tuple[int, str, str]:
+    """`inward --config CFG COMMAND --db DB ARGS --as-user USER`: every scoped run here
+    differs only in the command, its options and who asks."""
     db, cfg = wh
-    code, out, _ = run(
-        capsys,
-        "--config",
-        str(cfg),
-        "metrics",
-        "--db",
-        str(db),
-        "--by",
-        "department",
-        "--format",
-        "json",
-        "--as-user",
-        "alice@example.com",
+    return run(capsys, "--config", str(cfg), command, "--db", str(db), *args, "--as-user", user)
+
+
+def test_metrics_as_a_department_user_shows_only_that_department(wh, capsys) -> None:
+    db, _ = wh
+    code, out, _ = run_as(
+        capsys, wh, "alice@example.com", "metrics", "--by", "department", "--format", "json"
     )
     assert code == 0
     rows = json.loads(out)
@@ -129,101 +128,49 @@ def test_metrics_as_a_department_user_shows_only_that_department(wh, capsys) -> 
     con.close()
     assert rows[0]["tickets"] == want
     # asking for another department explicitly does not widen the scope
-    code, out, _ = run(
+    code, out, _ = run_as(
         capsys,
-        "--config",
-        str(cfg),
+        wh,
+        "alice@example.com",
         "metrics",
-        "--db",
-        str(db),
         "--department",
         "Engineering",
         "--format",
         "json",
-        "--as-user",
-        "alice@example.com",
     )
     assert code == 0 and json.loads(out)[0]["tickets"] == 0
 
 
 def test_engagement_as_a_team_lead_is_scoped_and_pseudonymised(wh, capsys) -> None:
-    db, cfg = wh
-    code, out, _ = run(
-        capsys,
-        "--config",
-        str(cfg),
-        "engagement",
-        "--db",
-        str(db),
-        "--format",
-        "json",
-        "--as-user",
-        "lead@example.com",
-    )
+    db, _ = wh
+    code, out, _ = run_as(capsys, wh, "lead@example.com", "engagement", "--format", "json")
     assert code == 0
     rows = json.loads(out)
     assert rows and {r["service_team"] for r in rows} == {"Legal"}
     key = pseudonyms.load_key(db)
-    con = duckdb.connect(str(db), read_only=True)
-    raw = {
-        r[0]
-        for r in con.sql(
-            "SELECT requester_id FROM requester_engagement WHERE service_team = 'Legal'"
-        ).fetchall()
-    }
-    con.close()
+    raw = stored_values(
+        db, "SELECT requester_id FROM requester_engagement WHERE service_team = 'Legal'"
+    )
     assert {r["requester_id"] for r in rows} == {pseudonyms.pseudonym(key, v) for v in raw}
     # the operator (no --as-user) sees ids as stored; a raw grant too
     code, out, _ = run(capsys, "engagement", "--db", str(db), "--format", "json")
     assert raw <= {r["requester_id"] for r in json.loads(out)}
-    code, out, _ = run(
-        capsys,
-        "--config",
-        str(cfg),
-        "engagement",
-        "--db",
-        str(db),
-        "--format",
-        "json",
-        "--as-user",
-        "dpo@example.com",
-    )
+    code, out, _ = run_as(capsys, wh, "dpo@example.com", "engagement", "--format", "json")
     assert raw <= {r["requester_id"] for r in json.loads(out)}
 
 
 def test_surveys_as_a_department_user_cover_only_that_department(wh, capsys) -> None:
-    db, cfg = wh
-    code, out, _ = run(
-        capsys,
-        "--config",
-        str(cfg),
-        "surveys",
-        "--db",
-        str(db),
-        "--by",
-        "department",
-        "--format",
-        "json",
-        "--as-user",
-        "alice@example.com",
+    code, out, _ = run_as(
+        capsys, wh, "alice@example.com", "surveys", "--by", "department", "--format", "json"
     )
     assert code == 0
     assert {r["department"] for r in json.loads(out)} == {"Sales"}
 
 
 def test_a_user_without_a_grant_gets_exit_1_and_one_line(wh, capsys) -> None:
-    db, cfg = wh
+    db, _ = wh
     for command in ("metrics", "engagement", "surveys", "alignment"):
-        code, out, err = run(
-            capsys,
-            "--config",
-            str(cfg),
-            command,
-            "--db",
-            str(db),
-            "--as-user",
-            "mallory@example.com",
-        )
+        code, out, err = run_as(capsys, wh, "mallory@example.com", command)
         assert code == 1 and out == ""
         assert len(err.strip().splitlines()) == 1 and "no access" in err
     code, _, err = run(capsys, "metrics", "--db", str(db), "--as-group", "inward-admins")

@@ -23,6 +23,7 @@ from dashboard.analyst.header import parse_query_text
 from dashboard.analyst.run import run_query
 from dashboard.analyst.sandbox import QueryError
 from dashboard.cli import main
+from tests.conftest import stored_values
 
 ALICE = Scope(departments=("Sales",), who="alice@example.com")
 DPO = Scope(all=True, raw=True, who="dpo@example.com")
@@ -108,14 +109,7 @@ def test_scoped_rows_are_there_and_pseudonymised(wh, secrets) -> None:
     frame = q("SELECT requester_department, requester_id FROM main.tickets", wh)
     assert frame.height > 0 and set(frame["requester_department"]) == {"Sales"}
     key = pseudonyms.load_key(wh)
-    con = duckdb.connect(str(wh), read_only=True)
-    raw = {
-        r[0]
-        for r in con.sql(
-            "SELECT requester_id FROM tickets WHERE requester_department = 'Sales'"
-        ).fetchall()
-    }
-    con.close()
+    raw = stored_values(wh, "SELECT requester_id FROM tickets WHERE requester_department = 'Sales'")
     assert set(frame["requester_id"]) == {pseudonyms.pseudonym(key, r) for r in raw}
 
 
