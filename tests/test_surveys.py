@@ -280,16 +280,11 @@ def test_scores_match_brute_force(con, world, by) -> None:
     got = survey_summary(con, Config(anonymity_min_group=1), by)
     truth = _group(_records(world), by)
     assert got.height == len(truth)
+    # the contract's leading columns, restated (not imported) so that a rename fails here
     assert got.columns[: len(by) + 7] == [
-        *by,
-        "responses",
-        "respondents",
-        "csat_mean",
-        "csat_top2_share",
-        "nps",
-        "ces_mean",
+        *by, "responses", "respondents", "csat_mean", "csat_top2_share", "nps", "ces_mean",
         "suppressed",
-    ]
+    ]  # fmt: skip
     for row in got.iter_rows(named=True):
         ref = _brute(truth[tuple(row[c] for c in by)])
         assert not row["suppressed"]
