@@ -110,9 +110,12 @@ sys.exit(cli.main(sys.argv[2:]))
 """
 
 
-def test_a_write_error_during_the_refresh_is_the_message(demo_wh, tmp_path) -> None:
-    """A full disk, stood in for by a file-size limit (no root needed): the write error
-    must be what the user reads, not the failed ROLLBACK that followed it."""
+def ingest_on_a_full_disk(
+    demo_wh, tmp_path: Path
+) -> tuple[Path, Path, subprocess.CompletedProcess[str]]:
+    """A copy of the demo warehouse whose refresh must rewrite every ticket, and a
+    one-ticket file ingested into it by a process whose writes stop at 30,000 bytes:
+    (warehouse, file, the process)."""
     db = copy_db(demo_wh.db, tmp_path / "w.duckdb")
     con = duckdb.connect(str(db))
     con.execute("UPDATE tickets SET derived_key = NULL")  # the refresh rewrites every ticket
@@ -126,6 +129,13 @@ def test_a_write_error_during_the_refresh_is_the_message(demo_wh, tmp_path) -> N
         text=True,
         timeout=600,
     )
+    return db, new, proc
+
+
+def test_a_write_error_during_the_refresh_is_the_message(demo_wh, tmp_path) -> None:
+    """A full disk, stood in for by a file-size limit (no root needed): the write error
+    must be what the user reads, not the failed ROLLBACK that followed it."""
+    _, _, proc = ingest_on_a_full_disk(demo_wh, tmp_path)
     said = proc.stdout + proc.stderr  # the file's summary line, or the command's error
     assert proc.returncode == 1
     assert "File too large" in said, said
@@ -137,19 +147,7 @@ def test_after_a_full_disk_the_next_command_completes_the_derived_data(
 ) -> None:
     """Space freed again, any next command finishes what the full disk interrupted:
     the same derived data as a warehouse that never ran out of space."""
-    db = copy_db(demo_wh.db, tmp_path / "w.duckdb")
-    con = duckdb.connect(str(db))
-    con.execute("UPDATE tickets SET derived_key = NULL")
-    con.close()
-    new = tmp_path / "one.csv"
-    new.write_text("Ticket ID,Team,Priority,Status,Created\nX1,IT,high,open,2024-01-02 10:00\n")
-    proc = subprocess.run(
-        [sys.executable, "-c", WRITE_LIMITED, "30000", "ingest", str(new), "--db", str(db)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    db, new, proc = ingest_on_a_full_disk(demo_wh, tmp_path)
     assert proc.returncode == 1 and "File too large" in proc.stdout + proc.stderr
     reference = copy_db(demo_wh.db, tmp_path / "ref.duckdb")
     ingest_paths(reference, [new], Config())

@@ -9,10 +9,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from dashboard import warehouse
 from dashboard.config import Config
 from dashboard.ingest import ingest_paths
-from dashboard.ingest.load import ingest_file
 from tests.conftest import ingests_rows, snapshot
 
 GOOD = """Ticket ID,Team,Department,Priority,Status,Created,First response at,Resolved
@@ -108,19 +106,6 @@ def test_refused_file_leaves_tables_identical(tmp_path: Path, fresh_db: Path) ->
     assert "Columns seen: colour, size" in r.message and "ticket_id" in r.message
     assert snapshot(fresh_db) == before
     assert ingests_rows(fresh_db)[-1]["status"] == "refused"
-
-
-def test_crash_mid_file_rolls_back(tmp_path: Path, fresh_db: Path) -> None:
-    load(fresh_db, write(tmp_path, "good.csv", GOOD))
-    before = snapshot(fresh_db)
-    f = write(tmp_path, "bad.csv", BAD)  # has rejects, so rejected_rows would change too
-    with warehouse.writer(fresh_db) as con:
-        r = ingest_file(con, f, fail_after_write=True)
-    assert r.status == "refused" and "rolled back" in r.message
-    assert snapshot(fresh_db) == before
-    # and the file can still be loaded afterwards: the refusal is not a 'seen' sha
-    [again] = load(fresh_db, f)
-    assert again.status == "loaded"
 
 
 def test_newer_export_of_same_ticket_wins_older_does_not(tmp_path: Path, fresh_db: Path) -> None:
