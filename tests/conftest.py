@@ -105,6 +105,19 @@ def stored_values(db: Path, sql: str) -> set:
         con.close()
 
 
+def whole_range(db: Path) -> list[str]:
+    """The first and last day a ticket was created, as the app's `dates` URL parameter:
+    the range that shows every ticket (the default range is only the latest quarter)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        first, last = con.sql(
+            "SELECT min(created_at)::DATE, max(created_at)::DATE FROM tickets"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    return [first.isoformat(), last.isoformat()]
+
+
 def ingests_rows(db: Path) -> list[dict]:
     con = duckdb.connect(str(db), read_only=True)
     try:

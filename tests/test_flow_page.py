@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.app import data
 from dashboard.config import Config
 from dashboard.ingest import ingest_paths
+from tests.conftest import whole_range
 from tests.test_history import HELPDESK, UCI, VOLVO, needs_real
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app" / "main.py")
@@ -22,15 +23,8 @@ def flow_page(db: Path, monkeypatch: pytest.MonkeyPatch, config: Path | None = N
     monkeypatch.setenv("INWARD_DB", str(db))
     monkeypatch.setenv("INWARD_CONFIG", str(config) if config else "")
     data.config.clear()  # the app reads its config once per process (cache_resource)
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        first, last = con.sql(
-            "SELECT min(created_at)::DATE, max(created_at)::DATE FROM tickets"
-        ).fetchall()[0]
-    finally:
-        con.close()
     at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["dates"] = [first.isoformat(), last.isoformat()]
+    at.query_params["dates"] = whole_range(db)
     at.run()
     at.switch_page("app_pages/flow.py").run()
     assert not at.exception, [e.value for e in at.exception]
