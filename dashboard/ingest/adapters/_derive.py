@@ -54,14 +54,13 @@ def add_derived(con: duckdb.DuckDBPyConnection, staged: Staged, derived: dict[st
     )
 
 
-def event_bookkeeping(alias: str = "") -> str:
+def event_bookkeeping() -> str:
     """SELECT items every collapse carries: how many event rows a ticket was built from,
-    and which file rows, so a rejected ticket points at real lines (`alias`: table prefix)."""
-    row = f"{alias}.__row" if alias else "__row"
+    and which file rows, so a rejected ticket points at real lines."""
     return (
-        f"CAST(count(*) AS VARCHAR) AS event_rows, "
-        f"CAST(min({row}) AS VARCHAR) AS first_row, "
-        f"CAST(max({row}) AS VARCHAR) AS last_row"
+        "CAST(count(*) AS VARCHAR) AS event_rows, "
+        "CAST(min(__row) AS VARCHAR) AS first_row, "
+        "CAST(max(__row) AS VARCHAR) AS last_row"
     )
 
 
@@ -81,6 +80,30 @@ def collapse(con: duckdb.DuckDBPyConnection, staged: Staged, select: str, unit: 
     )
     out.notes.append(events_note(staged.rows, rows, unit))
     return out
+
+
+def resolution_runs(events: str, resolves: str) -> str:
+    """SQL: the rows of `events` (with `__key`, `ev_ts`, `__row`) numbered per ticket
+    in time, then file order (`seq`), with the reopen and resolution facts both
+    process-mining logs collapse by:
+
+    * `done`: the event resolves the ticket (`resolves`, SQL that is NULL when the
+      event's status is unknown; unknown counts as not resolving);
+    * `reopened_after`: a resolving event whose next event has a known status that
+      does not resolve (the customer rejected the solution);
+    * `run_start`: the `seq` where the ticket's final run of resolving events begins
+      (one past its last event when it does not end resolved).
+    """
+    return f"""
+        SELECT *, coalesce(max(seq) FILTER (WHERE NOT done) OVER (PARTITION BY __key), 0) + 1
+            AS run_start
+        FROM (
+            SELECT *, row_number() OVER w AS seq,
+                coalesce({resolves}, false) AS done,
+                coalesce({resolves}, false) AND NOT lead({resolves}) OVER w AS reopened_after
+            FROM ({events})
+            WINDOW w AS (PARTITION BY __key ORDER BY ev_ts NULLS FIRST, __row)
+        )"""
 
 
 def change_kind(status: str, assignment: tuple[str, ...], window: str = "w") -> str:

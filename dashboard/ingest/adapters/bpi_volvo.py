@@ -35,6 +35,7 @@ from dashboard.ingest.adapters._derive import (
     collapse,
     event_bookkeeping,
     keep_history,
+    resolution_runs,
     txt,
 )
 from dashboard.ingest.base import Adapter
@@ -73,23 +74,9 @@ def prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
             {txt(staged, "product")} AS product,
             {txt(staged, "resource")} AS resource
         FROM {staged.table}"""
-    ordered = f"""
-        SELECT *,
-            row_number() OVER w AS seq,
-            lower(status) = 'completed' AS done,
-            lower(lead(status) OVER w) IS DISTINCT FROM 'completed'
-                AND lead(status) OVER w IS NOT NULL AS reopened_after
-        FROM ({events})
-        WINDOW w AS (PARTITION BY __key ORDER BY ev_ts NULLS FIRST, __row)"""
-    # Start of the final run of Completed events: the last non-completed event's seq + 1.
     select = f"""
-        WITH e AS ({ordered}),
-        k AS (
-            SELECT __key, max(seq) AS last_seq,
-                coalesce(max(seq) FILTER (WHERE NOT coalesce(done, false)), 0) + 1 AS run_start
-            FROM e GROUP BY __key
-        )
-        SELECT min(e.__row) AS __row,
+        WITH e AS ({resolution_runs(events, "lower(status) = 'completed'")})
+        SELECT min(__row) AS __row,
             any_value(sr) AS sr_number,
             arg_min(at_text, seq) FILTER (WHERE at_text IS NOT NULL) AS created_at,
             arg_max(at_text, seq) FILTER (WHERE at_text IS NOT NULL) AS updated_at,
@@ -104,8 +91,8 @@ def prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
             arg_max(impact, seq) FILTER (WHERE impact IS NOT NULL) AS impact,
             arg_max(product, seq) FILTER (WHERE product IS NOT NULL) AS product,
             'incident' AS ticket_type,
-            {event_bookkeeping("e")}
-        FROM e JOIN k USING (__key)
+            {event_bookkeeping()}
+        FROM e
         GROUP BY __key
         ORDER BY 1"""
     history = f"""

@@ -35,6 +35,7 @@ from dashboard.ingest.adapters._derive import (
     iso,
     keep_history,
     parse_ts,
+    resolution_runs,
     txt,
 )
 from dashboard.ingest.base import Adapter
@@ -58,19 +59,9 @@ def prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
             {when} AS at_text, {parse_ts(when, dayfirst)} AS ev_ts,
             {txt(staged, "activityid")} AS activity
         FROM {staged.table}"""
-    ordered = f"""
-        SELECT *, row_number() OVER w AS seq,
-            coalesce(activity IN ({resolve}), false) AS done,
-            coalesce(lead(activity) OVER w NOT IN ({resolve}), false) AS reopened_after
-        FROM ({events})
-        WINDOW w AS (PARTITION BY __key ORDER BY ev_ts NULLS FIRST, __row)"""
     select = f"""
-        WITH e AS ({ordered}),
-        k AS (
-            SELECT __key, coalesce(max(seq) FILTER (WHERE NOT done), 0) + 1 AS run_start
-            FROM e GROUP BY __key
-        )
-        SELECT min(e.__row) AS __row,
+        WITH e AS ({resolution_runs(events, f"activity IN ({resolve})")})
+        SELECT min(__row) AS __row,
             any_value(case_id) AS case_id,
             coalesce({iso("min(ev_ts)")}, arg_min(at_text, seq)) AS created_at,
             coalesce({iso("max(ev_ts)")}, arg_max(at_text, seq)) AS updated_at,
@@ -80,8 +71,8 @@ def prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
                 END AS resolved_at,
             CAST(count(*) FILTER (WHERE done AND reopened_after) AS VARCHAR) AS reopen_count,
             arg_max(activity, seq) AS last_activity,
-            {event_bookkeeping("e")}
-        FROM e JOIN k USING (__key)
+            {event_bookkeeping()}
+        FROM e
         GROUP BY __key
         ORDER BY 1"""
     # Every activity is an event; the status it leaves is its code's (open or closed).
