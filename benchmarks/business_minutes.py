@@ -35,7 +35,9 @@ from pathlib import Path
 import duckdb
 
 from dashboard.config import Calendar, Config, SlaTargets
+from dashboard.derive.business_minutes import refresh_business_minutes
 from dashboard.metrics import business_time as bt
+from dashboard.metrics.business_calendar import build_calendar_table
 from dashboard.warehouse import migrate
 
 DB = Path("data") / "bench" / "business_minutes.duckdb"
@@ -145,9 +147,9 @@ def main() -> None:
         """).fetchall()
 
     def business_compute() -> None:
-        rng = bt._data_range(con)
+        rng = bt.data_range(con)
         assert rng is not None
-        table = bt.build_calendar_table(cfg, rng[2], rng[0], rng[1])
+        table = build_calendar_table(cfg, rng[2], rng[0], rng[1])
         k = table.pieces
         con.register("_inward_bt_days", table.days)
         con.register("_inward_bt_teams", table.teams)
@@ -156,12 +158,12 @@ def main() -> None:
                 SELECT coalesce(tm.cal, 0) AS cal, epoch_us(created_at) AS a,
                        epoch_us(first_response_at) AS f, epoch_us(resolved_at) AS r
                 FROM tickets tk LEFT JOIN _inward_bt_teams tm USING (service_team))
-            SELECT sum({bt._f_expr("df", "f", k)} - {bt._f_expr("da", "a", k)}),
-                   sum({bt._f_expr("dr", "r", k)} - {bt._f_expr("da", "a", k)})
+            SELECT sum({bt.f_expr("df", "f", k)} - {bt.f_expr("da", "a", k)}),
+                   sum({bt.f_expr("dr", "r", k)} - {bt.f_expr("da", "a", k)})
             FROM t
-            JOIN _inward_bt_days da ON da.cal = t.cal AND da.day = {bt._day_of("a")}
-            LEFT JOIN _inward_bt_days df ON df.cal = t.cal AND df.day = {bt._day_of("f")}
-            LEFT JOIN _inward_bt_days dr ON dr.cal = t.cal AND dr.day = {bt._day_of("r")}
+            JOIN _inward_bt_days da ON da.cal = t.cal AND da.day = {bt.day_of("a")}
+            LEFT JOIN _inward_bt_days df ON df.cal = t.cal AND df.day = {bt.day_of("f")}
+            LEFT JOIN _inward_bt_days dr ON dr.cal = t.cal AND dr.day = {bt.day_of("r")}
         """).fetchall()
         con.unregister("_inward_bt_days")
         con.unregister("_inward_bt_teams")
@@ -170,26 +172,26 @@ def main() -> None:
         timed(f"baseline write (epoch minutes) #{rnd}", baseline_write, res)
         # a different SLA config each round makes every row stale, as a config change does
         round_cfg = replace(cfg, slas={"default": SlaTargets(business=rnd == 1)})
-        timed(f"full refresh #{rnd}", lambda c=round_cfg: bt.refresh_business_minutes(con, c), res)
+        timed(f"full refresh #{rnd}", lambda c=round_cfg: refresh_business_minutes(con, c), res)
     n = con.sql(
         "SELECT count(*), count(first_response_business_minutes), "
         "count(resolution_business_minutes), count(resolution_due_at) FROM tickets"
     ).fetchall()[0]
-    timed("nothing stale", lambda: bt.refresh_business_minutes(con, round_cfg), res)
+    timed("nothing stale", lambda: refresh_business_minutes(con, round_cfg), res)
     extra = max(1, args.tickets // 100)
     con.execute(f"""INSERT INTO tickets (ticket_id, source, service_team, priority, status,
                         created_at, first_response_at, resolved_at)
                     SELECT 'N' || ticket_id, source, service_team, priority, status,
                         created_at, first_response_at, resolved_at
                     FROM tickets LIMIT {extra}""")
-    timed("1 % new rows", lambda: bt.refresh_business_minutes(con, round_cfg), res)
+    timed("1 % new rows", lambda: refresh_business_minutes(con, round_cfg), res)
     timed("baseline compute only", baseline_compute, res)
     timed("epoch_us difference compute only", epoch_compute, res)
     timed("business compute only", business_compute, res)
     t0 = time.perf_counter()
-    rng = bt._data_range(con)
+    rng = bt.data_range(con)
     assert rng is not None
-    table = bt.build_calendar_table(cfg, rng[2], rng[0], rng[1])
+    table = build_calendar_table(cfg, rng[2], rng[0], rng[1])
     print(
         f"{'calendar table build (Python)':<34} {time.perf_counter() - t0:7.2f} s "
         f"({table.days.height} day rows, {table.pieces} piece columns)"

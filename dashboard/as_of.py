@@ -28,7 +28,6 @@ reads `ticket_times.as_of` (or the table).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -83,9 +82,10 @@ def apply_config(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
     """Make every source's `as_of` what the config says; True when anything changed.
 
     A tiny UPDATE (one row per source), run by the derived refresh and by
-    `ensure_applied` when a command starts with a config whose `as_of` differs
+    `dashboard.derive.ensure_applied` when a command starts with a config whose
+    `as_of` differs
     from the one the warehouse was refreshed with."""
-    if not _stale(con, config):
+    if not differs_from_config(con, config):
         return False
     if config.as_of is None:
         con.execute(f"UPDATE {TABLE} SET as_of = newest_at, configured = false")
@@ -94,7 +94,8 @@ def apply_config(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
     return True
 
 
-def _stale(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
+def differs_from_config(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
+    """Whether any source's stored as-of is not the one `config` asks for."""
     if config.as_of is None:
         cond = "configured OR as_of IS DISTINCT FROM newest_at"
         params: list[object] = []
@@ -103,29 +104,6 @@ def _stale(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
         params = [config.as_of]
     rows = con.sql(f"SELECT count(*) FROM {TABLE} WHERE {cond}", params=params).fetchall()
     return bool(rows[0][0])
-
-
-def ensure_applied(db: str | os.PathLike[str], config: Config) -> bool:
-    """Before a reading command: when the config's `as_of` is not the one stored,
-    apply it (the write lock, briefly) and recompute what depends on it (the
-    engagement model's days silent). Returns True when it had to.
-
-    Read-only users cannot write, and config is read when a command starts
-    (CONTRACT), so `inward metrics` / `inward serve` with `as_of` set in
-    inward.toml judge at that instant without waiting for the next ingest."""
-    from dashboard import warehouse
-    from dashboard.metrics.engagement.stored import refresh_engagement
-
-    with warehouse.reader(db) as con:
-        if not _stale(con, config):
-            return False
-    with warehouse.writer(db) as con:
-        with warehouse.transaction(con):
-            changed = apply_config(con, config)
-            warehouse.bump_version(con)
-        if changed:
-            refresh_engagement(con, config)
-    return True
 
 
 def as_of_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

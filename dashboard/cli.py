@@ -545,7 +545,7 @@ def cmd_export_lake(args: argparse.Namespace) -> int:
 
 
 def cmd_rollups(args: argparse.Namespace) -> int:
-    from dashboard.rollups import build, load
+    from dashboard.derive.rollups import build, load
 
     _check_engine(args)
     db = _open_existing(args.db, load_config(args.config))

@@ -22,13 +22,8 @@ from hypothesis import strategies as st
 
 from dashboard import as_of
 from dashboard.config import PRIORITIES, WEEKDAYS, Calendar, Config, SlaTargets
-from dashboard.metrics.business_time import (
-    DUE_HORIZON_DAYS,
-    open_sla_status,
-    refresh_business_minutes,
-    refresh_sla_targets,
-    sla_due_at,
-)
+from dashboard.derive.business_minutes import refresh_business_minutes, refresh_sla_targets
+from dashboard.metrics.business_time import DUE_HORIZON_DAYS, open_sla_status, sla_due_at
 from dashboard.warehouse import migrate
 
 ALL_DAYS = WEEKDAYS
@@ -326,7 +321,7 @@ def test_refresh_computes_only_stale_rows_and_follows_config_changes() -> None:
 
 def test_refresh_in_small_chunks_gives_the_same_numbers(monkeypatch) -> None:
     """The refresh updates rowid ranges one statement each; range edges lose nothing."""
-    from dashboard.metrics import business_time as bt
+    from dashboard.derive import business_minutes as bt
 
     tickets = [
         (

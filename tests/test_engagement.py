@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from dashboard import as_of
 from dashboard.config import Config, EngagementSettings
-from dashboard.metrics.engagement import departments, model, retention, stored, terms
+from dashboard.derive.engagement import refresh_engagement
+from dashboard.metrics.engagement import departments, model, retention, terms
 from dashboard.warehouse import migrate
 from tests import engagement_population
 
@@ -351,9 +352,9 @@ def _warehouse(
 def test_refresh_engagement_replaces_the_table(planted) -> None:
     tickets, people, truth, out = planted
     con = _warehouse(tickets, people)
-    n = stored.refresh_engagement(con, Config(), as_of=AS_OF)
+    n = refresh_engagement(con, Config(), as_of=AS_OF)
     assert n == out.height == sum(1 for v in truth.values() if v != "left")
-    assert stored.refresh_engagement(con, Config(), as_of=AS_OF) == n  # replaced, not appended
+    assert refresh_engagement(con, Config(), as_of=AS_OF) == n  # replaced, not appended
     table = con.sql("SELECT * FROM requester_engagement").pl()
     assert table.height == n and table.columns == CONTRACT_COLUMNS
     status = dict(zip(table["requester_id"], table["status"], strict=True))

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from dashboard import as_of
 from dashboard.config import Calendar, Config
+from dashboard.derive.history import refresh_history
 from dashboard.ingest import ingest_paths
-from dashboard.metrics.history import refresh_history
 from dashboard.warehouse import migrate
 from tests.conftest import REAL_EXPORTS
 from tests.test_business_time import calendars, intervals, reference_minutes

@@ -168,10 +168,11 @@ def test_a_jsonl_of_audit_pages_loads_under_a_small_memory_cap(tmp_path, monkeyp
     far below what the old reader took: `read_json_auto` with a 128 MiB record limit
     asked for 256 MiB buffers whatever the file, and typed the whole file into structs
     (a 320 MB demo export ran out of the 1.5 GiB cap). Every planted event is loaded."""
+    from dashboard import memory
     from dashboard.config import Config
-    from dashboard.ingest import ingest_paths, load
+    from dashboard.ingest import ingest_paths
 
-    monkeypatch.setattr(load, "INGEST_MEMORY_LIMIT", 256 << 20)
+    monkeypatch.setattr(memory, "INGEST_MEMORY_LIMIT", 256 << 20)
     path = tmp_path / "zendesk_ticket_audits.jsonl"
     pages, per_page, k = 10, 1000, 0
     with path.open("w") as fh:

@@ -21,8 +21,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from dashboard import rollups
 from dashboard.cli import main
+from dashboard.derive import rollups
 
 
 def _missing() -> str | None:

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from dashboard.config import Config
-from dashboard.ingest.load import IngestResult, ingest_file, memory_cap
+from dashboard.ingest.load import IngestResult, ingest_file
 from dashboard.ingest.read import SUPPORTED
+from dashboard.memory import memory_cap
 from dashboard.progress import Say
 
 __all__ = ["IngestResult", "expand", "ingest_paths"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-from dashboard import identity
+from dashboard.derive import identity
 from dashboard.ingest.canonical import (
     SURVEY_SCALES,
     Canonical,

@@ -1,6 +1,6 @@
 """Where the time goes: time in status, waits, hand-offs, backlog over time, agents.
 
-Pure reads over what `history.refresh_history` stored (`ticket_status_spans`,
+Pure reads over what `dashboard.derive.history.refresh_history` stored (`ticket_status_spans`,
 `ticket_status_time`, the flow columns on `tickets`) and over `ticket_events`.
 Every function takes a connection and a `Filters` and returns a Polars frame, so
 the Flow page and `inward flow` print the same numbers.

@@ -2,7 +2,7 @@
 -- requester (CONTRACT "Who a requester is"), one row per (requester_id, source, alias,
 -- kind), with how the requester was matched to the people file: the best way any of
 -- its identities was matched (email, employee_id, person_id, alias, name; else
--- ambiguous or unmatched). A view over requester_identities (dashboard/identity.py),
+-- ambiguous or unmatched). A view over requester_identities (dashboard/derive/identity.py),
 -- so it never disagrees with the identities tickets and survey responses point at.
 SELECT requester_id, source, alias, kind,
     min_by(matched_by, CASE matched_by WHEN 'email' THEN 1 WHEN 'employee_id' THEN 2

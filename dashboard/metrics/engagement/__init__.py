@@ -26,7 +26,8 @@ The package, by what each file holds:
 * `model` - `compute_engagement`, the status of one (requester, team) row;
 * `segments` - tickets to one row per (requester, team), in numpy;
 * `reasons` - the one readable sentence per row;
-* `stored` - the stored `requester_engagement` rows and who is flagged;
+* `stored` - the stored `requester_engagement` rows and who is flagged (the table is
+  written by `dashboard.derive.engagement`);
 * `departments` - activity per head, reactive shift, survey fatigue per department;
 * `retention` - who comes back after a bad experience, cohorts, quiet per quarter;
 * `elsewhere` - one person's silence with one team while filing with another.

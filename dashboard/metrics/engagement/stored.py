@@ -1,5 +1,6 @@
 """The stored `requester_engagement` rows (or a fresh computation for another as-of),
-the model's inputs from the warehouse, its refresh, and the flagged rows a page lists."""
+the model's inputs from the warehouse, and the flagged rows a page lists. The table is
+written by `dashboard.derive.engagement` from the same inputs and model."""
 
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ from datetime import date, datetime
 import duckdb
 import polars as pl
 
-from dashboard import pseudonyms, warehouse
+from dashboard import pseudonyms
 from dashboard.config import Config
 from dashboard.filters import Filters
 from dashboard.metrics.engagement.model import compute_engagement
 from dashboard.metrics.engagement.terms import (
-    ENGAGEMENT_COLUMNS,
     ENGAGEMENT_FILTERS,
     FLAGGED,
     as_utc,
@@ -77,32 +77,6 @@ def engagement_rows(
         "requester_id",
         descending=[False, False, True, False],
     )
-
-
-def refresh_engagement(
-    con: duckdb.DuckDBPyConnection, config: Config, as_of: datetime | date | None = None
-) -> int:
-    """Recompute `requester_engagement` from `ticket_times` and `people`; returns its row count.
-
-    The table is replaced inside one transaction so a reader never sees it half
-    written (or empty) and a failure leaves the previous model in place.
-    """
-    tickets, people = model_inputs(con)
-    result = compute_engagement(
-        tickets, people, as_utc(as_of) if as_of else None, config.engagement
-    )
-    with warehouse.transaction(con):
-        con.execute("DELETE FROM requester_engagement")
-        if result.height:
-            con.register("_inward_engagement", result.to_arrow())
-            try:
-                con.execute(
-                    f"INSERT INTO requester_engagement ({', '.join(ENGAGEMENT_COLUMNS)}) "
-                    f"SELECT {', '.join(ENGAGEMENT_COLUMNS)} FROM _inward_engagement"
-                )
-            finally:
-                con.unregister("_inward_engagement")
-    return result.height
 
 
 def at_risk_rows(

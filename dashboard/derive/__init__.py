@@ -1,5 +1,16 @@
 """Derived data, kept complete by the process that holds the write lock.
 
+Every writer of a table computed from the canonical ones lives in this package, so
+`dashboard.metrics` only reads (tests/test_layers.py holds it to that):
+
+* `identity` - requester identities: registered at ingest, re-resolved here;
+* `business_minutes` - business minutes, SLA due times and `sla_targets`;
+* `history` - time in status, waiting time and hand-offs from ticket history;
+* `engagement` - the stored engagement model, `requester_engagement`;
+* `rollups` - the response-time rollup tables (`inward rollups`, either engine);
+* this file - the order of the refresh, the pending mark, and completing a refresh
+  (or a new config `as_of`) before anyone reads.
+
 The app only reads, so anything that depends on configuration (business hours,
 SLA targets), on other tables (the people file) or on the whole history
 (engagement) is computed here, once, by the process that holds the write lock.
@@ -17,15 +28,17 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard import as_of, identity, warehouse
+from dashboard import as_of, warehouse
 from dashboard.config import Config
-from dashboard.metrics.business_time import (
+from dashboard.derive import identity
+from dashboard.derive.business_minutes import (
     derived_key,
     refresh_business_minutes,
     refresh_sla_targets,
 )
-from dashboard.metrics.engagement.stored import refresh_engagement
-from dashboard.metrics.history import refresh_history
+from dashboard.derive.engagement import refresh_engagement
+from dashboard.derive.history import refresh_history
+from dashboard.memory import memory_cap
 from dashboard.progress import Phases, Say
 
 PENDING = "derived_pending"  # inward_meta key: a load committed, refresh not finished yet
@@ -90,18 +103,35 @@ def ensure_derived(db: str | Path, config: Config) -> None:
 
     Reading commands and `inward serve` call this; it takes the write lock only
     when there is something to do. A config whose only change is `as_of` needs no
-    full refresh: `as_of.ensure_applied` moves the as-of and recomputes what
-    depends on it.
+    full refresh: `ensure_applied` moves the as-of and recomputes what depends on it.
     """
-    from dashboard.ingest.load import memory_cap
-
     with warehouse.reader(db) as con:
         pending = needs_refresh(con, config)
     if pending:
         with warehouse.writer(db) as con, memory_cap(con):
             if needs_refresh(con, config):  # another process may have done it meanwhile
                 refresh(con, config)
-    as_of.ensure_applied(db, config)
+    ensure_applied(db, config)
+
+
+def ensure_applied(db: str | Path, config: Config) -> bool:
+    """Before a reading command: when the config's `as_of` is not the one stored,
+    apply it (the write lock, briefly) and recompute what depends on it (the
+    engagement model's days silent). Returns True when it had to.
+
+    Read-only users cannot write, and config is read when a command starts
+    (CONTRACT), so `inward metrics` / `inward serve` with `as_of` set in
+    inward.toml judge at that instant without waiting for the next ingest."""
+    with warehouse.reader(db) as con:
+        if not as_of.differs_from_config(con, config):
+            return False
+    with warehouse.writer(db) as con:
+        with warehouse.transaction(con):
+            changed = as_of.apply_config(con, config)
+            warehouse.bump_version(con)
+        if changed:
+            refresh_engagement(con, config)
+    return True
 
 
 def team_setting_warnings(con: duckdb.DuckDBPyConnection, config: Config) -> list[str]:
