@@ -63,7 +63,7 @@ ARGS: dict[str, Any] = {
 }
 # Helpers that build or register the inputs of another query are not readers; nor are
 # the models' raw inputs (rows before pseudonyms and anonymity, never shown as they are).
-# (Writers live in dashboard.derive, outside the sweep.)
+# (Writers live in dashboard.derive, outside the sweep: tests/test_layers.py.)
 NOT_READERS = {
     "model_inputs",
     "load_rows",
@@ -142,9 +142,9 @@ def reference(full, tmp_path_factory) -> Path:
     return db
 
 
-def readers() -> list[tuple[str, Any]]:
+def readers(exclude: set[str] = NOT_READERS) -> list[tuple[str, Any]]:
     """Every public function of dashboard.metrics.* (its packages too) that takes a
-    connection first."""
+    connection first, but those named in `exclude`."""
     out = []
     prefix = "dashboard.metrics."
     for mod in pkgutil.walk_packages(dashboard.metrics.__path__, prefix):
@@ -156,7 +156,7 @@ def readers() -> list[tuple[str, Any]]:
                 and not name.startswith("_")
                 and params
                 and params[0] == "con"
-                and name not in NOT_READERS
+                and name not in exclude
             ):
                 out.append((f"{mod.name.removeprefix(prefix)}.{name}", fn))
     return out
