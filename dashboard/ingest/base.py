@@ -159,6 +159,12 @@ ENUM_FALLBACK: dict[str, str | None] = {
 }
 
 
+def own_names(*columns: str) -> dict[str, tuple[str, ...]]:
+    """Aliases for columns a `prepare` hook already wrote under their canonical names:
+    each is its own and only alias, so no look-alike export column can feed it."""
+    return {c: (c,) for c in columns}
+
+
 @dataclass(frozen=True)
 class Adapter:
     """How one export layout becomes rows of one canonical table."""

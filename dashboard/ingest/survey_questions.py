@@ -81,6 +81,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from dashboard.config import parse_survey_questions
+from dashboard.ingest.base import own_names
 from dashboard.ingest.read import ParseReject, RefusedFile, Staged, normalise
 from dashboard.sql import quote_ident, quote_literal
 
@@ -683,4 +684,4 @@ def survey_aliases() -> dict[str, tuple[str, ...]]:
         "comment",
         *METRICS,
     )
-    return {n: (n,) for n in names}
+    return own_names(*names)

@@ -21,6 +21,7 @@ import dataclasses
 
 import duckdb
 
+from dashboard.ingest.base import own_names
 from dashboard.ingest.canonical import clean, day_first
 from dashboard.ingest.read import Staged
 from dashboard.sql import quote_ident, quote_literal
@@ -82,6 +83,10 @@ def collapse(con: duckdb.DuckDBPyConnection, staged: Staged, select: str, unit: 
     return out
 
 
+# A process-mining log's events of one ticket, in time order, then file order.
+EVENT_WINDOW = "WINDOW w AS (PARTITION BY __key ORDER BY ev_ts NULLS FIRST, __row)"
+
+
 def resolution_runs(events: str, resolves: str) -> str:
     """SQL: the rows of `events` (with `__key`, `ev_ts`, `__row`) numbered per ticket
     in time, then file order (`seq`), with the reopen and resolution facts both
@@ -102,8 +107,25 @@ def resolution_runs(events: str, resolves: str) -> str:
                 coalesce({resolves}, false) AS done,
                 coalesce({resolves}, false) AND NOT lead({resolves}) OVER w AS reopened_after
             FROM ({events})
-            WINDOW w AS (PARTITION BY __key ORDER BY ev_ts NULLS FIRST, __row)
+            {EVENT_WINDOW}
         )"""
+
+
+def event_history(
+    events: str, ticket: str, at: str, status: str, assignment: dict[str, str] | None = None
+) -> str:
+    """SQL: keep_history's rows from a process-mining log's `events` (with `__key`,
+    `ev_ts`, `__row`), one per event: the ticket, its time and the status it leaves
+    (SQL over the events), the team and assignee columns it carries (events kind name →
+    SQL), its change kind, and a key naming its file row."""
+    moved = assignment or {}
+    carried = "".join(f"{sql} AS {name}, " for name, sql in moved.items())
+    return f"""
+        SELECT __row, {ticket} AS ticket_id, {at} AS at, {status} AS status, {carried}
+            {change_kind(status, tuple(moved.values()))} AS kind,
+            'row ' || CAST(__row AS VARCHAR) AS event_key
+        FROM ({events})
+        {EVENT_WINDOW}"""
 
 
 def change_kind(status: str, assignment: tuple[str, ...], window: str = "w") -> str:
@@ -118,6 +140,15 @@ def change_kind(status: str, assignment: tuple[str, ...], window: str = "w") -> 
         + (f"WHEN {moved} THEN 'assignment' " if assignment else "")
         + "ELSE 'other' END"
     )
+
+
+# The events table a history `prepare` hook yields (keep_history's columns), read back
+# under the events kind's names: `at` is the event time, the status is kept raw too.
+EVENT_ALIASES = {
+    **own_names("ticket_id", "status", "service_team", "assignee", "kind", "actor", "event_key"),
+    "event_at": ("at",),
+    "vendor_status": ("status",),
+}
 
 
 def keep_history(con: duckdb.DuckDBPyConnection, staged: Staged, select: str) -> Staged:

@@ -31,14 +31,14 @@ from __future__ import annotations
 import duckdb
 
 from dashboard.ingest.adapters._derive import (
-    change_kind,
     collapse,
     event_bookkeeping,
+    event_history,
     keep_history,
     resolution_runs,
     txt,
 )
-from dashboard.ingest.base import Adapter
+from dashboard.ingest.base import Adapter, own_names
 from dashboard.ingest.read import Staged
 
 STATUS = {
@@ -95,13 +95,9 @@ def prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
         FROM e
         GROUP BY __key
         ORDER BY 1"""
-    history = f"""
-        SELECT __row, sr AS ticket_id, at_text AS at, activity AS status,
-            team AS service_team, resource AS assignee,
-            {change_kind("activity", ("team", "resource"))} AS kind,
-            'row ' || CAST(__row AS VARCHAR) AS event_key
-        FROM ({events})
-        WINDOW w AS (PARTITION BY __key ORDER BY ev_ts NULLS FIRST, __row)"""
+    history = event_history(
+        events, "sr", "at_text", "activity", {"service_team": "team", "assignee": "resource"}
+    )
     return keep_history(con, collapse(con, staged, select, "incidents"), history)
 
 
@@ -111,16 +107,18 @@ ADAPTER = Adapter(
     source="generic",
     aliases={
         "ticket_id": ("sr_number",),
-        "service_team": ("service_team",),
         "category": ("product",),
         "priority": ("impact",),
-        "ticket_type": ("ticket_type",),
-        "status": ("status",),
-        "created_at": ("created_at",),
-        "updated_at": ("updated_at",),
-        "first_response_at": ("first_response_at",),
-        "resolved_at": ("resolved_at",),
-        "reopen_count": ("reopen_count",),
+        **own_names(
+            "service_team",
+            "ticket_type",
+            "status",
+            "created_at",
+            "updated_at",
+            "first_response_at",
+            "resolved_at",
+            "reopen_count",
+        ),
     },
     signature=frozenset({"sr_number", "change_date_time", "status", "sub_status", "involved_st"}),
     value_maps={"status": STATUS, "priority": PRIORITY},

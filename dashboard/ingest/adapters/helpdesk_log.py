@@ -28,9 +28,9 @@ from __future__ import annotations
 import duckdb
 
 from dashboard.ingest.adapters._derive import (
-    change_kind,
     collapse,
     event_bookkeeping,
+    event_history,
     is_day_first,
     iso,
     keep_history,
@@ -38,7 +38,7 @@ from dashboard.ingest.adapters._derive import (
     resolution_runs,
     txt,
 )
-from dashboard.ingest.base import Adapter
+from dashboard.ingest.base import Adapter, own_names
 from dashboard.ingest.read import Staged
 
 RESOLVE = ("6",)
@@ -76,12 +76,7 @@ def prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
         GROUP BY __key
         ORDER BY 1"""
     # Every activity is an event; the status it leaves is its code's (open or closed).
-    history = f"""
-        SELECT __row, case_id AS ticket_id, coalesce({iso("ev_ts")}, at_text) AS at,
-            activity AS status, {change_kind("activity", ())} AS kind,
-            'row ' || CAST(__row AS VARCHAR) AS event_key
-        FROM ({events})
-        WINDOW w AS (PARTITION BY __key ORDER BY ev_ts NULLS FIRST, __row)"""
+    history = event_history(events, "case_id", f"coalesce({iso('ev_ts')}, at_text)", "activity")
     return keep_history(con, collapse(con, staged, select, "cases"), history)
 
 
@@ -92,11 +87,7 @@ ADAPTER = Adapter(
     aliases={
         "ticket_id": ("case_id",),
         "status": ("last_activity",),
-        "created_at": ("created_at",),
-        "updated_at": ("updated_at",),
-        "first_response_at": ("first_response_at",),
-        "resolved_at": ("resolved_at",),
-        "reopen_count": ("reopen_count",),
+        **own_names("created_at", "updated_at", "first_response_at", "resolved_at", "reopen_count"),
     },
     signature=frozenset({"caseid", "activityid", "completetimestamp"}),
     value_maps={"status": STATUS},

@@ -434,14 +434,8 @@ LIST_CSV = Adapter(
 )
 
 # Same table with display labels (XLSX list export, `Page 1`).
-LIST_LABELS = Adapter(
-    name="servicenow",
-    kind="tickets",
-    source="servicenow",
-    aliases=LIST_CSV.aliases,
-    signature=frozenset({"number", "opened", "assignment_group", "state"}),
-    value_maps=VALUE_MAPS,
-    prepare=prepare_list,
+LIST_LABELS = dataclasses.replace(
+    LIST_CSV, signature=frozenset({"number", "opened", "assignment_group", "state"})
 )
 
 EVENT_LOG = Adapter(
@@ -465,15 +459,8 @@ EVENT_LOG = Adapter(
 
 # Table API / JSONv2 JSON: one wrapper key holding the records.
 API_JSON = [
-    Adapter(
-        name="servicenow",
-        kind="tickets",
-        source="servicenow",
-        aliases=LIST_CSV.aliases,
-        signature=frozenset({key}),
-        value_maps=VALUE_MAPS,
-        prepare=prepare_api,
-        accepts=ticket_records,
+    dataclasses.replace(
+        LIST_CSV, signature=frozenset({key}), prepare=prepare_api, accepts=ticket_records
     )
     for key in ("result", "records")
 ]

@@ -33,7 +33,7 @@ import dataclasses
 
 import duckdb
 
-from dashboard.ingest.adapters._derive import first_record_keys, json_elements
+from dashboard.ingest.adapters._derive import EVENT_ALIASES, first_record_keys, json_elements
 from dashboard.ingest.adapters.servicenow import INCIDENT_STATE_CODES as STATE_CODES
 from dashboard.ingest.adapters.servicenow import STATUS
 from dashboard.ingest.base import Adapter
@@ -165,34 +165,21 @@ def prepare_metrics(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
     return _finish(con, staged, src, select, "metric_instance")
 
 
-_ALIASES = {
-    "ticket_id": ("ticket_id",),
-    "event_at": ("at",),
-    "status": ("status",),
-    "vendor_status": ("status",),
-    "service_team": ("service_team",),
-    "assignee": ("assignee",),
-    "kind": ("kind",),
-    "event_key": ("event_key",),
-}
 _VALUES = {"status": {**STATUS, **{k: STATUS[v.lower()] for k, v in STATE_CODES.items()}}}
 
 AUDIT = Adapter(
     name="servicenow_audit",
     kind="events",
     source="servicenow",
-    aliases=_ALIASES,
+    aliases=EVENT_ALIASES,
     signature=frozenset({"documentkey", "fieldname", "newvalue"}),
     value_maps=_VALUES,
     prepare=prepare_audit,
 )
-METRIC_INSTANCE = Adapter(
+METRIC_INSTANCE = dataclasses.replace(
+    AUDIT,
     name="servicenow_metric_instance",
-    kind="events",
-    source="servicenow",
-    aliases=_ALIASES,
     signature=frozenset({"definition", "id", "value", "start", "end"}),
-    value_maps=_VALUES,
     prepare=prepare_metrics,
 )
 

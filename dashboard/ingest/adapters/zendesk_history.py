@@ -42,7 +42,7 @@ import dataclasses
 
 import duckdb
 
-from dashboard.ingest.adapters._derive import json_elements, page_elements
+from dashboard.ingest.adapters._derive import EVENT_ALIASES, json_elements, page_elements
 from dashboard.ingest.adapters.zendesk import STATUS
 from dashboard.ingest.base import Adapter
 from dashboard.ingest.read import Staged
@@ -210,22 +210,11 @@ def prepare_metric_events(con: duckdb.DuckDBPyConnection, staged: Staged) -> Sta
     )
 
 
-_ALIASES = {
-    "ticket_id": ("ticket_id",),
-    "event_at": ("at",),
-    "status": ("status",),
-    "vendor_status": ("status",),
-    "service_team": ("service_team",),
-    "assignee": ("assignee",),
-    "kind": ("kind",),
-    "actor": ("actor",),
-    "event_key": ("event_key",),
-}
 AUDITS = Adapter(
     name="zendesk_audits",
     kind="events",
     source="zendesk",
-    aliases=_ALIASES,
+    aliases=EVENT_ALIASES,
     signature=frozenset({"audits"}),
     value_maps={"status": STATUS},
     prepare=prepare_audits,
@@ -234,13 +223,10 @@ AUDITS = Adapter(
 AUDIT_LINES = dataclasses.replace(
     AUDITS, signature=frozenset({"ticket_id", "events", "author_id", "created_at"})
 )
-METRIC_EVENTS = Adapter(
+METRIC_EVENTS = dataclasses.replace(
+    AUDITS,
     name="zendesk_metric_events",
-    kind="events",
-    source="zendesk",
-    aliases=_ALIASES,
     signature=frozenset({"ticket_metric_events"}),
-    value_maps={"status": STATUS},
     prepare=prepare_metric_events,
 )
 METRIC_EVENT_LINES = dataclasses.replace(
