@@ -131,3 +131,15 @@ def test_every_query_param_type_is_documented(kind: str) -> None:
 @pytest.mark.parametrize("kind", CHART_TYPES)
 def test_every_chart_type_is_documented(kind: str) -> None:
     assert re.search(rf"^\| `{kind}`\s*\|", QUERIES_README, re.M), f"chart type {kind}"
+
+
+def test_every_file_the_readme_names_exists() -> None:
+    """A command in the README that names a script or image the repository lost (the
+    concurrent-sessions benchmark once vanished in a merge while its line stayed) is a
+    command a new user runs and sees fail."""
+    named = set(
+        re.findall(r"\b((?:benchmarks|docs|queries|tests)/[\w./-]+\.(?:py|sql|md|png))", README)
+    )
+    assert named, "the README names no repository file: the pattern is wrong"
+    missing = sorted(p for p in named if not (ROOT / p).is_file())
+    assert not missing, f"README names files that do not exist: {missing}"
