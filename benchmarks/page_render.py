@@ -27,6 +27,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,6 +116,7 @@ def screenshot(pg, path: Path) -> None:
         "[data-testid=stMainBlockContainer]')).map(e => e.scrollHeight), 1000)"
     )
     pg.set_viewport_size({"width": 1440, "height": min(int(height) + 80, 12_000)})
+    pg.mouse.move(1430, 5)  # off every widget: no hover tooltip in the picture
     pg.wait_for_timeout(1500)  # charts resize to the new viewport
     pg.screenshot(path=str(path), timeout=120_000)
     pg.set_viewport_size({"width": 1440, "height": 1000})
@@ -175,14 +178,9 @@ def measure(url: str, db: Path, runs: int, shots: Path | None) -> dict[str, dict
     return out
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--db", type=Path, help="warehouse to serve (default: a demo)")
-    ap.add_argument("--tickets", type=int, default=50_000, help="demo size when no --db")
-    ap.add_argument("--runs", type=int, default=3, help="best of this many per page")
-    ap.add_argument("--screenshots", type=Path, help="save a full-page PNG of every page here")
-    args = ap.parse_args()
-    db = args.db or demo(args.tickets)
+@contextmanager
+def serving(db: Path) -> Iterator[str]:
+    """`inward serve` on `db` at a free port, healthy; yields its URL and stops it after."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "dashboard", "serve", "--db", str(db), "--port", str(port)],
@@ -199,13 +197,25 @@ def main() -> int:
                     break
             except OSError:
                 time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--db", type=Path, help="warehouse to serve (default: a demo)")
+    ap.add_argument("--tickets", type=int, default=50_000, help="demo size when no --db")
+    ap.add_argument("--runs", type=int, default=3, help="best of this many per page")
+    ap.add_argument("--screenshots", type=Path, help="save a full-page PNG of every page here")
+    args = ap.parse_args()
+    db = args.db or demo(args.tickets)
+    with serving(db) as url:
         load = os.getloadavg()[0]
         print(f"# First render per page — {db.name}, best of {args.runs}, load {load:.1f}\n")
         print("| page | cold (s) | cached (s) | rerun (s) |\n|---|---|---|---|")
         result = measure(url, db, args.runs, args.screenshots)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     worst = max(r["cold"] for r in result.values())
     worst_rerun = max(r["rerun"] for r in result.values())
     print(

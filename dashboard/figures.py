@@ -179,7 +179,8 @@ def status_share(status_time: pl.DataFrame, height: int = 320) -> go.Figure:
         hover_data=["median_minutes", "tickets"],
     )
     fig.update_xaxes(tickformat=".0%")
-    return tidy(fig, height)
+    teams = status_time["service_team"].n_unique()
+    return tidy(fig, max(height, 100 + 18 * teams))  # every team's name readable
 
 
 def waits(frame: pl.DataFrame, height: int = 360) -> go.Figure:
@@ -202,16 +203,29 @@ def waits(frame: pl.DataFrame, height: int = 360) -> go.Figure:
     return tidy(fig, height)
 
 
-def backlog_by_team(frame: pl.DataFrame, height: int = 320) -> go.Figure:
-    """Open tickets at each day's end, one line per team (`flow.backlog_by_team`)."""
+def backlog_by_team(frame: pl.DataFrame, height: int = 320, most: int = 12) -> go.Figure:
+    """Open tickets at each day's end, one line per team (`flow.backlog_by_team`); past
+    `most` teams only those with the highest peak (hundreds of lines, as in a real
+    ServiceNow log, are a tangle with a legend taller than the chart), and the legend
+    says how many are shown."""
+    frame = frame.with_columns(pl.col("service_team").fill_null("(no team)"))
+    peaks = (
+        frame.group_by("service_team")
+        .agg(pl.col("open").max())
+        .sort(["open", "service_team"], descending=[True, False])
+    )
+    shown = frame.filter(pl.col("service_team").is_in(peaks["service_team"].head(most).to_list()))
     fig = px.line(
-        frame.with_columns(pl.col("service_team").fill_null("(no team)")),
+        shown,
         x="day",
         y="open",
         color="service_team",
         labels={"day": "", "open": "open tickets", "service_team": ""},
     )
-    return tidy(fig, height)
+    tidy(fig, height)
+    if peaks.height > most:
+        fig.update_layout(legend_title_text=f"{most} of {peaks.height} teams, largest peak:")
+    return fig
 
 
 def heatmap_cells(
@@ -225,14 +239,25 @@ def heatmap_cells(
     grid = heat.pivot(on=x, index=y, values=value)
     grid = pl.DataFrame({y: ys}).join(grid, on=y, how="left")
     z = grid.select([c if c in grid.columns else pl.lit(None).alias(c) for c in xs]).to_numpy()
+    # a cell with tickets but no value (an export without the field) reads "n/a", not
+    # blank: a blank column looks like a drawing fault; cells without tickets stay empty
+    has = {(r[x], r[y]) for r in heat.select(x, y).iter_rows(named=True)}
+    text = [
+        [
+            ("n/a" if (cx, cy) in has else "") if v is None or v != v else f"{v:.1f}"
+            for cx, v in zip(xs, row, strict=True)
+        ]
+        for cy, row in zip(ys, z.tolist(), strict=True)
+    ]
     fig = go.Figure(
         go.Heatmap(
             z=z,
             x=xs,
             y=ys,
+            text=text,
             colorscale="Blues",
             colorbar={"title": value_label},
-            texttemplate="%{z:.1f}",
+            texttemplate="%{text}",
             hoverinfo="skip",
         )
     )
@@ -242,8 +267,11 @@ def heatmap_cells(
             y=heat[y].to_list(),
             mode="markers",
             marker={"size": 28, "symbol": "square", "opacity": 0.01, "color": "#000"},
-            customdata=heat.select(value, "tickets").to_numpy(),
-            hovertemplate=f"%{{y}} → %{{x}}<br>{value_label}: %{{customdata[0]:.1f}}"
+            customdata=[
+                ["n/a" if v is None else f"{v:.1f}", n]
+                for v, n in zip(heat[value].fill_nan(None), heat["tickets"], strict=True)
+            ],
+            hovertemplate=f"%{{y}} → %{{x}}<br>{value_label}: %{{customdata[0]}}"
             "<br>tickets: %{customdata[1]:,}<extra>click to list them</extra>",
             showlegend=False,
         )
@@ -297,7 +325,11 @@ def spread(frame: pl.DataFrame, height: int = 320) -> go.Figure:
     fig.update_layout(barmode="overlay")
     fig.update_xaxes(title="hours", rangemode="tozero")
     fig.update_yaxes(autorange="reversed")
-    return tidy(fig, max(height, 60 + 40 * len(teams)))
+    row = 40 if len(teams) <= 12 else 22  # dozens of teams (a real ServiceNow) stay legible
+    tidy(fig, max(height, 120 + row * len(teams)))
+    # above the plot: under a tall one, the legend's relative offset lands far below it
+    fig.update_layout(legend={"y": 1.0, "yanchor": "bottom"})
+    return fig
 
 
 def backlog_area(backlog: pl.DataFrame, height: int = 320) -> go.Figure:
@@ -330,9 +362,29 @@ def channel_bars(channels: pl.DataFrame, height: int = 280) -> go.Figure:
         "<extra>click to list them</extra>"
     )
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
-    fig.update_xaxes(tickangle=0, automargin=True)
+    teams = channels["service_team"].unique(maintain_order=True).to_list()
+    if len(teams) > 8:  # too many to write level: slanted, as Plotly cannot wrap them
+        fig.update_xaxes(tickangle=-45, automargin=True)
+    else:  # "Finance & Payroll" ran into "HR Operations": two lines where long
+        fig.update_xaxes(
+            tickangle=0,
+            automargin=True,
+            tickvals=teams,
+            ticktext=[wrap_label(t) for t in teams],
+        )
     fig.update_layout(clickmode="event+select")
     return tidy(fig, height)
+
+
+def wrap_label(text: str, width: int = 12) -> str:
+    """A category label broken onto lines of about `width` characters (Plotly's `<br>`)."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
 
 
 def cohort_grid(cohorts: pl.DataFrame, height: int = 340) -> go.Figure:

@@ -8,6 +8,7 @@ it is read, and a "low score" the same answers wherever it is judged.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from dashboard.filters import Filters
 from dashboard.ingest import ingest_paths
 from dashboard.metrics import response_times as rt
 
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app" / "main.py")
 START = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 STATUSES = ("", "Waiting for vendor", "open", "solved", "closed", "pending")
 
@@ -87,8 +89,30 @@ def test_null_statuses_are_in_the_warehouse(wh) -> None:
     assert nulls == 20  # blank and "Waiting for vendor"
 
 
+def _cli_json(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict]:
+    from dashboard.cli import main
+
+    capsys.readouterr()
+    assert main([*args, "--format", "json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _teams_page_open_now(db: Path, team: str | None, monkeypatch: pytest.MonkeyPatch) -> int:
+    """The Teams page's "Open now" tile, rendered as the app renders it."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("INWARD_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=90)
+    if team:
+        at.query_params["team"] = team
+    at.run()
+    at.switch_page("app_pages/teams.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return int({m.label: m.value for m in at.metric}["Open now"].replace(",", ""))
+
+
 @pytest.mark.parametrize("team", [None, "HR Operations"])
-def test_one_backlog_number(wh, team) -> None:
+def test_one_backlog_number(wh, team, capsys, monkeypatch) -> None:
     db, rows = wh
     expected = brute_open(rows, team)
     unnamed = sum(
@@ -104,6 +128,12 @@ def test_one_backlog_number(wh, team) -> None:
     assert by_age == expected
     assert daily == expected  # the backlog chart ends on the same number
     assert int(query["tickets"].sum()) == expected
+    team_args = ["--team", team] if team else []
+    panel = _cli_json(capsys, "panel", "teams.backlog_age", "--db", str(db), *team_args)
+    cli_query = _cli_json(capsys, "query", "backlog_by_age", "--db", str(db), *team_args)
+    assert sum(r["tickets"] for r in panel) == expected  # `inward panel`
+    assert sum(r["tickets"] for r in cli_query) == expected  # `inward query`
+    assert _teams_page_open_now(db, team, monkeypatch) == expected  # the Teams page
 
 
 def test_one_low_score_definition(tmp_path: Path) -> None:

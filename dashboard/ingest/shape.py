@@ -64,7 +64,7 @@ def tickets(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str) -> st
             coalesce(s.first_response_at, s.created_at
                      + to_microseconds(CAST(s.first_response_minutes * 60e6 AS BIGINT)))
                 AS first_response_at,
-            s.resolved_at, coalesce(s.reopen_count, 0) AS reopen_count, s.replies, s.subject
+            s.resolved_at, s.reopen_count, s.replies, s.subject
         FROM shaped s LEFT JOIN {OBSERVED} o ON {on}
         WHERE s.__final_reason IS NULL"""
 
@@ -86,20 +86,6 @@ def _observe_requesters(con: duckdb.DuckDBPyConnection, prefix: str, source: str
     }
     identity.observe(con, f"{rows} s", exprs, quote_literal(source), OBSERVED)
     return identity.join_on(con, OBSERVED, "o", exprs, quote_literal(source))
-
-
-def _row_reasons(con: duckdb.DuckDBPyConnection, value: str, missing: str) -> None:
-    """`shaped`: one final reason per file row of `melted`, where one wide row became a
-    row per metric: the row's own reason, every unreadable value's, or `missing` when
-    the row held no `value` at all (None when the row is good)."""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE shaped AS
-        SELECT __row, nullif(concat_ws('; ', any_value(__reason),
-                string_agg(__value_reason, '; '),
-                CASE WHEN count({value}) = 0 AND any_value(__reason) IS NULL
-                     AND count(__value_reason) = 0
-                     THEN {quote_literal(missing)} END), '') AS __final_reason
-        FROM melted GROUP BY __row""")
 
 
 def surveys(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str, survey_name: str) -> str:
@@ -161,7 +147,14 @@ def surveys(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str, surve
                 || ') in this file; a later row replaces it'
             END AS __value_reason
         FROM s""")
-    _row_reasons(con, "score", "score: no survey score in this row")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE shaped AS
+        SELECT __row, nullif(concat_ws('; ', any_value(__reason),
+                string_agg(__value_reason, '; '),
+                CASE WHEN count(score) = 0 AND any_value(__reason) IS NULL
+                     AND count(__value_reason) = 0
+                     THEN 'score: no survey score in this row' END), '') AS __final_reason
+        FROM melted GROUP BY __row""")
     con.execute("""
         CREATE OR REPLACE TEMP VIEW survey_rows AS
         SELECT melted.* FROM melted JOIN shaped USING (__row)
@@ -214,7 +207,14 @@ def outcomes(
                  THEN 'value: could not read ''' || value_text || ''' as a number ('
                       || metric || ')' END AS __value_reason
         FROM melted""")
-    _row_reasons(con, "value", "value: no outcome value in this row")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE shaped AS
+        SELECT __row, nullif(concat_ws('; ', any_value(__reason),
+                string_agg(__value_reason, '; '),
+                CASE WHEN count(value) = 0 AND any_value(__reason) IS NULL
+                     AND count(__value_reason) = 0
+                     THEN 'value: no outcome value in this row' END), '') AS __final_reason
+        FROM melted GROUP BY __row""")
     return """
         SELECT period_start, business_unit, metric, value, source
         FROM melted JOIN shaped USING (__row)

@@ -402,6 +402,8 @@ def service_mix(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, f
     - one_touch_rate: share of resolved tickets closed without a reopen within an hour
       of the first response (exports carry no reply counts, so this is the closest
       observable proxy for Zendesk's "one-touch");
+      both over the tickets whose export carries a reopen count (NULL, not 0 %, when
+      none does: a Jira CSV has none);
     - last_minute_share: share of *requests* (planned work, not incidents) filed as
       urgent or high — demand arriving late through poor planning;
     - after_hours_share: share created outside 08:00–18:00 UTC or at weekends.
@@ -411,7 +413,7 @@ def service_mix(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, f
         f"""
         SELECT avg(CAST(reopen_count > 0 AS INTEGER)),
             avg(CAST(reopen_count = 0 AND resolution_minutes - first_response_minutes <= 60
-                AS INTEGER)) FILTER (WHERE resolved_at IS NOT NULL),
+                AS INTEGER)) FILTER (WHERE resolved_at IS NOT NULL AND reopen_count IS NOT NULL),
             avg(CAST(priority IN ('urgent', 'high') AS INTEGER))
                 FILTER (WHERE ticket_type = 'request'),
             avg(CAST(hour(utc(created_at)) NOT BETWEEN 8 AND 17

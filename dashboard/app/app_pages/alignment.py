@@ -14,8 +14,9 @@ import streamlit as st
 
 from dashboard import figures
 from dashboard.app import data
+from dashboard.app.components.cards import chart_card, page_filters
 from dashboard.app.components.tables import table
-from dashboard.app.components.tiles import empty_state, filter_note
+from dashboard.app.components.tiles import filter_note
 from dashboard.metrics.alignment import (
     CONTRACT_COLUMNS,
     EXTERNAL_LABELS,
@@ -26,11 +27,7 @@ from dashboard.metrics.alignment import (
 from dashboard.metrics.alignment_stats import TRANSFORM, TRANSFORM_LABELS
 from dashboard.panels import PANELS
 
-filters = st.session_state.get("filters")
-if filters is None:
-    empty_state()
-    st.stop()
-
+filters = page_filters()
 config = data.config()
 about = PANELS["alignment.table"]
 st.title("Alignment")
@@ -208,19 +205,25 @@ if pair.drop_nulls(["internal", "external"]).height < 3:
     st.caption("Not enough periods where both series have a value for this pair.")
 else:
     left, right = st.columns(2)
-    with left, st.container(border=True):
-        st.markdown(f"**Over time** (internal shifted {lag} {period}(s) later)")
-        st.plotly_chart(
-            data.figure(figures.pair_trend, pair, internal_label, external_label), key="pair_trend"
+    with left:
+        chart_card(
+            f"**Over time** (internal shifted {lag} {period}(s) later)",
+            figures.pair_trend,
+            pair,
+            internal_label,
+            external_label,
+            key="pair_trend",
         )
-    with right, st.container(border=True):
-        st.markdown(
+    with right:
+        chart_card(
             f"**Changes against changes** ({TRANSFORM_LABELS[TRANSFORM].split(' (')[0]})",
+            figures.pair_scatter,
+            pair,
+            pair_fit(pair),
+            internal_label,
+            external_label,
             help="Each dot is one period: how much the internal metric changed (shifted by "
             "the lead) against how much the outcome changed. The test uses these changes.",
-        )
-        st.plotly_chart(
-            data.figure(figures.pair_scatter, pair, pair_fit(pair), internal_label, external_label),
             key="pair_scatter",
         )
 

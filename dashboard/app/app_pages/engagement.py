@@ -12,16 +12,21 @@ import streamlit as st
 
 from dashboard import figures
 from dashboard.app import data
+from dashboard.app.components.cards import card, chart, chart_card, page_filters
 from dashboard.app.components.tables import column_config, download_csv, readable, table
-from dashboard.app.components.tiles import empty_state, filter_note, judged_as_of
+from dashboard.app.components.tiles import filter_note, judged_as_of
 from dashboard.metrics.engagement import elsewhere, stored
 from dashboard.panels import PANELS
 
-filters = st.session_state.get("filters")
-if filters is None:
-    empty_state()
-    st.stop()
+# came_back's experience codes, as a reader says them ("sla breached" read as jargon)
+EXPERIENCES = {
+    "sla_breached": "SLA missed",
+    "reopened": "a reopen",
+    "low_csat": "a low score",
+    "any_bad": "any of these",
+}
 
+filters = page_filters()
 config = data.config()
 about = PANELS["engagement.quiet"]
 st.title("Engagement")
@@ -62,7 +67,7 @@ if not lost.filter(pl.col("experience") == "none").is_empty():
         for row in lost.filter(pl.col("experience") != "none").iter_rows(named=True):
             points = round(row["difference_vs_none"] * 100, 1)
             st.metric(
-                f"Came back after: {row['experience'].replace('_', ' ')}",
+                f"Came back after: {EXPERIENCES.get(row['experience'], row['experience'])}",
                 f"{row['p_return']:.0%}",
                 "±0.0 pts vs no bad experience"
                 if points == 0
@@ -81,17 +86,22 @@ with st.container(border=True):
 st.subheader("Departments")
 shift = data.panel("engagement.reactive", filters)
 left, right = st.columns(2)
-with left, st.container(border=True):
-    st.markdown(
+with (
+    left,
+    card(
         "**Reactive share** (incidents and urgent work against planned requests)",
         help="Per quarter: incidents and urgent tickets over incidents plus planned requests "
         "and questions. A department filing fewer requests while incidents keep coming has "
         "stopped asking for help before things break.",
+    ),
+):
+    chart(
+        figures.reactive_share,
+        shift,
+        key="reactive",
+        empty="No ticket in this selection has a requester department.",
     )
-    if shift.is_empty():
-        st.caption("No ticket in this selection has a requester department.")
-    else:
-        st.plotly_chart(data.figure(figures.reactive_share, shift), key="reactive")
+    if not shift.is_empty():
         flagged = shift.filter(pl.col("flagged"))["requester_department"].unique().to_list()
         if flagged:
             st.warning(
@@ -101,17 +111,16 @@ with left, st.container(border=True):
                 "produce false alarms.",
                 icon=":material/trending_up:",
             )
-with right, st.container(border=True):
-    st.markdown(
+with right:
+    chart_card(
         "**Cohort retention** (share of each first-ticket month still filing)",
+        figures.cohort_grid,
+        data.panel("engagement.cohorts", filters),
         help="Requesters grouped by the month of their first ticket; each cell is the share "
         "of them who filed at least one ticket N months later.",
+        key="cohorts",
+        empty="No requesters in this selection.",
     )
-    cohorts = data.panel("engagement.cohorts", filters)
-    if cohorts.is_empty():
-        st.caption("No requesters in this selection.")
-    else:
-        st.plotly_chart(data.figure(figures.cohort_grid, cohorts), key="cohorts")
 
 with st.container(border=True):
     st.markdown(

@@ -11,17 +11,26 @@ import streamlit as st
 
 from dashboard import figures
 from dashboard.app import data
+from dashboard.app.components.cards import chart_card, page_filters
 from dashboard.app.components.tables import table
-from dashboard.app.components.tiles import empty_state
 from dashboard.metrics import flow
 
-filters = st.session_state.get("filters")
-if filters is None:
-    empty_state()
-    st.stop()
+filters = page_filters()
 
 st.title("Flow")
 st.caption(f"{filters.describe()} · where the time goes, from the tools' own ticket history")
+
+
+def backlog_card(counted: str) -> None:
+    """Open tickets per team at each day's end; `counted` says from what."""
+    chart_card(
+        f"**Backlog per team** (open tickets at each day's end, {counted})",
+        figures.backlog_by_team,
+        data.call(flow.backlog_by_team, filters),
+        key="backlog",
+        empty="No tickets in this selection.",
+    )
+
 
 if not data.call(flow.has_history):
     st.info(
@@ -32,12 +41,7 @@ if not data.call(flow.has_history):
         "CSV of changes (ticket_id, at, status, team, assignee). See the README.",
         icon=":material/history:",
     )
-    with st.container(border=True):
-        st.markdown("**Backlog per team** (open tickets at each day's end, from created/resolved)")
-        st.plotly_chart(
-            data.figure(figures.backlog_by_team, data.call(flow.backlog_by_team, filters)),
-            key="backlog",
-        )
+    backlog_card("from created/resolved")
     st.stop()
 
 (overall,) = data.call(flow.summary, filters, []).iter_rows(named=True)
@@ -107,12 +111,7 @@ with right, st.container(border=True):
         st.caption("No team sent at least three tickets to another in this selection.")
     table(handoffs, "inward_handoffs")
 
-with st.container(border=True):
-    st.markdown("**Backlog per team** (open tickets at each day's end, as the history says)")
-    st.plotly_chart(
-        data.figure(figures.backlog_by_team, data.call(flow.backlog_by_team, filters)),
-        key="backlog",
-    )
+backlog_card("as the history says")
 
 replies = data.call(flow.next_replies, filters)
 if not replies.is_empty():

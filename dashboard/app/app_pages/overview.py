@@ -7,14 +7,13 @@ import streamlit as st
 
 from dashboard import figures, report
 from dashboard.app import data
+from dashboard.app.components.cards import card, chart_card, page_filters
 from dashboard.app.components.tables import table
-from dashboard.app.components.tiles import empty_state, judged_as_of, kpi_row
+from dashboard.app.components.tiles import judged_as_of, kpi_row
+from dashboard.metrics import coverage
 from dashboard.metrics.response_times import kpis
 
-filters = st.session_state.get("filters")
-if filters is None:
-    empty_state()
-    st.stop()
+filters = page_filters()
 
 
 def report_pdf() -> bytes:
@@ -23,18 +22,19 @@ def report_pdf() -> bytes:
     return data.call(report.generate, data.config(), filters, "pdf").data
 
 
-def still_open(trend: pl.DataFrame) -> None:
-    """Warn when the latest weeks' times are still growing: a week's slowest tickets
-    are the ones not yet resolved, so its median and p90 can only rise."""
+def still_open(trend: pl.DataFrame) -> list[str]:
+    """A warning when the latest weeks' times are still growing: a week's slowest
+    tickets are the ones not yet resolved, so its median and p90 can only rise."""
     last = trend.tail(1).row(0, named=True)
     open_share = 1 - last["resolved"] / last["tickets"] if last["tickets"] else 0.0
-    if open_share >= 0.05:
-        st.caption(
-            f":material/hourglass_top: {open_share:.0%} of the last week's tickets are still "
-            "open. Recent weeks only count what is already resolved, and the slow tickets "
-            "resolve last, so the end of this line will rise as they close: it is not (yet) "
-            "an improvement."
-        )
+    if open_share < 0.05:
+        return []
+    return [
+        f":material/hourglass_top: {open_share:.0%} of the last week's tickets are still "
+        "open. Recent weeks only count what is already resolved, and the slow tickets "
+        "resolve last, so the end of this line will rise as they close: it is not (yet) "
+        "an improvement."
+    ]
 
 
 with st.container(horizontal=True, vertical_alignment="bottom"):
@@ -77,25 +77,30 @@ if trend.is_empty():
     st.stop()
 
 left, right = st.columns(2)
-with left, st.container(border=True):
-    st.markdown("**Tickets per week**", help="Tickets created each week (Monday to Sunday, UTC).")
-    st.plotly_chart(data.figure(figures.tickets_per_week, trend), key="tickets_per_week")
-with right, st.container(border=True):
-    st.markdown(
+with left:
+    chart_card(
+        "**Tickets per week**",
+        figures.tickets_per_week,
+        trend,
+        help="Tickets created each week (Monday to Sunday, UTC).",
+        key="tickets_per_week",
+        empty="No tickets in this range.",
+    )
+with right:
+    chart_card(
         "**Resolution time per week** (hours)",
+        figures.duration_per_week,
+        trend,
+        "resolution",
         help="Calendar hours from creation to resolution of the week's tickets that are "
         "resolved: the median (half were faster) and the p90 (9 in 10 were faster).",
+        key="resolution_per_week",
+        blank=trend["median_resolution_hours"].drop_nulls().is_empty(),
+        empty="None of these tickets has been resolved yet, so there is no time to show.",
+        notes=still_open(trend),
     )
-    if trend["median_resolution_hours"].drop_nulls().is_empty():
-        st.caption("None of these tickets has been resolved yet, so there is no time to show.")
-    else:
-        st.plotly_chart(
-            data.figure(figures.duration_per_week, trend, "resolution"), key="resolution_per_week"
-        )
-        still_open(trend)
 
-with st.container(border=True):
-    st.markdown("**By service team**")
+with card("**By service team**"):
     table(
         data.panel("overview.by_team", filters),
         "inward_by_team",
@@ -109,3 +114,8 @@ with st.container(border=True):
             "reopen_rate",
         ),
     )
+    # a dash in a column means the team's export lacks the field, not "none yet"
+    missing = data.call(coverage.missing_measures, filters)
+    for label, measure in (("Median first response", "first_response"), ("Reopened", "reopen")):
+        for gap in coverage.notes(missing, measure, label):
+            st.caption(f":material/info: {gap}.")

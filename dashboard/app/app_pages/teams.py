@@ -13,16 +13,14 @@ import streamlit as st
 
 from dashboard import figures
 from dashboard.app import data
+from dashboard.app.components.cards import card, chart, chart_card, page_filters
 from dashboard.app.components.tables import table
-from dashboard.app.components.tiles import empty_state, filter_note, judged_as_of, kpi_row
+from dashboard.app.components.tiles import filter_note, judged_as_of, kpi_row
+from dashboard.metrics import coverage
 from dashboard.metrics import response_times as rt
 from dashboard.panels import PANELS
 
-filters = st.session_state.get("filters")
-if filters is None:
-    empty_state()
-    st.stop()
-
+filters = page_filters()
 st.title("Teams")
 st.caption(f"{filters.describe()} · business-hours figures use each team's calendar")
 
@@ -30,6 +28,9 @@ comparison = data.panel("teams.comparison", filters)  # one scan: tiles and tabl
 csat = data.call(rt.period_csat, filters, data.config().anonymity_min_group)
 days = filters.days
 kpi_row(rt.kpi_tiles(comparison, csat), days=days)
+missing = data.call(coverage.missing_measures, filters)
+no_reply = coverage.notes(missing, "first_response", "First response")
+no_reopen = coverage.notes(missing, "reopen", "Reopened and one-touch")
 
 mix = dict(data.panel("teams.service_mix", filters).iter_rows())
 ages = data.panel("teams.backlog_age", filters)
@@ -56,7 +57,15 @@ with st.container(horizontal=True):
         ),
     ):
         value = mix.get(key)
-        st.metric(label, "–" if value is None else f"{value:.1%}", border=True, help=help_text)
+        gaps = no_reopen if key in ("reopen_rate", "one_touch_rate") else []
+        if value is None and key == "last_minute_share":
+            gaps = ["n/a: no ticket in this selection is a planned request (type request)"]
+        st.metric(
+            label,
+            "n/a" if value is None else f"{value:.1%}",
+            border=True,
+            help=" ".join([help_text, *(f"{g}." for g in gaps)]),
+        )
     st.metric(
         "Open now",
         f"{int(ages['tickets'].sum()):,}",
@@ -65,6 +74,9 @@ with st.container(horizontal=True):
         "data's as-of (its newest timestamp); tickets without a status count. The date "
         "range does not apply: this is the backlog today, for the other filters.",
     )
+
+for gap in [*no_reply, *no_reopen]:  # else a dash reads "no reply yet", 0 % "never reopened"
+    st.caption(f":material/info: {gap}.")
 
 trend = data.panel("overview.weekly_trend", filters)
 if trend.is_empty():
@@ -76,101 +88,98 @@ if trend.is_empty():
     st.stop()
 
 left, right = st.columns(2)
-with left, st.container(border=True):
-    st.markdown(
+with left:
+    chart_card(
         "**First response per week** (hours)",
+        figures.duration_per_week,
+        trend,
+        "first_response",
         help="Calendar hours from creation to the first agent response: median and p90.",
+        key="fr_trend",
+        blank=trend["median_first_response_hours"].drop_nulls().is_empty(),
+        empty="No ticket in this selection has a first response recorded.",
     )
-    if trend["median_first_response_hours"].drop_nulls().is_empty():
-        st.caption("No ticket in this selection has a first response recorded.")
-    else:
-        st.plotly_chart(
-            data.figure(figures.duration_per_week, trend, "first_response"), key="fr_trend"
-        )
-with right, st.container(border=True):
-    st.markdown(
+with right:
+    chart_card(
         "**Resolution SLA met per week**",
+        figures.sla_per_week,
+        trend,
         help="Share of the week's tickets with a due resolution target that met it.",
+        key="sla_trend",
+        blank=trend["sla_met_rate"].drop_nulls().is_empty(),
+        empty="No SLA target applies to these tickets yet (none configured for their team "
+        "and priority, or none due).",
     )
-    if trend["sla_met_rate"].drop_nulls().is_empty():
-        st.caption(
-            "No SLA target applies to these tickets yet (none configured for their team and "
-            "priority, or none due)."
-        )
-    else:
-        st.plotly_chart(data.figure(figures.sla_per_week, trend), key="sla_trend")
 
-points: list[dict] = []
-with st.container(border=True):
-    st.markdown(
-        "**Median first response by requester department × team** (hours) — "
-        "click a cell to list its tickets below",
-    )
-    heat = data.panel("teams.heatmap", filters)
-    if heat.is_empty():
-        st.caption(
-            "No ticket in this selection has a requester department: the exports carry "
-            "none, and no people file filled them in (load one on the Data page)."
-        )
-    else:
-        event = st.plotly_chart(
-            data.figure(
-                figures.heatmap_cells,
-                heat,
-                "service_team",
-                "requester_department",
-                "median_hours",
-                "hours",
-            ),
-            key="heatmap",
-            on_select="rerun",
-            selection_mode="points",
-        )
-        points = [p for p in (event.selection.points if event else []) if "x" in p]
+event = chart_card(
+    "**Median first response by requester department × team** (hours) — click a cell to "
+    "list its tickets below",
+    figures.heatmap_cells,
+    data.panel("teams.heatmap", filters),
+    "service_team",
+    "requester_department",
+    "median_hours",
+    "hours",
+    key="heatmap",
+    empty="No ticket in this selection has a requester department: the exports carry none, "
+    "and no people file filled them in (load one on the Data page).",
+    notes=[f":material/info: {gap}; click its cells to list the tickets." for gap in no_reply],
+    on_select="rerun",
+    selection_mode="points",
+)
+points = [p for p in (event.selection.points if event else []) if "x" in p]
 
 left, right = st.columns(2)
-with left, st.container(border=True):
-    st.markdown(
+with left:
+    chart_card(
         "**Resolution time spread** (hours)",
+        figures.spread,
+        data.panel("teams.resolution_spread", filters),
         help="Per team, over resolved tickets: the dot is the median, the thick bar the "
         "middle half (p25–p75), the thin line p10–p90 (8 in 10 tickets).",
+        key="spread",
+        empty="None of these tickets has been resolved yet.",
     )
-    spread = data.panel("teams.resolution_spread", filters)
-    if spread.is_empty():
-        st.caption("None of these tickets has been resolved yet.")
-    else:
-        st.plotly_chart(data.figure(figures.spread, spread), key="spread")
-with right, st.container(border=True):
-    st.markdown(
+with right:
+    chart_card(
         "**Backlog** (open tickets at the end of each day)",
+        figures.backlog_area,
+        data.panel("teams.backlog", filters),
         help="Opened minus closed, counting tickets opened before the range while they "
         "stayed open.",
+        key="backlog",
+        empty="No open tickets in this range.",
     )
-    backlog = data.panel("teams.backlog", filters)
-    if backlog.is_empty():
-        st.caption("No open tickets in this range.")
-    else:
-        st.plotly_chart(data.figure(figures.backlog_area, backlog), key="backlog")
 
 left, right = st.columns(2)
-with left, st.container(border=True):
-    st.markdown(
+with (
+    left,
+    card(
         "**Open now, by age**",
         help="The same open tickets as the Open now tile and the Backlog by age query, "
         f"open and aged {judged_as_of()}.",
-    )
+    ),
+):
     filter_note(filters, PANELS["teams.backlog_age"].applies, PANELS["teams.backlog_age"].why)
-    if ages["tickets"].sum() == 0:
-        st.caption("Nothing is open: every ticket in this selection is resolved or closed.")
-    else:
-        st.plotly_chart(data.figure(figures.age_bars, ages), key="ages")
-with right, st.container(border=True):
-    st.markdown("**First-contact channel** — click a bar to list its tickets")
-    channels = data.panel("teams.channels", filters)
-    channel_fig = data.figure(figures.channel_bars, channels)
-    channel_event = st.plotly_chart(
-        channel_fig, key="channels", on_select="rerun", selection_mode="points"
+    chart(
+        figures.age_bars,
+        ages,
+        key="ages",
+        blank=ages["tickets"].sum() == 0,
+        empty="Nothing is open: every ticket in this selection is resolved or closed.",
     )
+with right:
+    channels = data.panel("teams.channels", filters)
+    channel_event = chart_card(
+        "**First-contact channel** — click a bar to list its tickets",
+        figures.channel_bars,
+        channels,
+        key="channels",
+        empty="No tickets in this selection.",
+        on_select="rerun",
+        selection_mode="points",
+    )
+    channel_fig = data.figure(figures.channel_bars, channels)
     channel_points = [
         {**p, "channel": channel_fig.data[p["curve_number"]].name}
         for p in (channel_event.selection.points if channel_event else [])

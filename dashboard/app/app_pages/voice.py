@@ -13,15 +13,13 @@ import streamlit as st
 
 from dashboard import figures
 from dashboard.app import data
+from dashboard.app.components.cards import page_filters
 from dashboard.app.components.tables import table
-from dashboard.app.components.tiles import empty_state, filter_note
-from dashboard.metrics.surveys.answers import whole_months
+from dashboard.app.components.tiles import filter_note
+from dashboard.metrics.surveys.answers import answer_span, whole_months
 from dashboard.panels import PANELS
 
-filters = st.session_state.get("filters")
-if filters is None:
-    empty_state()
-    st.stop()
+filters = page_filters()
 
 k = data.config().anonymity_min_group
 scope = whole_months(filters)
@@ -36,11 +34,14 @@ filter_note(filters, about.applies, about.why)
 
 overall = data.panel("voice.summary", filters)
 if overall.is_empty() or overall["suppressed"][0] is None:
-    st.info(
-        "No survey answers match these filters. Widen the date range, clear a filter, or "
-        "load survey exports on the Data page.",
-        icon=":material/forum:",
+    first, last = data.call(answer_span)
+    held = (
+        f"The warehouse's survey answers run from {first:%Y-%m-%d} to {last:%Y-%m-%d}: pick "
+        "dates in that span in the sidebar (or the All preset), or clear a filter."
+        if first and last
+        else "The warehouse holds no survey answers yet: load survey exports on the Data page."
     )
+    st.info(f"No survey answers match these filters. {held}", icon=":material/forum:")
     st.stop()
 row = overall.row(0, named=True)
 if row["suppressed"]:

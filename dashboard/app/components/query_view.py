@@ -23,7 +23,7 @@ from dashboard.analyst.sandbox import QueryError
 from dashboard.analyst.spec import Param, QueryResult, QuerySpec
 from dashboard.app import data
 from dashboard.app.components import signin
-from dashboard.app.components.tables import table
+from dashboard.app.components.tables import label, table
 from dashboard.config import QuerySettings
 from dashboard.filters import Filters
 
@@ -157,6 +157,11 @@ def render(name: str) -> None:
     if result.truncated:
         st.warning(f"Only the first {result.frame.height:,} rows are shown ({result.cut_by}).")
     if fig is not None:
+        # axis and legend titles in words, as the table below names its columns
+        chart = spec.chart
+        fig.update_xaxes(title=label(chart.x) if chart.x else None)
+        fig.update_yaxes(title=", ".join(label(y) for y in chart.y) or None)
+        fig.update_layout(legend_title_text=label(chart.color) if chart.color else None)
         with st.container(border=True):
             st.plotly_chart(fig, key=f"chart_{name}")
     table(

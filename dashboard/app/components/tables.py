@@ -98,6 +98,8 @@ COLUMNS: dict[str, Col] = {
     "tickets_per_head": Col("Tickets per head", "number"),
     "requesters_per_head": Col("Requesters per head", "percent", "Share of the department"),
     "age": Col("Age", "text"),
+    "age_bucket": Col("Age", "text"),
+    "bucket_order": Col("Band order", "count", "Sorts the age bands, youngest first"),
     "oldest_days": Col("Oldest (days)", "days"),
     # engagement
     "regular_requesters": Col(
@@ -277,32 +279,38 @@ def readable(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(exprs) if exprs else frame
 
 
+def label(name: str) -> str:
+    """How a column is named on screen: its COLUMNS label, else the name in words."""
+    spec = COLUMNS.get(name)
+    return spec.label if spec else name.replace("_", " ")
+
+
 def column_config(frame: pl.DataFrame, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
     """`st.column_config` entries for the frame's known columns (`labels` overrides)."""
     out: dict[str, Any] = {}
     for name in frame.columns:
         spec = COLUMNS.get(name)
-        label = (labels or {}).get(name) or (spec.label if spec else name.replace("_", " "))
+        shown = (labels or {}).get(name) or label(name)
         if spec is None:
-            out[name] = st.column_config.Column(label)
+            out[name] = st.column_config.Column(shown)
         elif spec.kind in _PRINTF and frame.schema[name].is_numeric():
             out[name] = st.column_config.NumberColumn(
-                label, help=spec.help, format=_PRINTF[spec.kind]
+                shown, help=spec.help, format=_PRINTF[spec.kind]
             )
         elif spec.kind == "long":
-            out[name] = st.column_config.TextColumn(label, help=spec.help, width="large")
+            out[name] = st.column_config.TextColumn(shown, help=spec.help, width="large")
         elif spec.kind == "date" and frame.schema[name].is_temporal():
-            out[name] = st.column_config.DateColumn(label, help=spec.help, format="YYYY-MM-DD")
+            out[name] = st.column_config.DateColumn(shown, help=spec.help, format="YYYY-MM-DD")
         elif spec.kind == "month" and frame.schema[name].is_temporal():
-            out[name] = st.column_config.DateColumn(label, help=spec.help, format="MMM YYYY")
+            out[name] = st.column_config.DateColumn(shown, help=spec.help, format="MMM YYYY")
         elif spec.kind == "datetime" and frame.schema[name].is_temporal():
             out[name] = st.column_config.DatetimeColumn(
-                label, help=spec.help, format="YYYY-MM-DD HH:mm"
+                shown, help=spec.help, format="YYYY-MM-DD HH:mm"
             )
         elif spec.kind == "bool":
-            out[name] = st.column_config.CheckboxColumn(label, help=spec.help)
+            out[name] = st.column_config.CheckboxColumn(shown, help=spec.help)
         else:
-            out[name] = st.column_config.Column(label, help=spec.help)
+            out[name] = st.column_config.Column(shown, help=spec.help)
     return out
 
 

@@ -5,7 +5,8 @@
 `… (in Hrs)` durations are often empty and are not needed. resolved_at is
 `Resolved Time`, else `Closed Time`. There is no reopen counter in the export;
 a ticket tagged `reopened` (the tag Freshservice workflow automations commonly
-add) counts as reopened once, every other ticket as 0.
+add) counts as reopened once, every other ticket as 0; an export without the Tags
+column leaves the count NULL (unknown, not 0).
 """
 
 from __future__ import annotations
@@ -67,17 +68,16 @@ TICKET_TYPE = {
 
 def prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
     """resolved = Resolved Time, else Closed Time; reopen count from the `reopened` tag."""
-    tags = txt(staged, "tags")
-    return add_derived(
-        con,
-        staged,
-        {
-            "inward_resolved_at": f"coalesce({txt(staged, 'resolved_time')}, "
-            f"{txt(staged, 'closed_time')})",
-            "inward_reopen_count": f"CASE WHEN regexp_matches(lower(coalesce({tags}, '')), "
-            "'(^|[,;\\s])re-?opened($|[,;\\s])') THEN 1 ELSE 0 END",
-        },
-    )
+    derived = {
+        "inward_resolved_at": f"coalesce({txt(staged, 'resolved_time')}, "
+        f"{txt(staged, 'closed_time')})",
+    }
+    if "tags" in staged.columns:  # without a Tags column nothing says whether it reopened
+        derived["inward_reopen_count"] = (
+            f"CASE WHEN regexp_matches(lower(coalesce({txt(staged, 'tags')}, '')), "
+            "'(^|[,;\\s])re-?opened($|[,;\\s])') THEN 1 ELSE 0 END"
+        )
+    return add_derived(con, staged, derived)
 
 
 ALIASES: dict[str, tuple[str, ...]] = {

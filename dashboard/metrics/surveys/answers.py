@@ -136,3 +136,13 @@ def select_groups(rows: pl.DataFrame, selection: dict[str, frozenset[str]]) -> p
 def ordered(cols: Iterable[str]) -> list[str]:
     s = set(cols)
     return [c for c in GROUP_ORDER if c in s]
+
+
+def answer_span(con: duckdb.DuckDBPyConnection) -> tuple[datetime | None, datetime | None]:
+    """When the warehouse's survey answers were first and last submitted (UTC), so an
+    empty view can say which dates do hold answers (surveys often run years apart from
+    the tickets the default range follows)."""
+    first, last = con.sql(
+        "SELECT min(utc(submitted_at)), max(utc(submitted_at)) FROM survey_responses"
+    ).fetchall()[0]
+    return first, last
