@@ -282,91 +282,75 @@ _ALIGN = (
     "their rows, q-values stay those of the whole table"
 )
 
+
+def _honouring(
+    applies: tuple[str, ...], why: str, *panels: tuple[str, str, Callable[..., pl.DataFrame]]
+) -> tuple[Panel, ...]:
+    """Panels (name, title, compute) that honour the same filters for the same reason."""
+    return tuple(Panel(name, title, applies, compute, why) for name, title, compute in panels)
+
+
 PANELS: dict[str, Panel] = {
     p.name: p
     for p in (
-        Panel("overview.kpis", "KPI tiles", ALL_FILTERS, kpis),
-        Panel("overview.weekly_trend", "Tickets and durations per week", ALL_FILTERS, weekly_trend),
-        Panel("overview.by_team", "By service team", ALL_FILTERS, by_team),
-        Panel(
-            "teams.comparison", "This period, previous, last year", ALL_FILTERS, period_comparison
-        ),
-        Panel(
-            "teams.service_mix",
-            "Reopened, one-touch, last-minute, after hours",
+        *_honouring(
             ALL_FILTERS,
-            service_mix,
+            "",
+            ("overview.kpis", "KPI tiles", kpis),
+            ("overview.weekly_trend", "Tickets and durations per week", weekly_trend),
+            ("overview.by_team", "By service team", by_team),
+            ("teams.comparison", "This period, previous, last year", period_comparison),
+            ("teams.service_mix", "Reopened, one-touch, last-minute, after hours", service_mix),
+            ("teams.heatmap", "Median first response, department × team", heatmap),
+            ("teams.resolution_spread", "Resolution time spread per team", resolution_spread),
+            ("teams.backlog", "Open tickets at the end of each day", backlog),
         ),
-        Panel("teams.heatmap", "Median first response, department × team", ALL_FILTERS, heatmap),
-        Panel(
-            "teams.resolution_spread",
-            "Resolution time spread per team",
-            ALL_FILTERS,
-            resolution_spread,
-        ),
-        Panel("teams.backlog", "Open tickets at the end of each day", ALL_FILTERS, backlog),
         Panel("teams.backlog_age", "Open now, by age", TICKETS_NOW, backlog_age, _NOW),
-        Panel("teams.channels", "First-contact channel per team", ALL_FILTERS, channel_mix),
-        Panel("teams.slowest_categories", "Slowest categories", ALL_FILTERS, slowest_categories),
-        Panel("teams.per_head", "Demand per head count", ALL_FILTERS, tickets_per_head),
-        Panel("teams.tickets", "Tickets (pseudonymised)", ALL_FILTERS, ticket_list),
-        Panel("flow.summary", "Resolution with and without waiting", ALL_FILTERS, flow_summary),
-        Panel("flow.status", "Time in status by team", ALL_FILTERS, flow_status),
-        Panel("flow.waits", "Where tickets wait", ALL_FILTERS, flow_waits),
-        Panel("flow.handoffs", "Slowest hand-offs between teams", ALL_FILTERS, flow_handoffs),
-        Panel("flow.backlog", "Open at each day's end, per team", ALL_FILTERS, flow_backlog),
-        Panel("flow.replies", "Replies, first and next reply", ALL_FILTERS, flow_replies),
-        Panel("flow.agents", "Per agent (show_agents = true)", ALL_FILTERS, flow_agents),
-        Panel(
-            "engagement.quiet", "Regulars who went quiet, by team", ENGAGEMENT, quiet_by_team, _ENG
+        *_honouring(
+            ALL_FILTERS,
+            "",
+            ("teams.channels", "First-contact channel per team", channel_mix),
+            ("teams.slowest_categories", "Slowest categories", slowest_categories),
+            ("teams.per_head", "Demand per head count", tickets_per_head),
+            ("teams.tickets", "Tickets (pseudonymised)", ticket_list),
+            ("flow.summary", "Resolution with and without waiting", flow_summary),
+            ("flow.status", "Time in status by team", flow_status),
+            ("flow.waits", "Where tickets wait", flow_waits),
+            ("flow.handoffs", "Slowest hand-offs between teams", flow_handoffs),
+            ("flow.backlog", "Open at each day's end, per team", flow_backlog),
+            ("flow.replies", "Replies, first and next reply", flow_replies),
+            ("flow.agents", "Per agent (show_agents = true)", flow_agents),
         ),
-        Panel(
-            "engagement.came_back", "Came back after a bad experience", ENGAGEMENT, came_back, _ENG
-        ),
-        Panel(
-            "engagement.reactive",
-            "Reactive share per department and quarter",
+        *_honouring(
             ENGAGEMENT,
-            reactive_share,
             _ENG,
+            ("engagement.quiet", "Regulars who went quiet, by team", quiet_by_team),
+            ("engagement.came_back", "Came back after a bad experience", came_back),
+            ("engagement.reactive", "Reactive share per department and quarter", reactive_share),
+            ("engagement.cohorts", "Cohort retention", cohorts),
+            ("engagement.departments", "Department signals", department_signals),
+            ("engagement.at_risk", "At risk and gone quiet", at_risk),
+            (
+                "engagement.across_teams",
+                "Went quiet with one team, still files with another",
+                across_teams,
+            ),
+            (
+                "engagement.team_switches",
+                "Went quiet with → still files with (people per pair of teams)",
+                team_switches,
+            ),
         ),
-        Panel("engagement.cohorts", "Cohort retention", ENGAGEMENT, cohorts, _ENG),
-        Panel("engagement.departments", "Department signals", ENGAGEMENT, department_signals, _ENG),
-        Panel("engagement.at_risk", "At risk and gone quiet", ENGAGEMENT, at_risk, _ENG),
-        Panel(
-            "engagement.across_teams",
-            "Went quiet with one team, still files with another",
-            ENGAGEMENT,
-            across_teams,
-            _ENG,
-        ),
-        Panel(
-            "engagement.team_switches",
-            "Went quiet with → still files with (people per pair of teams)",
-            ENGAGEMENT,
-            team_switches,
-            _ENG,
-        ),
-        Panel("voice.summary", "Survey scores", SURVEY_FILTERS, voice_summary, _SURVEYS),
-        Panel("voice.trend", "Scores per month", SURVEY_FILTERS, voice_trend, _SURVEYS),
-        Panel(
-            "voice.drivers", "What goes with low scores", SURVEY_FILTERS, voice_drivers, _SURVEYS
-        ),
-        Panel(
-            "voice.groups",
-            "Scores by team, department or type",
+        *_honouring(
             SURVEY_FILTERS,
-            voice_groups,
             _SURVEYS,
+            ("voice.summary", "Survey scores", voice_summary),
+            ("voice.trend", "Scores per month", voice_trend),
+            ("voice.drivers", "What goes with low scores", voice_drivers),
+            ("voice.groups", "Scores by team, department or type", voice_groups),
+            ("voice.phrases", "Frequent phrases by score band", voice_phrases),
+            ("voice.comments", "Comments", voice_comments),
         ),
-        Panel(
-            "voice.phrases",
-            "Frequent phrases by score band",
-            SURVEY_FILTERS,
-            voice_phrases,
-            _SURVEYS,
-        ),
-        Panel("voice.comments", "Comments", SURVEY_FILTERS, voice_comments, _SURVEYS),
         Panel("alignment.table", "Alignment tests", ALIGNMENT, alignment, _ALIGN),
         Panel(
             "alignment.goals",

@@ -88,6 +88,20 @@ def _observe_requesters(con: duckdb.DuckDBPyConnection, prefix: str, source: str
     return identity.join_on(con, OBSERVED, "o", exprs, quote_literal(source))
 
 
+def _row_reasons(con: duckdb.DuckDBPyConnection, value: str, missing: str) -> None:
+    """`shaped`: one final reason per file row of `melted`, where one wide row became a
+    row per metric: the row's own reason, every unreadable value's, or `missing` when
+    the row held no `value` at all (None when the row is good)."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE shaped AS
+        SELECT __row, nullif(concat_ws('; ', any_value(__reason),
+                string_agg(__value_reason, '; '),
+                CASE WHEN count({value}) = 0 AND any_value(__reason) IS NULL
+                     AND count(__value_reason) = 0
+                     THEN {quote_literal(missing)} END), '') AS __final_reason
+        FROM melted GROUP BY __row""")
+
+
 def surveys(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str, survey_name: str) -> str:
     """Long survey rows: one per (response, metric); wide files are melted."""
     cols = set(canon.mapped)
@@ -147,14 +161,7 @@ def surveys(con: duckdb.DuckDBPyConnection, canon: Canonical, source: str, surve
                 || ') in this file; a later row replaces it'
             END AS __value_reason
         FROM s""")
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE shaped AS
-        SELECT __row, nullif(concat_ws('; ', any_value(__reason),
-                string_agg(__value_reason, '; '),
-                CASE WHEN count(score) = 0 AND any_value(__reason) IS NULL
-                     AND count(__value_reason) = 0
-                     THEN 'score: no survey score in this row' END), '') AS __final_reason
-        FROM melted GROUP BY __row""")
+    _row_reasons(con, "score", "score: no survey score in this row")
     con.execute("""
         CREATE OR REPLACE TEMP VIEW survey_rows AS
         SELECT melted.* FROM melted JOIN shaped USING (__row)
@@ -207,14 +214,7 @@ def outcomes(
                  THEN 'value: could not read ''' || value_text || ''' as a number ('
                       || metric || ')' END AS __value_reason
         FROM melted""")
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE shaped AS
-        SELECT __row, nullif(concat_ws('; ', any_value(__reason),
-                string_agg(__value_reason, '; '),
-                CASE WHEN count(value) = 0 AND any_value(__reason) IS NULL
-                     AND count(__value_reason) = 0
-                     THEN 'value: no outcome value in this row' END), '') AS __final_reason
-        FROM melted GROUP BY __row""")
+    _row_reasons(con, "value", "value: no outcome value in this row")
     return """
         SELECT period_start, business_unit, metric, value, source
         FROM melted JOIN shaped USING (__row)

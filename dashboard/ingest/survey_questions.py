@@ -73,7 +73,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -81,7 +81,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from dashboard.config import parse_survey_questions
-from dashboard.ingest.base import own_names
+from dashboard.ingest.base import Adapter, own_names
 from dashboard.ingest.read import ParseReject, RefusedFile, Staged, normalise
 from dashboard.sql import quote_ident, quote_literal
 
@@ -685,3 +685,23 @@ def survey_aliases() -> dict[str, tuple[str, ...]]:
         *METRICS,
     )
     return own_names(*names)
+
+
+def survey_adapter(
+    tool: str,
+    signature: set[str],
+    prepare: Callable[[duckdb.DuckDBPyConnection, Staged], Staged],
+    cls: type[Adapter] = Adapter,
+) -> Adapter:
+    """A vendor's survey export: its questions are columns that `prepare` turns into
+    answer rows through `prepare_survey`, so the tool names and sources it and only the
+    canonical names `prepare_survey` writes are aliases (`cls`: a layout whose `matches`
+    is its own)."""
+    return cls(
+        name=tool,
+        kind="surveys",
+        source=tool,
+        aliases=survey_aliases(),
+        signature=frozenset(signature),
+        prepare=prepare,
+    )

@@ -82,11 +82,4 @@ def _prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
     return sq.prepare_survey(con, staged, questions, roles, "Google Forms survey")
 
 
-ADAPTER = _GoogleFormsAdapter(
-    name="google_forms",
-    kind="surveys",
-    source="google_forms",
-    aliases=sq.survey_aliases(),
-    signature=frozenset({"timestamp"}),
-    prepare=_prepare,
-)
+ADAPTER = sq.survey_adapter("google_forms", {"timestamp"}, _prepare, _GoogleFormsAdapter)

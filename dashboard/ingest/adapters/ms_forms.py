@@ -11,7 +11,6 @@ from __future__ import annotations
 import duckdb
 
 from dashboard.ingest import survey_questions as sq
-from dashboard.ingest.base import Adapter
 from dashboard.ingest.read import Staged
 
 METADATA = {"id", "start_time", "completion_time", "email", "name", "last_modified_time"}
@@ -32,11 +31,6 @@ def _prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
     return sq.prepare_survey(con, staged, questions, roles, "Microsoft Forms survey")
 
 
-ADAPTER = Adapter(
-    name="ms_forms",
-    kind="surveys",
-    source="ms_forms",
-    aliases=sq.survey_aliases(),
-    signature=frozenset({"id", "start_time", "completion_time", "email", "name"}),
-    prepare=_prepare,
+ADAPTER = sq.survey_adapter(
+    "ms_forms", {"id", "start_time", "completion_time", "email", "name"}, _prepare
 )

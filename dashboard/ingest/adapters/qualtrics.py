@@ -21,7 +21,6 @@ import re
 import duckdb
 
 from dashboard.ingest import survey_questions as sq
-from dashboard.ingest.base import Adapter
 from dashboard.ingest.read import Staged, drop_extra_header_rows, normalise
 from dashboard.sql import quote_ident, quote_literal
 
@@ -168,20 +167,6 @@ def _prepare_legacy(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
 
 
 ADAPTERS = [
-    Adapter(
-        name="qualtrics",
-        kind="surveys",
-        source="qualtrics",
-        aliases=sq.survey_aliases(),
-        signature=frozenset({"responseid", "startdate", "enddate"}),
-        prepare=_prepare_current,
-    ),
-    Adapter(
-        name="qualtrics",
-        kind="surveys",
-        source="qualtrics",
-        aliases=sq.survey_aliases(),
-        signature=frozenset({f"v{i}" for i in range(1, 11)}),
-        prepare=_prepare_legacy,
-    ),
+    sq.survey_adapter("qualtrics", {"responseid", "startdate", "enddate"}, _prepare_current),
+    sq.survey_adapter("qualtrics", {f"v{i}" for i in range(1, 11)}, _prepare_legacy),
 ]

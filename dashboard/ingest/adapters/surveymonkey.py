@@ -18,7 +18,6 @@ import re
 import duckdb
 
 from dashboard.ingest import survey_questions as sq
-from dashboard.ingest.base import Adapter
 from dashboard.ingest.read import Staged, drop_extra_header_rows
 
 METADATA = {
@@ -80,20 +79,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, staged: Staged) -> Staged:
 
 
 ADAPTERS = [
-    Adapter(
-        name="surveymonkey",
-        kind="surveys",
-        source="surveymonkey",
-        aliases=sq.survey_aliases(),
-        signature=frozenset({"respondent_id", "collector_id", "start_date"}),
-        prepare=_prepare,
-    ),
-    Adapter(  # 2014 SurveyMonkey Audience exports: `RespondentID`, no collector or dates
-        name="surveymonkey",
-        kind="surveys",
-        source="surveymonkey",
-        aliases=sq.survey_aliases(),
-        signature=frozenset({"respondentid"}),
-        prepare=_prepare,
-    ),
+    sq.survey_adapter("surveymonkey", {"respondent_id", "collector_id", "start_date"}, _prepare),
+    # 2014 SurveyMonkey Audience exports: `RespondentID`, no collector or dates
+    sq.survey_adapter("surveymonkey", {"respondentid"}, _prepare),
 ]
