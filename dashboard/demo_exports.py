@@ -480,66 +480,41 @@ def _respondents(surveys: pl.DataFrame, who: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# Qualtrics' own columns ahead of the questions in a CSV export (choice text or values):
+# (name row, label row, ImportId).
+QUALTRICS_META = (
+    ("StartDate", "Start Date", "startDate"),
+    ("EndDate", "End Date", "endDate"),
+    ("Status", "Response Type", "status"),
+    ("Progress", "Progress", "progress"),
+    ("Finished", "Finished", "finished"),
+    ("RecordedDate", "Recorded Date", "recordedDate"),
+    ("ResponseId", "Response ID", "_recordId"),
+    ("RecipientLastName", "Recipient Last Name", "recipientLastName"),
+    ("RecipientFirstName", "Recipient First Name", "recipientFirstName"),
+    ("RecipientEmail", "Recipient Email", "recipientEmail"),
+    ("ExternalReference", "External Data Reference", "externalDataReference"),
+    ("DistributionChannel", "Distribution Channel", "distributionChannel"),
+    ("UserLanguage", "User Language", "userLanguage"),
+)
+
+
+def qualtrics_import_id(import_id: str) -> str:
+    """The third header row's cell: `{"ImportId":"startDate","timeZone":"UTC"}` (dates
+    say their zone)."""
+    zone = ',"timeZone":"UTC"' if import_id.endswith("Date") else ""
+    return f'{{"ImportId":"{import_id}"{zone}}}'
+
+
 def write_qualtrics(surveys: pl.DataFrame, who: pl.DataFrame, path: Path) -> None:
     """Qualtrics CSV: three header rows (names, question text, ImportId JSON)."""
     s = _respondents(surveys.filter(pl.col("service_team").is_in(("IT Service Desk",))), who)
-    names = [
-        "StartDate",
-        "EndDate",
-        "Status",
-        "Progress",
-        "Finished",
-        "RecordedDate",
-        "ResponseId",
-        "RecipientLastName",
-        "RecipientFirstName",
-        "RecipientEmail",
-        "DistributionChannel",
-        "UserLanguage",
-        "Q1",
-        "Q2",
-        "Q3",
-        "ticket_id",
-        "service_team",
-        "department",
-    ]
-    labels = [
-        "Start Date",
-        "End Date",
-        "Response Type",
-        "Progress",
-        "Finished",
-        "Recorded Date",
-        "Response ID",
-        "Recipient Last Name",
-        "Recipient First Name",
-        "Recipient Email",
-        "Distribution Channel",
-        "User Language",
-        *QUALTRICS_QUESTIONS.values(),
-        "ticket_id",
-        "service_team",
-        "department",
-    ]
+    extra = ("ticket_id", "service_team", "department")  # embedded data: one name each
+    names = [n for n, _, _ in QUALTRICS_META] + [*QUALTRICS_QUESTIONS, *extra]
+    labels = [lab for _, lab, _ in QUALTRICS_META] + [*QUALTRICS_QUESTIONS.values(), *extra]
     import_ids = [
-        '{"ImportId":"startDate","timeZone":"UTC"}',
-        '{"ImportId":"endDate","timeZone":"UTC"}',
-        '{"ImportId":"status"}',
-        '{"ImportId":"progress"}',
-        '{"ImportId":"finished"}',
-        '{"ImportId":"recordedDate","timeZone":"UTC"}',
-        '{"ImportId":"_recordId"}',
-        '{"ImportId":"recipientLastName"}',
-        '{"ImportId":"recipientFirstName"}',
-        '{"ImportId":"recipientEmail"}',
-        '{"ImportId":"distributionChannel"}',
-        '{"ImportId":"userLanguage"}',
-        '{"ImportId":"QID1"}',
-        '{"ImportId":"QID2"}',
-        '{"ImportId":"QID3_TEXT"}',
-        '{"ImportId":"ticket_id"}',
-        '{"ImportId":"service_team"}',
-        '{"ImportId":"department"}',
+        qualtrics_import_id(i)
+        for i in (*(i for _, _, i in QUALTRICS_META), "QID1", "QID2", "QID3_TEXT", *extra)
     ]
     values = [
         (_ts("submitted_at") - pl.duration(minutes=2)).dt.strftime("%Y-%m-%d %H:%M:%S"),
@@ -552,6 +527,7 @@ def write_qualtrics(surveys: pl.DataFrame, who: pl.DataFrame, path: Path) -> Non
         pl.col("last_name"),
         pl.col("first_name"),
         pl.col("respondent_email"),
+        pl.lit(None, pl.String),  # ExternalReference: the demo's surveys set none
         pl.lit("email"),
         pl.lit("EN"),
         pl.col("csat").cast(pl.String),

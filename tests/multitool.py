@@ -3,8 +3,8 @@
 Not the demo generator: its own people, names, cadences and planted truths, written with
 the standard `csv` module in the layouts of docs/vendor-formats.md, with the requester
 columns each tool really fills (the Zendesk column list is the demo's `ZENDESK_HEADER`:
-a vendor's layout is a fact, not something to generate independently; the cells are
-this module's own):
+a vendor's layout is a fact, not something to generate independently, and so are
+Qualtrics' metadata columns, `QUALTRICS_META`; the cells are this module's own):
 
 * IT Service Desk on **Zendesk** (CSV export, §1a): numeric `Requester id` (14 digits),
   `Requester` name, `Requester email`, the department as `Organization`;
@@ -33,14 +33,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 
-from dashboard.demo_exports import ZENDESK_HEADER
+from dashboard.demo_exports import QUALTRICS_META, ZENDESK_HEADER, qualtrics_import_id
 
 START = datetime(2025, 1, 6)  # a Monday
 WEEKS = 78
@@ -431,71 +430,18 @@ def _write_qualtrics(
     world: World, it: list[Ticket], folder: Path, rng: np.random.Generator
 ) -> Path:
     """Qualtrics current CSV: names row, label row, ImportId row, then responses."""
-    names = [
-        "StartDate",
-        "EndDate",
-        "Status",
-        "Progress",
-        "Finished",
-        "RecordedDate",
-        "ResponseId",
-        "RecipientLastName",
-        "RecipientFirstName",
-        "RecipientEmail",
-        "ExternalReference",
-        "DistributionChannel",
-        "UserLanguage",
-        "Q1",
-        "ticket_id",
-    ]
-    labels = [
-        "Start Date",
-        "End Date",
-        "Response Type",
-        "Progress",
-        "Finished",
-        "Recorded Date",
-        "Response ID",
-        "Recipient Last Name",
-        "Recipient First Name",
-        "Recipient Email",
-        "External Data Reference",
-        "Distribution Channel",
-        "User Language",
+    names = [n for n, _, _ in QUALTRICS_META] + ["Q1", "ticket_id"]
+    labels = [lab for _, lab, _ in QUALTRICS_META] + [
         "How satisfied were you with how your request was handled?",
         "ticket_id",
     ]
-    ids = [
-        "startDate",
-        "endDate",
-        "status",
-        "progress",
-        "finished",
-        "recordedDate",
-        "_recordId",
-        "recipientLastName",
-        "recipientFirstName",
-        "recipientEmail",
-        "externalDataReference",
-        "distributionChannel",
-        "userLanguage",
-        "QID1",
-        "ticket_id",
-    ]
+    ids = [i for _, _, i in QUALTRICS_META] + ["QID1", "ticket_id"]
     path = folder / "IT+CSAT_June+30,+2026_09.00.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(names)
         w.writerow(labels)
-        w.writerow(
-            [
-                json.dumps(
-                    {"ImportId": i, **({"timeZone": "UTC"} if "Date" in i else {})},
-                    separators=(",", ":"),
-                )
-                for i in ids
-            ]
-        )
+        w.writerow([qualtrics_import_id(i) for i in ids])
         for k, t in enumerate(it):
             if not _done(t) or rng.random() > 0.25:
                 continue
