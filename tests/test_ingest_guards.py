@@ -119,12 +119,14 @@ def test_xlsx_with_many_data_sheets_names_every_one_not_loaded(tmp_path) -> None
 def test_xlsx_that_unpacks_past_the_cap_is_refused_before_reading(tmp_path, monkeypatch) -> None:
     """Stands in for the 6.5 MB workbook holding 1.9 GB of XML: the cap is lowered
     instead of writing gigabytes in a test; the refusal comes from the zip directory."""
-    from dashboard.ingest import read
+    from dashboard.ingest import read_xlsx
 
     rows = [HEAD] + [[f"T{i}", "IT", "high", "open", "2026-01-01 10:00"] for i in range(3000)]
     f = workbook(tmp_path / "big.xlsx", [("Export", rows, False)])
-    monkeypatch.setattr(read, "MAX_XLSX_UNPACKED", 100_000)
-    monkeypatch.setattr(read.pl, "read_excel", lambda *a, **k: pytest.fail("the workbook was read"))
+    monkeypatch.setattr(read_xlsx, "MAX_XLSX_UNPACKED", 100_000)
+    monkeypatch.setattr(
+        read_xlsx.pl, "read_excel", lambda *a, **k: pytest.fail("the workbook was read")
+    )
     db = tmp_path / "w.duckdb"
     assert main(["ingest", str(f), "--db", str(db)]) == 1
     row = ingests(db)[-1]

@@ -6,7 +6,7 @@ whose sha256 was loaded before is recorded `unchanged` and changes nothing; a
 refused file or a failure mid-load rolls back, leaving every table but
 `ingests` (which records the refusal) exactly as it was.
 
-Why one file of ~610 lines: it is the one transaction per file; every step that
+Why one file of ~570 lines: it is the one transaction per file; every step that
 must commit or roll back together is visible in one place.
 """
 
@@ -37,14 +37,13 @@ from dashboard.ingest.read import (
     apply_mapping,
     drop_extra_header_rows,
     glob_matches,
-    quote_ident,
     stage,
 )
 from dashboard.ingest.survey_questions import current_overrides
 from dashboard.memory import memory_cap
 from dashboard.metrics.identity import ingest_note
 from dashboard.progress import Phases, Say
-from dashboard.sql import quote_literal
+from dashboard.sql import quote_ident, quote_literal
 
 UPSERT = {
     "tickets": (

@@ -82,7 +82,7 @@ import duckdb
 
 from dashboard.config import parse_survey_questions
 from dashboard.ingest.base import Adapter, own_names
-from dashboard.ingest.read import ParseReject, RefusedFile, Staged, normalise
+from dashboard.ingest.staged import ParseReject, RefusedFile, Staged, normalise
 from dashboard.sql import quote_ident, quote_literal
 
 METRICS = ("csat", "nps", "ces")
