@@ -240,29 +240,13 @@ def test_sub_minute_timestamps_and_ticket_spanning_months() -> None:
 
 
 def test_missing_or_backwards_end_is_null_and_equal_is_zero() -> None:
-    cfg = Config()
+    at = utc(2024, 3, 5, 10)
     con = _warehouse(
-        cfg,
+        Config(),
         [
-            ("none", "T", "normal", "open", utc(2024, 3, 5, 10), None, None),
-            (
-                "back",
-                "T",
-                "normal",
-                "solved",
-                utc(2024, 3, 5, 10),
-                utc(2024, 3, 5, 9),
-                utc(2024, 3, 4, 12),
-            ),
-            (
-                "same",
-                "T",
-                "normal",
-                "solved",
-                utc(2024, 3, 5, 10),
-                utc(2024, 3, 5, 10),
-                utc(2024, 3, 5, 10),
-            ),
+            ("none", "T", "normal", "open", at, None, None),
+            ("back", "T", "normal", "solved", at, utc(2024, 3, 5, 9), utc(2024, 3, 4, 12)),
+            ("same", "T", "normal", "solved", at, at, at),
         ],
     )
     got = _times(con)
