@@ -8,7 +8,13 @@ a laptop without them, but in CI a skip would hide a missing install step."""
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +78,13 @@ def fresh_db(tmp_path: Path) -> Path:
     return db
 
 
+# Two tickets in the layout of a plain tickets CSV (one solved, one open), local times.
+TWO_TICKETS = """Ticket ID,Team,Priority,Status,Created,Resolved
+T1,IT Service Desk,high,solved,2026-03-02 10:00,2026-03-02 12:00
+T2,IT Service Desk,normal,open,2026-03-03 09:30,
+"""
+
+
 def snapshot(db: Path) -> dict[str, tuple[int, str]]:
     """Row count and an order-independent checksum of every contract table."""
     out = {}
@@ -95,26 +108,26 @@ def snapshot(db: Path) -> dict[str, tuple[int, str]]:
     return out
 
 
+def fetch(db: Path, sql: str) -> list[tuple]:
+    """The rows of `sql` on `db`, read-only, the connection closed again (a test's
+    open reader would block the next writer)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.sql(sql).fetchall()
+    finally:
+        con.close()
+
+
 def stored_values(db: Path, sql: str) -> set:
     """The first column of `sql` on `db` as a set, read the way the operator sees it
     (no scope, raw ids): the truth a scoped or pseudonymised surface is checked against."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {r[0] for r in con.sql(sql).fetchall()}
-    finally:
-        con.close()
+    return {r[0] for r in fetch(db, sql)}
 
 
 def whole_range(db: Path) -> list[str]:
     """The first and last day a ticket was created, as the app's `dates` URL parameter:
     the range that shows every ticket (the default range is only the latest quarter)."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        first, last = con.sql(
-            "SELECT min(created_at)::DATE, max(created_at)::DATE FROM tickets"
-        ).fetchall()[0]
-    finally:
-        con.close()
+    [(first, last)] = fetch(db, "SELECT min(created_at)::DATE, max(created_at)::DATE FROM tickets")
     return [first.isoformat(), last.isoformat()]
 
 
@@ -154,3 +167,49 @@ def page(browser) -> Iterator:
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
     yield context.new_page()
     context.close()
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (the OS picks it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def inward_serve(
+    db: Path, port: int, cwd: Path, env: dict[str, str], host: str = "127.0.0.1"
+) -> Iterator[str]:
+    """`inward serve` of `db` on `port`, run from `cwd` with `env`; yields its URL once
+    Streamlit's health check answers, and stops it afterwards. Its output goes to
+    serve.log beside `db`: a pipe nobody drains can fill and stall the server, and
+    reading a running server's pipe to its end never returns."""
+    log_path = db.parent / "serve.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dashboard", "serve", "--db", str(db), "--port", str(port)],
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        url = f"http://{host}:{port}"
+        try:
+            deadline = time.monotonic() + 180  # a busy 2-core machine starts it slowly
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        out = log_path.read_text(errors="replace")
+                        pytest.fail(f"inward serve did not start: {out[-2000:]}")
+                    time.sleep(0.3)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()

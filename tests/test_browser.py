@@ -11,15 +11,13 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import CHROMIUM
+from tests.conftest import CHROMIUM, free_port, inward_serve
 
 pytestmark = [
     pytest.mark.browser,
@@ -30,12 +28,6 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(demo_wh, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """One `inward serve` for the whole module, on a private copy of the demo warehouse
@@ -44,37 +36,8 @@ def served(demo_wh, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     db = folder / "served.duckdb"
     shutil.copy(demo_wh.db, db)
     port = free_port()
-    # output to a file: a pipe nobody drains can fill and stall the server, and reading
-    # a running server's pipe to its end never returns
-    log = (folder / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dashboard", "serve", "--db", str(db), "--port", str(port)],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "INWARD_CONFIG": ""},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180  # a busy 2-core machine starts it slowly
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    out = (folder / "serve.log").read_text(errors="replace")
-                    pytest.fail(f"inward serve did not start: {out[-2000:]}")
-                time.sleep(0.3)
+    with inward_serve(db, port, ROOT, {**os.environ, "INWARD_CONFIG": ""}) as url:
         yield url, db
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
     # Stopping `inward serve` stops the server: no orphan keeps the port.
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0, "the app outlived `inward serve`"

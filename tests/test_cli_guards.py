@@ -10,21 +10,11 @@ import duckdb
 import pytest
 
 from dashboard.cli import main
-
-NAIVE = """Ticket ID,Team,Priority,Status,Created,Resolved
-T1,IT Service Desk,high,solved,2026-03-02 10:00,2026-03-02 12:00
-T2,IT Service Desk,normal,open,2026-03-03 09:30,
-"""
+from tests.conftest import TWO_TICKETS, fetch
 
 
 def created(db: Path) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.sql(
-            "SELECT ticket_id, epoch(created_at)::BIGINT FROM tickets ORDER BY 1"
-        ).fetchall()
-    finally:
-        con.close()
+    return fetch(db, "SELECT ticket_id, epoch(created_at)::BIGINT FROM tickets ORDER BY 1")
 
 
 def test_metrics_loads_the_config_and_a_bad_one_is_exit_2(demo_wh, tmp_path, capsys) -> None:
@@ -37,7 +27,7 @@ def test_metrics_loads_the_config_and_a_bad_one_is_exit_2(demo_wh, tmp_path, cap
 
 def test_unknown_timezone_is_refused_before_anything_is_read(tmp_path, capsys) -> None:
     f = tmp_path / "t.csv"
-    f.write_text(NAIVE)
+    f.write_text(TWO_TICKETS)
     db = tmp_path / "w.duckdb"
     assert main(["ingest", str(f), "--db", str(db), "--timezone", "Mars/Olympus"]) == 2
     err = capsys.readouterr().err
@@ -47,7 +37,7 @@ def test_unknown_timezone_is_refused_before_anything_is_read(tmp_path, capsys) -
 
 def test_settings_for_teams_that_do_not_exist_are_a_stated_warning(tmp_path, capsys) -> None:
     f = tmp_path / "t.csv"
-    f.write_text(NAIVE)
+    f.write_text(TWO_TICKETS)
     cfg = tmp_path / "inward.toml"
     cfg.write_text(
         '[calendar."IT Servce Desk"]\ntimezone = "Europe/Berlin"\n'
@@ -64,7 +54,7 @@ def test_settings_for_teams_that_do_not_exist_are_a_stated_warning(tmp_path, cap
 
 def test_a_corrected_timezone_on_reingest_takes_effect(tmp_path) -> None:
     f = tmp_path / "t.csv"
-    f.write_text(NAIVE)
+    f.write_text(TWO_TICKETS)
     db = tmp_path / "w.duckdb"
     assert main(["ingest", str(f), "--db", str(db)]) == 0
     as_utc = created(db)
@@ -106,7 +96,7 @@ def test_a_corrected_kind_on_reingest_takes_effect(tmp_path, capsys) -> None:
 @pytest.mark.parametrize("explicit", [["--kind", "tickets"], ["--format", "generic"]])
 def test_naming_what_was_detected_is_still_unchanged(tmp_path, capsys, explicit) -> None:
     f = tmp_path / "t.csv"
-    f.write_text(NAIVE)
+    f.write_text(TWO_TICKETS)
     db = tmp_path / "w.duckdb"
     assert main(["ingest", str(f), "--db", str(db)]) == 0
     assert main(["ingest", str(f), "--db", str(db), *explicit]) == 0

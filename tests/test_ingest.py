@@ -11,7 +11,7 @@ import pytest
 
 from dashboard.config import Config
 from dashboard.ingest import ingest_paths
-from tests.conftest import ingests_rows, snapshot
+from tests.conftest import fetch, ingests_rows, snapshot
 
 GOOD = """Ticket ID,Team,Department,Priority,Status,Created,First response at,Resolved
 T1,IT Service Desk,Sales,High,Solved,2024-01-02 10:00,2024-01-02 10:30,2024-01-03 10:00
@@ -40,13 +40,7 @@ def load(db: Path, *paths: Path, **kw) -> list:
 
 
 def rejected(db: Path) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.sql(
-            "SELECT row_number, reason FROM rejected_rows ORDER BY row_number"
-        ).fetchall()
-    finally:
-        con.close()
+    return fetch(db, "SELECT row_number, reason FROM rejected_rows ORDER BY row_number")
 
 
 def test_good_file_loads_every_row(tmp_path: Path, fresh_db: Path) -> None:

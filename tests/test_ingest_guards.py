@@ -11,20 +11,7 @@ import duckdb
 import pytest
 
 from dashboard.cli import main
-
-TICKETS = """Ticket ID,Team,Priority,Status,Created,Resolved
-T1,IT Service Desk,high,solved,2026-03-02 10:00,2026-03-02 12:00
-T2,IT Service Desk,normal,open,2026-03-03 09:30,
-"""
-
-
-def ingests(db: Path) -> list[dict]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        frame = con.sql("SELECT * FROM ingests ORDER BY ingest_id").pl()
-    finally:
-        con.close()
-    return frame.to_dicts()
+from tests.conftest import TWO_TICKETS, ingests_rows
 
 
 def test_a_symlink_out_of_the_folder_is_refused_unread(tmp_path, capsys) -> None:
@@ -34,7 +21,7 @@ def test_a_symlink_out_of_the_folder_is_refused_unread(tmp_path, capsys) -> None
     target.write_text("root:$6$saltsalt$hashhashhash:19000:0:99999:7:::\nx,y\n")
     exports = tmp_path / "exports"
     exports.mkdir()
-    (exports / "tickets.csv").write_text(TICKETS)
+    (exports / "tickets.csv").write_text(TWO_TICKETS)
     os.symlink(target, exports / "leak.csv")
     os.symlink(exports / "tickets.csv", exports / "same_folder_link.csv")
     db = tmp_path / "w.duckdb"
@@ -43,7 +30,7 @@ def test_a_symlink_out_of_the_folder_is_refused_unread(tmp_path, capsys) -> None
     leak = next(r for r in out if r["source_file"].endswith("leak.csv"))
     assert leak["status"] == "refused" and "outside" in leak["message"]
     assert leak["sha256"] == ""
-    for row in ingests(db):  # nothing of the target reached the warehouse
+    for row in ingests_rows(db):  # nothing of the target reached the warehouse
         assert "hashhash" not in row["message"] and "secret" not in row["source_file"]
     assert {r["status"] for r in out if not r["source_file"].endswith("leak.csv")} <= {
         "loaded",
@@ -53,7 +40,7 @@ def test_a_symlink_out_of_the_folder_is_refused_unread(tmp_path, capsys) -> None
 
 def test_a_newline_in_a_file_name_stays_one_line(tmp_path, capsys) -> None:
     f = tmp_path / "evil\nname\r.csv"
-    f.write_text(TICKETS)
+    f.write_text(TWO_TICKETS)
     db = tmp_path / "w.duckdb"
     assert main(["ingest", str(f), "--db", str(db)]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -97,7 +84,7 @@ def test_xlsx_hidden_first_sheet_is_not_loaded_instead_of_the_visible_one(tmp_pa
     db = tmp_path / "w.duckdb"
     assert main(["ingest", str(f), "--db", str(db)]) == 0
     assert loaded_ids(db) == ["NEW1"]
-    message = ingests(db)[-1]["message"]
+    message = ingests_rows(db)[-1]["message"]
     assert "sheet 'Export' loaded (of 3)" in message
     assert "hidden sheets not loaded: 'Old copy'" in message
 
@@ -111,7 +98,7 @@ def test_xlsx_with_many_data_sheets_names_every_one_not_loaded(tmp_path) -> None
     db = tmp_path / "w.duckdb"
     assert main(["ingest", str(f), "--db", str(db)]) == 0
     assert loaded_ids(db) == ["W1"]
-    message = ingests(db)[-1]["message"]
+    message = ingests_rows(db)[-1]["message"]
     assert "sheet 'Week 1' loaded (of 30)" in message
     assert "other sheets with data not loaded: 'Week 2'" in message and "and 19 more" in message
 
@@ -129,7 +116,7 @@ def test_xlsx_that_unpacks_past_the_cap_is_refused_before_reading(tmp_path, monk
     )
     db = tmp_path / "w.duckdb"
     assert main(["ingest", str(f), "--db", str(db)]) == 1
-    row = ingests(db)[-1]
+    row = ingests_rows(db)[-1]
     assert row["status"] == "refused" and "MB of XML" in row["message"]
     assert "export it as CSV" in row["message"]
 
@@ -151,7 +138,7 @@ def test_a_file_mixing_utf8_and_cp1252_lines_reads_each_line_right(tmp_path) -> 
     db = tmp_path / "w.duckdb"
     assert main(["ingest", str(f), "--db", str(db)]) == 0
     assert teams(db) == ["Büro Zürich", "Büro Zürich", "Médiathèque"]  # no Ã¼ mojibake
-    message = ingests(db)[-1]["message"]
+    message = ingests_rows(db)[-1]["message"]
     assert "mixed encodings: 1 lines were not UTF-8 and were read as cp1252" in message
 
 
@@ -162,7 +149,7 @@ def test_a_cp1252_file_still_reads_whole_and_without_a_mixed_note(tmp_path) -> N
     db = tmp_path / "w.duckdb"
     assert main(["ingest", str(f), "--db", str(db)]) == 0
     assert teams(db) == ["Médiathèque"]
-    assert "mixed" not in ingests(db)[-1]["message"]
+    assert "mixed" not in ingests_rows(db)[-1]["message"]
 
 
 def test_a_jsonl_of_audit_pages_loads_under_a_small_memory_cap(tmp_path, monkeypatch) -> None:

@@ -8,7 +8,6 @@ import csv
 import json
 import re
 import shutil
-import socket
 import subprocess
 from datetime import date, datetime
 from email import message_from_bytes, policy
@@ -20,7 +19,7 @@ import pytest
 from dashboard.cli import main
 from dashboard.formatting import fmt
 from dashboard.report.content import last_full_month
-from tests.conftest import CHROMIUM
+from tests.conftest import CHROMIUM, free_port
 
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium")
 needs_poppler = pytest.mark.skipif(
@@ -224,12 +223,6 @@ def test_small_survey_groups_never_appear(demo_wh, strict_config, tmp_path) -> N
 def html_only(db: Path, out: Path, *extra: str) -> int:
     """`inward report` to an HTML file without charts (no browser: the fast path)."""
     return main(["report", "--db", str(db), "--no-charts", "--out", str(out), *extra])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_email_through_a_real_smtp_server(demo_wh, tmp_path) -> None:

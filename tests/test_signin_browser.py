@@ -13,11 +13,6 @@ import csv
 import io
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +25,7 @@ from dashboard.filters import Filters
 from dashboard.metrics.date_range import default_range
 from dashboard.metrics.engagement import retention
 from dashboard.metrics.response_times import kpis
-from tests.conftest import CHROMIUM
+from tests.conftest import CHROMIUM, free_port, inward_serve
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,12 +37,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DEPT_USER = "dept.lead@example.com"
 ADMIN = "boss@example.com"
 NOBODY = "nobody@example.com"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -109,33 +98,9 @@ server_metadata_url = "{provider}/.well-known/openid-configuration"
     env = {**os.environ, "INWARD_QUERIES": str(ROOT / "queries")}
     for name in ("INWARD_CONFIG", audit.LOG_ENV):  # inward.toml here; trail beside the db
         env.pop(name, None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dashboard", "serve", "--db", str(db), "--port", str(port)],
-        cwd=home,  # Streamlit reads .streamlit/secrets.toml from here, inward.toml too
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    url = f"http://localhost:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    out = proc.stdout.read().decode() if proc.stdout else ""
-                    pytest.fail(f"inward serve did not start: {out[-2000:]}")
-                time.sleep(0.3)
+    # Streamlit reads .streamlit/secrets.toml from `home`, inward.toml too
+    with inward_serve(db, port, home, env, host="localhost") as url:
         yield Served(url, db, dept)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def sign_in(page, served: Served, sub: str) -> None:
