@@ -108,12 +108,12 @@ def snapshot(db: Path) -> dict[str, tuple[int, str]]:
     return out
 
 
-def fetch(db: Path, sql: str) -> list[tuple]:
+def fetch(db: Path, sql: str, params: list | None = None) -> list[tuple]:
     """The rows of `sql` on `db`, read-only, the connection closed again (a test's
     open reader would block the next writer)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return con.sql(sql).fetchall()
+        return con.sql(sql, params=params).fetchall()
     finally:
         con.close()
 
@@ -132,6 +132,7 @@ def whole_range(db: Path) -> list[str]:
 
 
 def ingests_rows(db: Path) -> list[dict]:
+    """The `ingests` rows, oldest first, as dicts."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         return con.sql("SELECT * FROM ingests ORDER BY ingest_id").pl().to_dicts()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
@@ -16,7 +15,7 @@ from dashboard.config import Config, ConfigError
 from dashboard.ingest import ingest_paths
 from dashboard.ingest.load import IngestResult
 from dashboard.ingest.survey_questions import score_of
-from tests.conftest import FIXTURES, REAL_EXPORTS
+from tests.conftest import FIXTURES, REAL_EXPORTS, fetch
 
 needs_real = pytest.mark.skipif(
     not REAL_EXPORTS.is_dir(),
@@ -39,20 +38,12 @@ def ingest(db: Path, path: Path, **survey_questions: str) -> IngestResult:
     return r
 
 
-def rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.sql(sql, params=params).fetchall()
-    finally:
-        con.close()
-
-
 def check_invariant(db: Path, r: IngestResult) -> None:
     """rows_read = loaded + rejected, and every rejected row is stored with a reason."""
     assert r.rows_read == r.rows_loaded + r.rows_rejected
-    [(stored,)] = rows(db, "SELECT count(*) FROM rejected_rows WHERE ingest_id = ?", [r.ingest_id])
+    [(stored,)] = fetch(db, "SELECT count(*) FROM rejected_rows WHERE ingest_id = ?", [r.ingest_id])
     assert stored == r.rows_rejected
-    [(loaded,)] = rows(
+    [(loaded,)] = fetch(
         db,
         "SELECT count(DISTINCT response_id) FROM survey_responses WHERE ingest_id = ?",
         [r.ingest_id],
@@ -62,7 +53,7 @@ def check_invariant(db: Path, r: IngestResult) -> None:
 
 def metrics(db: Path, r: IngestResult) -> dict[str, tuple[int, float, float]]:
     """metric -> (responses, scale_min, scale_max) of one ingest."""
-    got = rows(
+    got = fetch(
         db,
         "SELECT metric, count(*), min(scale_min), max(scale_max) FROM survey_responses "
         "WHERE ingest_id = ? GROUP BY metric",
@@ -73,7 +64,7 @@ def metrics(db: Path, r: IngestResult) -> dict[str, tuple[int, float, float]]:
 
 def scores(db: Path, metric: str) -> dict[str, float]:
     return dict(
-        rows(db, "SELECT response_id, score FROM survey_responses WHERE metric = ?", [metric])
+        fetch(db, "SELECT response_id, score FROM survey_responses WHERE metric = ?", [metric])
     )
 
 
@@ -106,19 +97,19 @@ def test_fixture_ingests_with_its_adapter(
     assert {m: n for m, (n, _, _) in got.items()} == counts
     assert got["csat"][1:] == (1, 5) and got["nps"][1:] == (0, 10)
     assert "csat = 'How satisfied were you with the support you received?' (1–5)" in r.message
-    [(source,)] = rows(fresh_db, "SELECT DISTINCT source FROM survey_responses")
+    [(source,)] = fetch(fresh_db, "SELECT DISTINCT source FROM survey_responses")
     assert source == fmt
 
 
 def test_qualtrics_fixture_details(fresh_db: Path) -> None:
     r = ingest(fresh_db, FIXTURES / "qualtrics/survey.csv")
-    [(row, reason)] = rows(
+    [(row, reason)] = fetch(
         fresh_db, "SELECT row_number, reason FROM rejected_rows WHERE ingest_id = ?", [r.ingest_id]
     )
     assert row == 4 and "survey preview" in reason
     got = {
         (rid, metric): (score, who, team, dept, ticket, at)
-        for rid, metric, score, who, team, dept, ticket, at in rows(
+        for rid, metric, score, who, team, dept, ticket, at in fetch(
             fresh_db,
             "SELECT response_id, metric, score, respondent_id, service_team, "
             "respondent_department, ticket_id, submitted_at FROM survey_responses",
@@ -133,7 +124,7 @@ def test_qualtrics_fixture_details(fresh_db: Path) -> None:
     assert ("R_3kLmQ9xT2bVwE04", "csat") in got and ("R_3kLmQ9xT2bVwE04", "nps") not in got
     # the NPS group column (1–3) is never mistaken for the NPS score
     assert got[("R_3kLmQ9xT2bVwA00", "nps")][0] == 9.0
-    [(comment,)] = rows(
+    [(comment,)] = fetch(
         fresh_db,
         "SELECT comment FROM survey_responses WHERE response_id = 'R_3kLmQ9xT2bVwC02' "
         "AND metric = 'csat'",
@@ -146,7 +137,7 @@ def test_qualtrics_zone_from_import_id_row_beats_timezone(tmp_path: Path, fresh_
     path = tmp_path / "ny.csv"
     path.write_text(text.replace("Europe/London", "America/New_York"), encoding="utf-8")
     ingest(fresh_db, path)
-    [(at,)] = rows(
+    [(at,)] = fetch(
         fresh_db,
         "SELECT submitted_at FROM survey_responses WHERE response_id = 'R_3kLmQ9xT2bVwA00' "
         "AND metric = 'csat'",
@@ -163,13 +154,13 @@ def test_surveymonkey_choice_text_maps_to_1_to_5(fresh_db: Path) -> None:
     assert csat["114563790004"] == 2  # Dissatisfied
     assert csat["114563921877"] == 1  # Very dissatisfied
     assert scores(fresh_db, "nps")["114563921877"] == 0
-    anon = rows(
+    anon = fetch(
         fresh_db,
         "SELECT DISTINCT respondent_id, ticket_id, service_team, submitted_at "
         "FROM survey_responses WHERE response_id = '114563899102'",
     )
     assert anon == [(None, None, None, datetime(2026, 3, 5, 17, 15, 38, tzinfo=UTC))]
-    [(team, ticket)] = rows(
+    [(team, ticket)] = fetch(
         fresh_db,
         "SELECT DISTINCT service_team, ticket_id FROM survey_responses "
         "WHERE response_id = '114563790004'",
@@ -189,7 +180,7 @@ def test_surveymonkey_unknown_choice_text_is_rejected_with_reason(
     r = ingest(fresh_db, path)
     check_invariant(fresh_db, r)
     assert scores(fresh_db, "csat")["114563728901"] == 4
-    reasons = [x for (x,) in rows(fresh_db, "SELECT reason FROM rejected_rows")]
+    reasons = [x for (x,) in fetch(fresh_db, "SELECT reason FROM rejected_rows")]
     assert any("could not read 'Meh' as a number (csat)" in x for x in reasons)
 
 
@@ -216,7 +207,7 @@ def test_surveymonkey_xlsx_with_blank_continuation_headers(tmp_path: Path, fresh
 
 def test_google_forms_fixture_details(fresh_db: Path) -> None:
     ingest(fresh_db, FIXTURES / "google_forms/responses.csv")
-    got = rows(
+    got = fetch(
         fresh_db,
         "SELECT submitted_at, respondent_id, respondent_department, service_team, ticket_id, "
         "comment FROM survey_responses WHERE metric = 'csat' ORDER BY submitted_at",
@@ -235,14 +226,14 @@ def test_google_forms_fixture_details(fresh_db: Path) -> None:
 def test_ms_forms_anonymous_is_no_respondent(fresh_db: Path) -> None:
     ingest(fresh_db, FIXTURES / "ms_forms/responses.xlsx")
     got = dict(
-        rows(
+        fetch(
             fresh_db,
             "SELECT response_id, respondent_id FROM survey_responses WHERE metric = 'csat'",
         )
     )
     assert got["3"] is None and got["6"] is None
     assert got["1"] == "priya.natarajan@northwind.example"
-    [(at,)] = rows(
+    [(at,)] = fetch(
         fresh_db, "SELECT DISTINCT submitted_at FROM survey_responses WHERE response_id = '1'"
     )
     assert at == datetime(2026, 3, 2, 13, 2, 25, tzinfo=UTC)  # Completion time
@@ -309,7 +300,7 @@ def test_override_two_questions_one_metric_is_refused(fresh_db: Path) -> None:
     )
     assert r.status == "refused"
     assert "[survey_questions] maps 2 questions of this file to nps" in r.message
-    assert rows(fresh_db, "SELECT count(*) FROM survey_responses") == [(0,)]
+    assert fetch(fresh_db, "SELECT count(*) FROM survey_responses") == [(0,)]
 
 
 def test_override_bad_value_is_a_config_error(fresh_db: Path) -> None:
@@ -343,7 +334,7 @@ def test_real_surveys_without_service_questions_are_refused(
     assert "no satisfaction (CSAT), recommendation (NPS) or effort (CES) question" in r.message
     assert "about other topics" in r.message and seen in r.message
     assert "[survey_questions]" in r.message
-    assert rows(fresh_db, "SELECT count(*) FROM survey_responses") == [(0,)]
+    assert fetch(fresh_db, "SELECT count(*) FROM survey_responses") == [(0,)]
 
 
 @needs_real
@@ -367,11 +358,11 @@ def test_real_qualtrics_previews_are_rejected_not_lost(fresh_db: Path) -> None:
     r = ingest(fresh_db, LDI, **{tabs: "nps"})
     assert (r.status, r.rows_read) == ("loaded", 25)
     check_invariant(fresh_db, r)
-    reasons = [x for (x,) in rows(fresh_db, "SELECT reason FROM rejected_rows")]
+    reasons = [x for (x,) in fetch(fresh_db, "SELECT reason FROM rejected_rows")]
     assert sum("Survey Preview" in x for x in reasons) == 2
     assert any("outside the 0–10 scale of nps" in x for x in reasons)
     # America/New_York from the ImportId row: 11:14:19 EDT = 15:14:19 UTC
-    [(at,)] = rows(
+    [(at,)] = fetch(
         fresh_db,
         "SELECT submitted_at FROM survey_responses WHERE response_id = 'R_5rYfeErcBsS3nsJ'",
     )
@@ -396,9 +387,9 @@ def test_r_community_surveys_load_their_nps(
     ), r.message
     check_invariant(fresh_db, r)
     assert set(metrics(fresh_db, r)) == {"nps"} and metrics(fresh_db, r)["nps"][1:] == (0, 10)
-    reasons = rows(fresh_db, "SELECT DISTINCT reason FROM rejected_rows")
+    reasons = fetch(fresh_db, "SELECT DISTINCT reason FROM rejected_rows")
     assert reasons == [("score: no survey score in this row",)]  # blank NPS answers
-    [(lo, hi, first)] = rows(
+    [(lo, hi, first)] = fetch(
         fresh_db, "SELECT min(score), max(score), min(submitted_at) FROM survey_responses"
     )
     assert lo >= 0 and hi == 10
@@ -418,7 +409,7 @@ def test_r_survey_csv_and_xlsx_load_the_same_records(tmp_path: Path) -> None:
         got.append(
             {
                 (rid, metric): (score, who, at)
-                for rid, metric, score, who, at in rows(
+                for rid, metric, score, who, at in fetch(
                     db,
                     "SELECT response_id, metric, score, respondent_id, submitted_at "
                     "FROM survey_responses",

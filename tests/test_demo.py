@@ -14,6 +14,7 @@ from dashboard.demo import write_demo
 from dashboard.demo_exports import ZENDESK_TEAMS
 from dashboard.ingest import ingest_paths
 from dashboard.metrics.identity import match_summary
+from tests.conftest import fetch
 
 
 def digest(paths: list[Path]) -> list[str]:
@@ -85,7 +86,7 @@ def test_vendor_layout_loads_like_generic(tmp_path: Path) -> None:
     # own source's as-of); the other tools' exports carry no history.
     waiting = {
         layout: dict(
-            rows_of(
+            fetch(
                 db,
                 """
         SELECT service_team, (sum(waiting_minutes) FILTER (WHERE resolved_at IS NOT NULL),
@@ -131,11 +132,3 @@ def test_vendor_demo_exercises_identity_matching(tmp_path: Path) -> None:
     # the planted quitters carry the id matching gives them (person ids, mostly)
     assert files.quitters and all(q in requesters[t] for q, t in files.quitters)
     assert sum(q in people for q, _ in files.quitters) >= 0.9 * len(files.quitters)
-
-
-def rows_of(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.sql(sql).fetchall()
-    finally:
-        con.close()

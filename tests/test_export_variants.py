@@ -18,8 +18,7 @@ import pytest
 from dashboard.config import Config
 from dashboard.ingest import ingest_paths
 from dashboard.ingest.canonical import decimal_comma, number_sql, ts_expr
-from tests.conftest import FIXTURES
-from tests.test_hostile_input import query as rows
+from tests.conftest import FIXTURES, fetch
 
 
 def load(db: Path, *paths: Path, **kw):
@@ -48,7 +47,7 @@ def test_forms_download_zones_are_read_as_the_offsets_they_name(tmp_path) -> Non
     )
     assert (gmt.rows_loaded, gmt.rows_rejected) == (7, 0)
     assert (ast.rows_loaded, ast.rows_rejected) == (4, 1)
-    got = sorted(rows(db, "SELECT DISTINCT submitted_at FROM survey_responses"))
+    got = sorted(fetch(db, "SELECT DISTINCT submitted_at FROM survey_responses"))
     assert [t for (t,) in got] == [
         utc(2022, 6, 1, 20, 45, 10),  # 4:45:10 PM EDT = UTC-4
         utc(2022, 6, 22, 15, 7, 29),  # 11:07:29 AM AST = UTC-4 (Atlantic, not Alaska)
@@ -62,7 +61,7 @@ def test_forms_download_zones_are_read_as_the_offsets_they_name(tmp_path) -> Non
         utc(2024, 10, 27, 1, 30),  # 1:30 AM GMT: the second one, an hour later
         utc(2024, 11, 5, 13, 0),  # 8:00 AM GMT-05:00
     ]
-    [(reason,)] = rows(db, "SELECT reason FROM rejected_rows")
+    [(reason,)] = fetch(db, "SELECT reason FROM rejected_rows")
     assert "2022/06/23 9:00:00 AM XYZ" in reason and "unknown time zone XYZ" in reason
 
 
@@ -100,7 +99,7 @@ def test_timestamp_spellings(text: str, expected: datetime | None) -> None:
 def zendesk_tickets(db: Path) -> dict[str, tuple]:
     return {
         r[0]: r
-        for r in rows(
+        for r in fetch(
             db,
             "SELECT ticket_id, service_team, status, priority, channel, "
             "ticket_type, created_at, updated_at, first_response_at, resolved_at, "
@@ -120,7 +119,7 @@ def test_excel_resaved_zendesk_export_loads_the_same_tickets(tmp_path, variant) 
     [r] = load(resaved, FIXTURES / "excel" / variant)
     assert r.rows_rejected == 0
     assert zendesk_tickets(resaved) == zendesk_tickets(original)
-    ids = [i for (i,) in rows(resaved, "SELECT requester_id FROM tickets")]
+    ids = [i for (i,) in fetch(resaved, "SELECT requester_id FROM tickets")]
     assert ids and not any("E+" in (i or "") for i in ids)
     assert "rounded by Excel" in r.message
 
@@ -135,9 +134,9 @@ def test_excel_rounded_ticket_ids_are_rejected_with_the_reason(tmp_path) -> None
     db = tmp_path / "w.duckdb"
     [r] = load(db, f)
     assert (r.rows_loaded, r.rows_rejected) == (1, 1)
-    [(reason,)] = rows(db, "SELECT reason FROM rejected_rows")
+    [(reason,)] = fetch(db, "SELECT reason FROM rejected_rows")
     assert "ticket_id: '2.02401E+13' is a number Excel rounded" in reason
-    assert rows(db, "SELECT ticket_id, requester_id FROM tickets") == [("20240100000124", None)]
+    assert fetch(db, "SELECT ticket_id, requester_id FROM tickets") == [("20240100000124", None)]
 
 
 @pytest.mark.parametrize(
@@ -202,7 +201,7 @@ def test_localised_jira_export_loads_the_same_tickets(tmp_path, locale) -> None:
     load(english, FIXTURES / "jira/issues.csv")
     [r] = load(localised, FIXTURES / f"jira/issues_{locale}.csv")
     assert r.format == "jira" and r.rows_rejected == 0
-    assert sorted(rows(localised, JIRA_COLUMNS)) == sorted(rows(english, JIRA_COLUMNS))
+    assert sorted(fetch(localised, JIRA_COLUMNS)) == sorted(fetch(english, JIRA_COLUMNS))
 
 
 MONTHS_BY_LOCALE = {
@@ -255,8 +254,8 @@ def test_jira_month_names_in_every_locale(tmp_path, created) -> None:
     f.write_text("\n".join(lines) + "\n", encoding="utf-8")
     db = tmp_path / "w.duckdb"
     [r] = load(db, f)
-    assert r.rows_rejected == 0, rows(db, "SELECT reason FROM rejected_rows")
-    got = dict(rows(db, "SELECT ticket_id, created_at FROM tickets"))
+    assert r.rows_rejected == 0, fetch(db, "SELECT reason FROM rejected_rows")
+    got = dict(fetch(db, "SELECT ticket_id, created_at FROM tickets"))
     assert got == {f"IT-{m}": utc(2025, m, 15, 14, 30) for m in range(1, 13)}
 
 
@@ -277,7 +276,7 @@ def test_servicenow_display_and_raw_twins_load_like_the_display_export(tmp_path,
     load(display, FIXTURES / "servicenow/incident.csv", timezone="America/New_York")
     [r] = load(other, FIXTURES / "servicenow" / variant)
     assert r.format == "servicenow" and r.rows_rejected == 0
-    assert sorted(rows(other, SN_COLUMNS)) == sorted(rows(display, SN_COLUMNS))
+    assert sorted(fetch(other, SN_COLUMNS)) == sorted(fetch(display, SN_COLUMNS))
     # the caller's sys_id is kept as the tool id, the name as the name
     con = duckdb.connect(str(other), read_only=True)
     try:
@@ -297,8 +296,8 @@ def test_servicenow_raw_value_export_maps_codes_and_reads_utc(tmp_path) -> None:
     assert r.rows_rejected == 0 and "times read as UTC" in r.message
     assert "assignment groups are sys_ids" in r.message
     cols = "SELECT ticket_id, status, priority, channel, created_at, resolved_at FROM tickets"
-    assert sorted(rows(raw, cols)) == sorted(rows(display, cols))
-    teams = {t for (t,) in rows(raw, "SELECT service_team FROM tickets") if t}
+    assert sorted(fetch(raw, cols)) == sorted(fetch(display, cols))
+    teams = {t for (t,) in fetch(raw, "SELECT service_team FROM tickets") if t}
     assert teams and all(len(t) == 32 for t in teams)
 
 
@@ -313,7 +312,7 @@ def test_servicenow_task_state_codes_are_the_task_tables(tmp_path) -> None:
     )
     db = tmp_path / "w.duckdb"
     load(db, f)
-    assert dict(rows(db, "SELECT ticket_id, status FROM tickets")) == {
+    assert dict(fetch(db, "SELECT ticket_id, status FROM tickets")) == {
         "INC0010001": "on_hold",
         "SCTASK0010001": "closed",
         "RITM0010001": "pending",

@@ -23,7 +23,7 @@ from dashboard.config import Calendar, Config
 from dashboard.derive.history import refresh_history
 from dashboard.ingest import ingest_paths
 from dashboard.warehouse import migrate
-from tests.conftest import REAL_EXPORTS
+from tests.conftest import REAL_EXPORTS, fetch
 from tests.test_business_time import calendars, intervals, reference_minutes
 
 UCI = REAL_EXPORTS / "servicenow/uci_incident_event_log/incident_event_log.sample_mod3.csv"
@@ -40,14 +40,6 @@ UCI_NOT_A_STATE = {"-100", "?"}
 def load(db: Path, *paths: Path, config: Config | None = None) -> None:
     results = ingest_paths(db, list(paths), config or Config())
     assert all(r.status == "loaded" for r in results), [r.message for r in results]
-
-
-def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.sql(sql, params=params).fetchall()
-    finally:
-        con.close()
 
 
 def _uci_time(text: str) -> datetime | None:
@@ -101,9 +93,11 @@ def uci_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_uci_every_raw_row_is_an_event(uci_db: Path) -> None:
     with UCI.open(encoding="ascii") as fh:
         raw = sum(1 for _ in fh) - 1
-    assert rows(uci_db, "SELECT count(*) FROM ticket_events")[0][0] == raw == 47_493
+    assert fetch(uci_db, "SELECT count(*) FROM ticket_events")[0][0] == raw == 47_493
     # the bogus state -100 is no status: those rows keep the state before them
-    assert rows(uci_db, "SELECT count(*) FROM ticket_events WHERE vendor_status = '-100'") == [(0,)]
+    assert fetch(uci_db, "SELECT count(*) FROM ticket_events WHERE vendor_status = '-100'") == [
+        (0,)
+    ]
 
 
 @needs_real
@@ -111,7 +105,7 @@ def test_uci_minutes_add_up_and_waiting_matches_a_walk_of_the_raw_rows(uci_db: P
     waiting, total, end_of = uci_brute_force()
     stored = {
         r[0]: r[1:]
-        for r in rows(
+        for r in fetch(
             uci_db,
             """
         SELECT t.ticket_id, t.waiting_minutes, t.resolved_at,
@@ -137,7 +131,7 @@ def test_uci_minutes_add_up_and_waiting_matches_a_walk_of_the_raw_rows(uci_db: P
 
 @needs_real
 def test_uci_excluding_waiting_metric_and_reassignments(uci_db: Path) -> None:
-    ((n, med_res, med_excl, hops, bad),) = rows(
+    ((n, med_res, med_excl, hops, bad),) = fetch(
         uci_db,
         """
         SELECT count(*), median(resolution_minutes),
@@ -161,7 +155,7 @@ def test_uci_excluding_waiting_metric_and_reassignments(uci_db: Path) -> None:
                     row["assignment_group"],
                 )
             )
-    resolved = {r[0]: r[1] for r in rows(uci_db, "SELECT ticket_id, resolved_at FROM tickets")}
+    resolved = {r[0]: r[1] for r in fetch(uci_db, "SELECT ticket_id, resolved_at FROM tickets")}
     for number, events in by_number.items():
         current = last = None
         end = resolved[number]
@@ -183,9 +177,9 @@ def test_uci_excluding_waiting_metric_and_reassignments(uci_db: Path) -> None:
 def test_other_event_logs_keep_their_rows_and_add_up(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     load(db, VOLVO, HELPDESK)
-    counts = dict(rows(db, "SELECT ticket_id LIKE '1-%', count(*) FROM ticket_events GROUP BY 1"))
+    counts = dict(fetch(db, "SELECT ticket_id LIKE '1-%', count(*) FROM ticket_events GROUP BY 1"))
     assert counts == {True: 65_533, False: 13_710}
-    mismatched = rows(
+    mismatched = fetch(
         db,
         """
         WITH s AS (SELECT source, ticket_id, sum(minutes) AS m
@@ -199,7 +193,7 @@ def test_other_event_logs_keep_their_rows_and_add_up(tmp_path: Path) -> None:
     )
     assert mismatched == [(0,)]
     # Volvo: waiting statuses exist (Wait - User / Vendor) and are taken out
-    ((w,),) = rows(db, "SELECT sum(waiting_minutes) FROM tickets WHERE ticket_id LIKE '1-%'")
+    ((w,),) = fetch(db, "SELECT sum(waiting_minutes) FROM tickets WHERE ticket_id LIKE '1-%'")
     assert w > 0
 
 
@@ -242,12 +236,12 @@ def planted(tmp_path: Path) -> Path:
 
 
 def test_planted_history_time_in_status(planted: Path) -> None:
-    reasons = [r[0] for r in rows(planted, "SELECT reason FROM rejected_rows ORDER BY row_number")]
+    reasons = [r[0] for r in fetch(planted, "SELECT reason FROM rejected_rows ORDER BY row_number")]
     assert "duplicate 'e13'" in reasons[0]  # row 13; the later row 15 wins
     assert "could not read 'yesterday-ish'" in reasons[1]
     st = {
         (t, s): (m, e)
-        for t, s, m, e in rows(
+        for t, s, m, e in fetch(
             planted, "SELECT ticket_id, status, minutes, entries FROM ticket_status_time"
         )
     }
@@ -261,7 +255,7 @@ def test_planted_history_time_in_status(planted: Path) -> None:
     assert st[("T3", "on_hold")] == (32 * 60.0, 1)
     got = {
         r[0]: r[1:]
-        for r in rows(
+        for r in fetch(
             planted,
             """
         SELECT ticket_id, waiting_minutes, resolution_excluding_waiting_minutes,
@@ -311,10 +305,10 @@ def test_overlapping_history_exports_add_nothing_twice(planted: Path, tmp_path: 
         EVENTS.replace("e14\n", "e14\n").rstrip("\n").rsplit("\n", 1)[0]
         + "\nT3,2024-03-06 08:00:00,open,,,,,e15\n"
     )
-    before = rows(planted, "SELECT count(*) FROM ticket_events")[0][0]
+    before = fetch(planted, "SELECT count(*) FROM ticket_events")[0][0]
     ingest_paths(planted, [newer], Config())
-    assert rows(planted, "SELECT count(*) FROM ticket_events")[0][0] == before + 1
-    assert rows(
+    assert fetch(planted, "SELECT count(*) FROM ticket_events")[0][0] == before + 1
+    assert fetch(
         planted,
         "SELECT minutes FROM ticket_status_time WHERE ticket_id = 'T3' AND status = 'on_hold'",
     ) == [(23 * 60.0,)]
@@ -334,9 +328,9 @@ def test_a_newer_event_log_replaces_the_history_of_the_tickets_it_wins(tmp_path:
     db = tmp_path / "w.duckdb"
     load(db, old)
     load(db, new)
-    counts = dict(rows(db, "SELECT ticket_id, count(*) FROM ticket_events GROUP BY 1"))
+    counts = dict(fetch(db, "SELECT ticket_id, count(*) FROM ticket_events GROUP BY 1"))
     assert counts == {"1": 3, "2": 1}
-    assert rows(db, "SELECT sum(minutes) FROM ticket_status_time WHERE ticket_id = '1'") == [
+    assert fetch(db, "SELECT sum(minutes) FROM ticket_status_time WHERE ticket_id = '1'") == [
         (49 * 60.0,)
     ]
 
@@ -413,10 +407,10 @@ def test_demo_history_loads_whole_and_its_planted_patterns_are_found(demo_wh) ->
     (events_csv,) = demo_wh.files.history
     with events_csv.open(encoding="utf-8", newline="") as fh:
         raw = list(csv.DictReader(fh))
-    assert rows(demo_wh.db, "SELECT count(*) FROM ticket_events")[0][0] == len(raw)
+    assert fetch(demo_wh.db, "SELECT count(*) FROM ticket_events")[0][0] == len(raw)
     # waiting per ticket, walked from the file: time from a pending/on_hold row to the
     # next row of the ticket, up to its resolution
-    resolved = dict(rows(demo_wh.db, "SELECT ticket_id, resolved_at FROM tickets"))
+    resolved = dict(fetch(demo_wh.db, "SELECT ticket_id, resolved_at FROM tickets"))
     by_ticket: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for r in raw:
         at = datetime.fromisoformat(r["at"]).replace(tzinfo=UTC)
@@ -433,7 +427,7 @@ def test_demo_history_loads_whole_and_its_planted_patterns_are_found(demo_wh) ->
             if s in ("pending", "on_hold") and at < end
         )
     stored = dict(
-        rows(
+        fetch(
             demo_wh.db,
             "SELECT ticket_id, waiting_minutes FROM tickets WHERE resolved_at IS NOT NULL",
         )
@@ -465,7 +459,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def status_minutes(db: Path) -> dict[tuple[str, str], float]:
     return {
         (t, s): m
-        for t, s, m in rows(db, "SELECT ticket_id, status, minutes FROM ticket_status_time")
+        for t, s, m in fetch(db, "SELECT ticket_id, status, minutes FROM ticket_status_time")
     }
 
 
@@ -489,7 +483,7 @@ def test_zendesk_audits_and_metric_events(tmp_path: Path) -> None:
     assert got[("48108", "on_hold")] == 180.0 and got[("48108", "open")] == 1595.0
     tk = {
         r[0]: r[1:]
-        for r in rows(
+        for r in fetch(
             db,
             "SELECT ticket_id, team_hops, replies, status "
             "FROM tickets WHERE waiting_minutes IS NOT NULL",
@@ -497,7 +491,7 @@ def test_zendesk_audits_and_metric_events(tmp_path: Path) -> None:
     }
     assert tk["48106"][:1] == (1,)  # IT Service Desk → Payroll, names from the groups list
     assert tk["48101"][1] == 1  # the requester's description is no reply; Sam's answer is
-    ((actor,),) = rows(db, "SELECT actor FROM ticket_events WHERE event_key = '7001:70011'")
+    ((actor,),) = fetch(db, "SELECT actor FROM ticket_events WHERE event_key = '7001:70011'")
     assert actor == "requester"  # the users sideload says end-user
 
 
@@ -511,7 +505,7 @@ def test_jira_issue_json_with_changelog(tmp_path: Path) -> None:
     assert got[("LEG-101", "open")] == 85 + 5 + 29 * 60
     tk = {
         r[0]: r[1:]
-        for r in rows(
+        for r in fetch(
             db,
             """SELECT ticket_id, team_hops, waiting_minutes,
         first_response_at, replies FROM tickets""",
@@ -539,6 +533,6 @@ def test_servicenow_sys_audit_and_metric_instance(tmp_path: Path) -> None:
     assert got[("INC0013001", "pending")] == 180.0  # On Hold, Awaiting Caller: on the caller
     assert got[("INC0013002", "on_hold")] == 180.0  # On Hold, Awaiting Vendor
     assert got[("INC0013003", "on_hold")] == 60.0  # metric_instance "Incident State Duration"
-    assert rows(db, "SELECT count(*) FROM ticket_events WHERE ticket_id NOT LIKE 'INC%'") == [(0,)]
-    hops = dict(rows(db, "SELECT ticket_id, team_hops FROM tickets"))
+    assert fetch(db, "SELECT count(*) FROM ticket_events WHERE ticket_id NOT LIKE 'INC%'") == [(0,)]
+    hops = dict(fetch(db, "SELECT ticket_id, team_hops FROM tickets"))
     assert hops == {"INC0013001": 0, "INC0013002": 1, "INC0013003": 0}

@@ -25,7 +25,7 @@ from dashboard import warehouse
 from dashboard.config import Config, parse_config
 from dashboard.ingest import ingest_paths
 from dashboard.ingest.load import IngestResult, ingest_file
-from tests.conftest import ingests_rows, snapshot
+from tests.conftest import fetch, ingests_rows, snapshot
 
 HEAD = "id,team,created_at,resolved_at,status\n"
 ROWS = [
@@ -51,20 +51,12 @@ def load(db: Path, path: Path, config: Config | None = None, **kw) -> IngestResu
     return r
 
 
-def query(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.sql(sql).fetchall()
-    finally:
-        con.close()
-
-
 def rejects(db: Path) -> dict[int, str]:
-    return dict(query(db, "SELECT row_number, reason FROM rejected_rows ORDER BY row_number"))
+    return dict(fetch(db, "SELECT row_number, reason FROM rejected_rows ORDER BY row_number"))
 
 
 def tickets(db: Path) -> list[tuple]:
-    return query(db, "SELECT ticket_id, service_team, created_at FROM tickets ORDER BY ticket_id")
+    return fetch(db, "SELECT ticket_id, service_team, created_at FROM tickets ORDER BY ticket_id")
 
 
 def utc(*args: int) -> datetime:
@@ -142,7 +134,7 @@ def test_quoted_newlines_keep_row_numbers(tmp_path: Path, fresh_db: Path) -> Non
     rows = ['Q1,"IT\nService ""Desk""",2024-01-02 10:00,,open', *ROWS, "Q2,IT,not a date,,open"]
     r = load(fresh_db, put(tmp_path, "t.csv", text(rows)))
     assert (r.rows_read, r.rows_loaded, r.rows_rejected) == (5, 4, 1)
-    assert query(fresh_db, "SELECT service_team FROM tickets WHERE ticket_id = 'Q1'") == [
+    assert fetch(fresh_db, "SELECT service_team FROM tickets WHERE ticket_id = 'Q1'") == [
         ('IT\nService "Desk"',)
     ]
     assert rejects(fresh_db) == {5: "created_at: could not read 'not a date' as a date/time"}
@@ -163,7 +155,7 @@ def test_ragged_rows_are_rejected_with_reasons(tmp_path: Path, fresh_db: Path) -
         2: "row: too many columns (expected 5, found 7)",
         3: "row: missing columns (expected 5, found 2)",
     }
-    raw = dict(query(fresh_db, "SELECT row_number, raw FROM rejected_rows"))
+    raw = dict(fetch(fresh_db, "SELECT row_number, raw FROM rejected_rows"))
     assert raw[2] == "R2,IT,2024-01-02 10:00,,open,extra,more" and raw[3] == "R3,IT"
 
 
@@ -186,7 +178,7 @@ def test_row_numbers_exact_after_parse_rejects(tmp_path: Path, fresh_db: Path) -
     assert sorted(got) == [2, 4, 5, 7]
     assert got[5] == "created_at: could not read '31/31/2024' as a date/time"
     assert got[7].startswith("resolved_at: '2024-01-01 10:00' is before created_at")
-    raw5 = query(fresh_db, "SELECT raw FROM rejected_rows WHERE row_number = 5")[0][0]
+    raw5 = fetch(fresh_db, "SELECT raw FROM rejected_rows WHERE row_number = 5")[0][0]
     assert '"id":"B5"' in raw5.replace(" ", "")
 
 
@@ -205,7 +197,7 @@ def test_row_numbers_exact_on_the_parallel_fast_path(tmp_path: Path, fresh_db: P
     ]
     r = load(fresh_db, put(tmp_path, "big.csv", "\n".join(lines) + "\n"))
     assert (r.rows_read, r.rows_rejected) == (n, len(bad))
-    got = query(fresh_db, "SELECT row_number, json_extract_string(raw, '$.id') FROM rejected_rows")
+    got = fetch(fresh_db, "SELECT row_number, json_extract_string(raw, '$.id') FROM rejected_rows")
     assert sorted(got) == sorted((i, f"T{i}") for i in bad)
 
 
@@ -243,7 +235,7 @@ def test_duplicate_header_names(tmp_path: Path, fresh_db: Path) -> None:
     r = load(fresh_db, put(tmp_path, "t.csv", data))
     assert (r.rows_loaded, r.rows_rejected) == (1, 1)
     assert tickets(fresh_db)[0][1] == "a"  # the first "team" feeds service_team
-    [(raw,)] = query(fresh_db, "SELECT raw FROM rejected_rows")
+    [(raw,)] = fetch(fresh_db, "SELECT raw FROM rejected_rows")
     assert raw == '{"id":"D2","team":"a","Team_2":"b","created_at":"never"}'
 
 
@@ -303,7 +295,7 @@ def test_mixed_date_formats_in_one_column(tmp_path: Path, fresh_db: Path) -> Non
     )
     r = load(fresh_db, put(tmp_path, "t.csv", data))
     assert (r.rows_loaded, r.rows_rejected) == (7, 0)
-    got = dict(query(fresh_db, "SELECT ticket_id, created_at FROM tickets"))
+    got = dict(fetch(fresh_db, "SELECT ticket_id, created_at FROM tickets"))
     assert got == {
         "D1": utc(2024, 3, 5, 10),
         "D2": utc(2024, 3, 25),
@@ -330,7 +322,7 @@ def test_naive_timestamps_default_utc_timezone_option_and_config(
         put(tmp_path, "c.csv", "id,created_at\nN3,2024-07-01 09:00\n"),
         Config(timezone="America/New_York"),
     )
-    got = dict(query(fresh_db, "SELECT ticket_id, created_at FROM tickets"))
+    got = dict(fetch(fresh_db, "SELECT ticket_id, created_at FROM tickets"))
     assert got == {"N1": utc(2024, 7, 1, 9), "N2": utc(2024, 7, 1, 7), "N3": utc(2024, 7, 1, 13)}
 
 
@@ -346,7 +338,7 @@ def test_timestamps_with_offsets_keep_them(tmp_path: Path, fresh_db: Path) -> No
     )
     r = load(fresh_db, put(tmp_path, "t.csv", data), timezone="America/New_York")
     assert (r.rows_loaded, r.rows_rejected) == (6, 0)
-    assert {v for (v,) in query(fresh_db, "SELECT created_at FROM tickets")} == {utc(2024, 7, 1, 7)}
+    assert {v for (v,) in fetch(fresh_db, "SELECT created_at FROM tickets")} == {utc(2024, 7, 1, 7)}
 
 
 def test_dst_gap_and_overlap_rule(tmp_path: Path, fresh_db: Path) -> None:
@@ -358,7 +350,7 @@ def test_dst_gap_and_overlap_rule(tmp_path: Path, fresh_db: Path) -> None:
     york = "id,created_at\nY1,2024-03-10 02:30\nY2,2024-11-03 01:30\n"
     r = load(fresh_db, put(tmp_path, "york.csv", york), timezone="America/New_York")
     assert r.rows_rejected == 0
-    got = dict(query(fresh_db, "SELECT ticket_id, created_at FROM tickets"))
+    got = dict(fetch(fresh_db, "SELECT ticket_id, created_at FROM tickets"))
     assert got == {
         "B1": utc(2024, 3, 31, 1, 30),  # 02:30 CET (+01) = 03:30 CEST
         "B2": utc(2024, 10, 27, 1, 30),  # second 02:30, CET (+01)
@@ -439,7 +431,7 @@ def test_duplicate_survey_responses_do_not_crash(tmp_path: Path, fresh_db: Path)
     data = "response_id,submitted_at,csat\nS1,2024-01-02 10:00,3\nS1,2024-01-02 11:00,5\n"
     r = load(fresh_db, put(tmp_path, "s.csv", data))
     assert (r.status, r.rows_loaded, r.rows_rejected) == ("loaded", 1, 1)
-    assert query(fresh_db, "SELECT score FROM survey_responses") == [(5.0,)]
+    assert fetch(fresh_db, "SELECT score FROM survey_responses") == [(5.0,)]
     assert "duplicate 'S1'" in rejects(fresh_db)[1]
 
 
@@ -454,7 +446,7 @@ def test_duplicate_ticket_ids_in_one_file_last_wins_counted(tmp_path: Path, fres
     r = load(fresh_db, put(tmp_path, "t.csv", data))
     assert (r.rows_read, r.rows_loaded, r.rows_rejected) == (3, 2, 1)
     assert rejects(fresh_db) == {1: "ticket_id: duplicate 'T1' in this file; row 3 replaces it"}
-    assert query(fresh_db, "SELECT status FROM tickets WHERE ticket_id = 'T1'") == [("solved",)]
+    assert fetch(fresh_db, "SELECT status FROM tickets WHERE ticket_id = 'T1'") == [("solved",)]
 
 
 @pytest.mark.parametrize("order", ["older_first", "newer_first"])
@@ -466,7 +458,7 @@ def test_same_ticket_in_two_exports_latest_updated_wins(
     older = put(tmp_path, "old.csv", head + "X,2024-01-01 10:00,2024-01-03 10:00,pending\n")
     for f in (older, newer) if order == "older_first" else (newer, older):
         load(fresh_db, f)
-    assert query(fresh_db, "SELECT status, updated_at FROM tickets") == [
+    assert fetch(fresh_db, "SELECT status, updated_at FROM tickets") == [
         ("solved", utc(2024, 1, 5, 10))
     ]
 

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from dashboard.cli import main
-from tests.conftest import TWO_TICKETS, ingests_rows
+from tests.conftest import TWO_TICKETS, fetch, ingests_rows
 
 
 def test_a_symlink_out_of_the_folder_is_refused_unread(tmp_path, capsys) -> None:
@@ -67,11 +67,7 @@ def workbook(path: Path, sheets: list[tuple[str, list[list[str]], bool]]) -> Pat
 
 
 def loaded_ids(db: Path) -> list[str]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return [r[0] for r in con.sql("SELECT ticket_id FROM tickets ORDER BY 1").fetchall()]
-    finally:
-        con.close()
+    return [r[0] for r in fetch(db, "SELECT ticket_id FROM tickets ORDER BY 1")]
 
 
 def test_xlsx_hidden_first_sheet_is_not_loaded_instead_of_the_visible_one(tmp_path) -> None:
@@ -122,11 +118,7 @@ def test_xlsx_that_unpacks_past_the_cap_is_refused_before_reading(tmp_path, monk
 
 
 def teams(db: Path) -> list[str]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return [r[0] for r in con.sql("SELECT service_team FROM tickets ORDER BY 1").fetchall()]
-    finally:
-        con.close()
+    return [r[0] for r in fetch(db, "SELECT service_team FROM tickets ORDER BY 1")]
 
 
 def test_a_file_mixing_utf8_and_cp1252_lines_reads_each_line_right(tmp_path) -> None:

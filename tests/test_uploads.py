@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from dashboard.app.components.upload import ingest_uploads
+from tests.conftest import fetch
 
 
 @dataclass
@@ -28,11 +27,7 @@ def csv(ticket: str) -> bytes:
 
 
 def tickets(db: Path) -> list[str]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return [r[0] for r in con.sql("SELECT ticket_id FROM tickets ORDER BY 1").fetchall()]
-    finally:
-        con.close()
+    return [r[0] for r in fetch(db, "SELECT ticket_id FROM tickets ORDER BY 1")]
 
 
 def test_two_uploads_with_the_same_name_both_load(tmp_path) -> None:
