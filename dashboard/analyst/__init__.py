@@ -9,8 +9,8 @@ Why the pieces look the way they do:
 
 - Parameters are found with DuckDB's own parser (`Statement.named_parameters`),
   not a regex, so `'$x'` in a string or `-- $x` in a comment is not a parameter
-  and a file is checked exactly the way DuckDB will run it. The sqlglot
-  tokenizer is only used to point at the *line* of a `$name`.
+  and a file is checked exactly the way DuckDB will run it. DuckDB's tokenizer
+  points at the *line* of a `$name`.
 - Values are always bound as DuckDB named parameters, never formatted into the
   SQL, so a value such as `x'; DROP TABLE tickets; --` is just a string.
 - The sandbox is layered, so no single check has to be perfect: DuckDB's parser

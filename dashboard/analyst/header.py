@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 import yaml
 
 from dashboard.analyst.params import coerce_value
@@ -275,20 +276,20 @@ def _chart_from_yaml(raw: Any, path: Path, lines: dict[tuple[str, ...], int]) ->
 def _param_lines(sql: str) -> dict[str, int]:
     """Line of the first `$name` token per name.
 
-    sqlglot's tokenizer (not its parser, which trips on some DuckDB syntax)
-    already skips strings and comments, so only real parameters are found.
+    DuckDB's own tokenizer already skips strings and comments, so only real
+    parameters are found: a `$` operator with a name (or a number, `$1`) right after
+    it, whose text runs to the end of the word.
     """
     try:
-        import sqlglot
-
-        tokens = sqlglot.tokenize(sql, read="duckdb")
+        tokens = duckdb.tokenize(sql)
     except Exception:  # lines are a courtesy; DuckDB's parser is the authority
         return {}
     out: dict[str, int] = {}
-    for prev, tok in itertools.pairwise(tokens):
-        if prev.token_type.name == "PARAMETER" and prev.text == "$":
-            # Token.line can run ahead after a parameter; the offset is exact.
-            out.setdefault(tok.text, sql.count("\n", 0, prev.start) + 1)
+    for (at, kind), (name_at, _) in itertools.pairwise(tokens):
+        if kind == duckdb.token_type.operator and sql[at] == "$" and name_at == at + 1:
+            word = re.match(r"\w+", sql[name_at:])
+            if word:
+                out.setdefault(word.group(), sql.count("\n", 0, at) + 1)
     return out
 
 
