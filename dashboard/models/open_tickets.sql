@@ -1,4 +1,5 @@
 -- open_tickets: the open backlog at each source's as-of, with every ticket's age.
+-- grain: (source, ticket_id) — one row per open ticket
 --
 -- Open = created by the as-of and not closed by then (ticket_spans says what closed
 -- means; tickets without a status count). `age_days` runs from creation to the

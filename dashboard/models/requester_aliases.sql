@@ -1,4 +1,5 @@
 -- requester_aliases: every id, e-mail, name and employee number a tool showed for a
+-- grain: (requester_id, source, alias, kind)
 -- requester (CONTRACT "Who a requester is"), one row per (requester_id, source, alias,
 -- kind), with how the requester was matched to the people file: the best way any of
 -- its identities was matched (email, employee_id, person_id, alias, name; else

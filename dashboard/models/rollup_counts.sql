@@ -1,4 +1,5 @@
 -- rollup_counts: per service team × requester department × UTC week (Monday) of
+-- grain: (service_team, requester_department, week)
 -- creation, the counts every rate in the metrics summary is a ratio of. Counts
 -- add up over any coarser grouping, so teams, departments and month or quarter
 -- ranges made of whole weeks are sums of these rows.

@@ -1,4 +1,5 @@
 -- rollup_durations: how many tickets took each whole number of minutes, per
+-- grain: (service_team, requester_department, week, measure, minute)
 -- service team × requester department × UTC week (Monday) of creation and
 -- measure (first_response, resolution and their business-hours versions).
 -- Histograms add up over any coarser grouping, and the cumulative count gives

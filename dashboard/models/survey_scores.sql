@@ -1,4 +1,5 @@
 -- survey_scores: every survey answer on Inward's reporting scales, with its band.
+-- grain: (source, response_id, metric) — one row per answer
 --
 -- Survey tools disagree on scales (CSAT 1–5, 1–7, 0–10; CES 1–5 or 1–7), so raw
 -- scores never average across surveys. This is the one place they are mapped:

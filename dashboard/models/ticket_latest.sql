@@ -1,4 +1,5 @@
 -- ticket_latest: one row per ticket_id, the newest version across sources.
+-- grain: (ticket_id) — the newest version of each ticket
 --
 -- Survey answers name their ticket by id only. When two tools exported the same id
 -- (a Jira issue that also came in a plain CSV), a join on ticket_id would count the

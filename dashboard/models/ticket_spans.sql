@@ -1,4 +1,5 @@
 -- ticket_spans: when each ticket was open, from creation to closing, and its as-of.
+-- grain: (source, ticket_id)
 --
 -- The one definition of "open" behind the backlog chart, the open backlog and its
 -- age (open_tickets), the CLI and analyst SQL. A ticket is closed at `resolved_at`;

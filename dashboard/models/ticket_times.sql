@@ -1,4 +1,5 @@
 -- ticket_times: every ticket with its durations and SLA verdicts.
+-- grain: (source, ticket_id)
 --
 -- The one definition for both engines: DuckDB stores it as the warehouse view
 -- `ticket_times`, Spark registers it as a temporary view over the Parquet lake.
