@@ -12,7 +12,7 @@ from dashboard.config import EngagementSettings
 from dashboard.metrics import bgnbd
 from dashboard.metrics.engagement.reasons import add_reasons, still_files_elsewhere
 from dashboard.metrics.engagement.segments import per_requester
-from dashboard.metrics.engagement.terms import as_utc
+from dashboard.metrics.engagement.terms import ENGAGEMENT_SCHEMA, as_utc
 
 # Defaults of the knobs that are not (yet) in EngagementSettings; keyword
 # arguments of compute_engagement so callers and tests can change them.
@@ -256,36 +256,8 @@ def compute_engagement(
     # Sorting 1M string pairs costs more than the model; the group index gives a
     # deterministic order for the same input instead (callers sort for display).
     g = still_files_elsewhere(add_reasons(g)).sort("_gid")
-    return g.select(
-        pl.col("requester_id").cast(pl.String),
-        pl.col("service_team").cast(pl.String),
-        pl.col("requester_department").cast(pl.String),
-        pl.col("requester_type").cast(pl.String),
-        pl.col("first_ticket_at"),
-        pl.col("last_ticket_at"),
-        pl.col("tickets").cast(pl.Int64),
-        pl.col("typical_gap_days").cast(pl.Float64),
-        pl.col("days_silent").cast(pl.Float64),
-        pl.col("p_alive").cast(pl.Float64),
-        pl.col("status"),
-        pl.col("reason"),
-    )
+    return g.select(pl.col(c).cast(t) for c, t in ENGAGEMENT_SCHEMA.items())
 
 
 def _empty_engagement() -> pl.DataFrame:
-    return pl.DataFrame(
-        schema={
-            "requester_id": pl.String,
-            "service_team": pl.String,
-            "requester_department": pl.String,
-            "requester_type": pl.String,
-            "first_ticket_at": pl.Datetime("us", "UTC"),
-            "last_ticket_at": pl.Datetime("us", "UTC"),
-            "tickets": pl.Int64,
-            "typical_gap_days": pl.Float64,
-            "days_silent": pl.Float64,
-            "p_alive": pl.Float64,
-            "status": pl.String,
-            "reason": pl.String,
-        }
-    )
+    return pl.DataFrame(schema=ENGAGEMENT_SCHEMA)

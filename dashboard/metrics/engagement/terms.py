@@ -7,24 +7,27 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
+import polars as pl
 
 from dashboard.as_of import warehouse_as_of
 from dashboard.filters import Filters
 
-ENGAGEMENT_COLUMNS: tuple[str, ...] = (
-    "requester_id",
-    "service_team",
-    "requester_department",
-    "requester_type",
-    "first_ticket_at",
-    "last_ticket_at",
-    "tickets",
-    "typical_gap_days",
-    "days_silent",
-    "p_alive",
-    "status",
-    "reason",
-)
+# The model's frame, as `requester_engagement` stores it: column → Polars type.
+ENGAGEMENT_SCHEMA: dict[str, pl.DataType] = {
+    "requester_id": pl.String(),
+    "service_team": pl.String(),
+    "requester_department": pl.String(),
+    "requester_type": pl.String(),
+    "first_ticket_at": pl.Datetime("us", "UTC"),
+    "last_ticket_at": pl.Datetime("us", "UTC"),
+    "tickets": pl.Int64(),
+    "typical_gap_days": pl.Float64(),
+    "days_silent": pl.Float64(),
+    "p_alive": pl.Float64(),
+    "status": pl.String(),
+    "reason": pl.String(),
+}
+ENGAGEMENT_COLUMNS: tuple[str, ...] = tuple(ENGAGEMENT_SCHEMA)
 STATUSES: tuple[str, ...] = ("new", "active", "occasional", "at_risk", "gone_quiet")
 
 
