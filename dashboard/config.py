@@ -17,7 +17,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dashboard.access import AccessConfig, AccessError, parse_access
@@ -441,15 +441,24 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
     )
 
 
-def config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
-    """Which config file applies (CONTRACT order), or None for built-in defaults."""
+_Otherwise = TypeVar("_Otherwise", Path, None)
+
+
+def resolve_path(
+    explicit: str | os.PathLike[str] | None, env_var: str, otherwise: _Otherwise
+) -> Path | _Otherwise:
+    """The CONTRACT order for every path Inward is given (warehouse, config, queries):
+    the option, else the environment variable when set and not empty, else `otherwise`."""
     if explicit:
         return Path(explicit)
-    env = os.environ.get("INWARD_CONFIG")
-    if env:
-        return Path(env)
+    env = os.environ.get(env_var)
+    return Path(env) if env else otherwise
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """Which config file applies (CONTRACT order), or None for built-in defaults."""
     local = Path("inward.toml")
-    return local if local.is_file() else None
+    return resolve_path(explicit, "INWARD_CONFIG", local if local.is_file() else None)
 
 
 def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from dashboard import models
+from dashboard.config import resolve_path
 
 SCHEMA_VERSION = 8
 DEFAULT_DB = Path("data") / "inward.duckdb"
@@ -270,10 +271,7 @@ class WarehouseBusy(RuntimeError):
 
 def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """Warehouse path per CONTRACT: --db, else $INWARD_DB, else data/inward.duckdb."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("INWARD_DB")
-    return Path(env) if env else DEFAULT_DB
+    return resolve_path(explicit, "INWARD_DB", DEFAULT_DB)
 
 
 def _is_lock_error(exc: Exception) -> bool:

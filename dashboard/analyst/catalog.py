@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from dashboard.analyst.header import parse_query_text
 from dashboard.analyst.sandbox import QueryError, QueryUsageError
 from dashboard.analyst.spec import FILE_MAX_BYTES, QuerySpec, QuerySpecError, query_name
+from dashboard.config import resolve_path
 
 if TYPE_CHECKING:  # plotly is imported lazily: the CLI never draws
     pass
@@ -25,13 +26,8 @@ def queries_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     The shipped folder (next to the package in a source checkout) is the
     fallback so `inward query` works from any directory in development.
     """
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("INWARD_QUERIES")
-    if env:
-        return Path(env)
     local = Path("queries")
-    return local if local.is_dir() else SHIPPED_QUERIES
+    return resolve_path(explicit, "INWARD_QUERIES", local if local.is_dir() else SHIPPED_QUERIES)
 
 
 _cache: dict[tuple[Path, Path | None], tuple[int, int, QuerySpec | QuerySpecError]] = {}
