@@ -12,8 +12,8 @@ beside page_render.py because it drives the same server and browser.
 Every page listed in the sidebar (built-in and analyst query pages) is opened in a
 fresh session, shot whole once its script has finished and its charts have drawn,
 with the mouse parked off every widget so no tooltip covers anything. `--readme`
-shoots the Overview of the default demo as its first screen (1440×1000), the way a
-visitor meets it.
+shoots the Overview (run it on the default demo) the same way, whole: its first
+screen and the by-team table under it, at 1440 px wide.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def nav_paths(pg) -> list[str]:
 
 
 def shoot(url: str, out: Path | None, readme: Path | None) -> list[Path]:
-    """Every page to `out` (whole pages), and/or the Overview's first screen to `readme`."""
+    """Every page to `out`, and/or the Overview to `readme` (whole pages)."""
     from playwright.sync_api import sync_playwright
 
     saved: list[Path] = []
@@ -58,7 +58,7 @@ def shoot(url: str, out: Path | None, readme: Path | None) -> list[Path]:
         ctx, pg = opened("")
         paths = nav_paths(pg)
         if readme is not None:
-            pg.screenshot(path=str(readme))
+            screenshot(pg, readme)  # whole: a first screen alone cut the by-team table
             saved.append(readme)
         ctx.close()
         for path in paths if out is not None else []:

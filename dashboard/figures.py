@@ -373,7 +373,10 @@ def channel_bars(channels: pl.DataFrame, height: int = 280) -> go.Figure:
             ticktext=[wrap_label(t) for t in teams],
         )
     fig.update_layout(clickmode="event+select")
-    return tidy(fig, height)
+    tidy(fig, height)
+    # above the plot: below it, the legend covered the second line of the team names
+    fig.update_layout(legend={"y": 1.02, "yanchor": "bottom"})
+    return fig
 
 
 def wrap_label(text: str, width: int = 12) -> str:

@@ -180,8 +180,9 @@ if at_risk.is_empty():
     st.caption("Nobody in this selection is at risk or has gone quiet.")
 else:
     st.caption("Select a row to read, in full, why the model flagged that requester.")
+    spoken = at_risk.with_columns(pl.col("status").str.replace("_", " "))  # gone quiet
     picked = st.dataframe(
-        readable(at_risk),
+        readable(spoken),
         hide_index=True,
         height=420,
         column_config=column_config(at_risk)
