@@ -21,7 +21,7 @@ import duckdb
 from dashboard import models
 from dashboard.config import resolve_path
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 DEFAULT_DB = Path("data") / "inward.duckdb"
 
 # Each migration is applied once, in order, inside one transaction with the
@@ -192,6 +192,12 @@ MIGRATIONS: tuple[str, ...] = (
         source VARCHAR PRIMARY KEY, newest_at TIMESTAMPTZ, as_of TIMESTAMPTZ,
         configured BOOLEAN NOT NULL DEFAULT false
     );
+    """,
+    # 9: no Jira export (CSV or API JSON) carries a reopen count; loads before this
+    # stored 0, which read as "never reopened" (Reopened 0.0 %); now unknown, as new
+    # loads store it.
+    """
+    UPDATE tickets SET reopen_count = NULL WHERE source = 'jira';
     """,
 )
 SUPERSEDED_FROM = 7  # the migration that added `superseded`

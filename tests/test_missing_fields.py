@@ -154,7 +154,7 @@ def test_teams_page_says_na_and_why(wh: Path, monkeypatch: pytest.MonkeyPatch) -
          "servicenow export has no first reply time."),
     )  # fmt: skip
     for team, tile, expected in cases:
-        at = AppTest.from_file(APP, default_timeout=90)
+        at = AppTest.from_file(APP, default_timeout=180)  # a busy machine
         at.query_params["team"] = team
         at.query_params["dates"] = [first.isoformat(), last.isoformat()]
         at.run()

@@ -56,14 +56,20 @@ def test_schema_page_data_covers_every_contract_table(demo_wh) -> None:
         con.close()
 
 
+def at_version(version: int) -> duckdb.DuckDBPyConnection:
+    """An in-memory warehouse as schema `version` left it (its first migrations only)."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE inward_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    for sql in warehouse.MIGRATIONS[:version]:
+        con.execute(sql)
+    con.execute("INSERT INTO inward_meta VALUES ('schema_version', ?)", [str(version)])
+    return con
+
+
 def test_a_version_2_warehouse_keeps_its_business_minutes_through_migration() -> None:
     """Schema 3 moved business minutes from a side table onto tickets: an upgraded
     file must show the old numbers until the next refresh recomputes them."""
-    con = duckdb.connect()
-    con.execute("CREATE TABLE inward_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    for sql in warehouse.MIGRATIONS[:2]:
-        con.execute(sql)
-    con.execute("INSERT INTO inward_meta VALUES ('schema_version', '2')")
+    con = at_version(2)
     con.execute(
         "INSERT INTO tickets (ticket_id, source, created_at) "
         "VALUES ('1', 'generic', TIMESTAMPTZ '2024-03-05 08:00:00+00')"
@@ -78,3 +84,19 @@ def test_a_version_2_warehouse_keeps_its_business_minutes_through_migration() ->
     assert con.sql("SELECT resolution_business_minutes FROM ticket_times").fetchall() == [(99.0,)]
     tables = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
     assert "ticket_business_minutes" not in tables
+
+
+def test_a_version_8_warehouse_forgets_the_zeros_it_stored_for_jira() -> None:
+    """Loads before schema 9 stored a Jira ticket's missing reopen count as 0 (read as
+    "never reopened"); the migration makes it unknown and leaves other tools' counts."""
+    con = at_version(8)
+    con.execute(
+        "INSERT INTO tickets (ticket_id, source, created_at, reopen_count) VALUES "
+        "('LEG-1', 'jira', TIMESTAMPTZ '2024-03-05 08:00:00+00', 0), "
+        "('INC1', 'servicenow', TIMESTAMPTZ '2024-03-05 08:00:00+00', 0), "
+        "('INC2', 'servicenow', TIMESTAMPTZ '2024-03-05 09:00:00+00', 2)"
+    )
+    warehouse.migrate(con)
+    assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION
+    rows = con.sql("SELECT ticket_id, reopen_count FROM tickets ORDER BY 1").fetchall()
+    assert rows == [("INC1", 0), ("INC2", 2), ("LEG-1", None)]
