@@ -9,6 +9,9 @@ durations (a log axis labelled "2 … 9, 100" where "2" means 20 h misleads more
 a long p90 line compresses the median), score axes over the whole scale (a CSAT axis
 of 4.18–4.23 turns a 0.05 wobble into a swing), percentages as percentages, and
 weekly axes ticked by week, never by hour.
+
+Why one file of ~510 lines: one short builder per chart, all held to the reading rules
+above; split by page, each file would restate them and the report would import from all.
 """
 
 from __future__ import annotations
