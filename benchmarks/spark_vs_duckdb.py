@@ -52,6 +52,9 @@ WITH base AS (
 SELECT 'T' || i AS ticket_id, 'generic' AS source,
     'Team ' || (i % 8) AS service_team, 'u' || (i % 200000) AS requester_id,
     'Dept ' || (i % 40) AS requester_department, 'employee' AS requester_type,
+    -- carried by the export: the identity step (run when a writer opens the warehouse)
+    -- keeps them instead of refilling them from a people file this benchmark has not
+    'export' AS requester_department_source, 'export' AS requester_type_source,
     (['low', 'normal', 'high', 'urgent'])[1 + CAST(i % 4 AS INTEGER)] AS priority,
     'solved' AS status, created AS created_at, created + to_seconds(CAST((fr + res) * 60 AS BIGINT))
         AS updated_at,
