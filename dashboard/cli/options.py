@@ -63,6 +63,17 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
         p.add_argument(flag, dest=dest, action="append", default=[], help=f"{what} (repeatable)")
 
 
+def _add_period_teams_departments(p: argparse.ArgumentParser, when: str, who: str) -> None:
+    """The four filters of commands that take no other sidebar filter (metrics, surveys,
+    report): a date range on `when` and repeatable teams and `who`'s departments."""
+    p.add_argument("--from", dest="date_from", type=_date, help=f"first day ({when})")
+    p.add_argument("--to", dest="date_to", type=_date, help=f"last day ({when})")
+    p.add_argument("--team", action="append", default=[], help="service team (repeatable)")
+    p.add_argument(
+        "--department", action="append", default=[], help=f"{who} department (repeatable)"
+    )
+
+
 def filters_from(args: argparse.Namespace) -> Filters:
     return Filters(
         date_from=args.date_from,
@@ -148,12 +159,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("metrics", help="response-time summary per group")
     _add_db(p)
     p.add_argument("--by", help="team, department or team,department")
-    p.add_argument("--from", dest="date_from", type=_date, help="first day (created_at)")
-    p.add_argument("--to", dest="date_to", type=_date, help="last day (created_at)")
-    p.add_argument("--team", action="append", default=[], help="service team (repeatable)")
-    p.add_argument(
-        "--department", action="append", default=[], help="requester department (repeatable)"
-    )
+    _add_period_teams_departments(p, "created_at", "requester")
     _add_engine(p)
     _add_format(p)
     _add_as_user(p)
@@ -204,12 +210,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("surveys", help="survey summary per group, anonymity applied")
     _add_db(p)
     p.add_argument("--by", help="team, department, team,department or requester_type")
-    p.add_argument("--from", dest="date_from", type=_date, help="first day (submitted_at)")
-    p.add_argument("--to", dest="date_to", type=_date, help="last day (submitted_at)")
-    p.add_argument("--team", action="append", default=[], help="service team (repeatable)")
-    p.add_argument(
-        "--department", action="append", default=[], help="respondent department (repeatable)"
-    )
+    _add_period_teams_departments(p, "submitted_at", "respondent")
     _add_format(p)
     _add_as_user(p)
 
@@ -221,12 +222,7 @@ def parser() -> argparse.ArgumentParser:
         "with the same numbers as `inward metrics` for the same filters.",
     )
     _add_db(p)
-    p.add_argument("--from", dest="date_from", type=_date, help="first day (created_at)")
-    p.add_argument("--to", dest="date_to", type=_date, help="last day (created_at)")
-    p.add_argument("--team", action="append", default=[], help="service team (repeatable)")
-    p.add_argument(
-        "--department", action="append", default=[], help="requester department (repeatable)"
-    )
+    _add_period_teams_departments(p, "created_at", "requester")
     p.add_argument("--out", required=True, metavar="FILE", help="report.pdf or report.html")
     p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="PDF paper size")
     p.add_argument(
