@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from dashboard import as_of
 from dashboard.config import Config, EngagementSettings
 from dashboard.derive.engagement import refresh_engagement
+from dashboard.filters import Filters
 from dashboard.metrics.engagement import departments, model, retention, terms
 from dashboard.warehouse import migrate
 from tests import engagement_population
@@ -544,6 +545,39 @@ def test_department_activity_per_head() -> None:
     assert (row["tickets"], row["active_requesters"], row["headcount"]) == (7, 6, 9)
     assert row["active_per_head"] == pytest.approx(6 / 9)
     assert row["tickets_per_head"] == pytest.approx(7 / 9)
+
+
+def test_department_signals_count_the_latest_quarter_by_brute_force() -> None:
+    """The summary's tickets and active requesters are the latest quarter's (the quarter
+    of the newest ticket), per department, requesters summed over teams: counted here
+    in Python from the rows, on random tickets spread over two years, with and without
+    a team filter."""
+    rng = np.random.default_rng(7)
+    rows = [
+        _ticket(
+            f"u{rng.integers(60)}",
+            str(rng.choice(["IT", "HR", "Facilities"])),
+            datetime(2024, 1, 1, tzinfo=UTC) + timedelta(hours=int(rng.integers(2 * 365 * 24))),
+            dept=str(rng.choice(["Sales", "Ops", "Legal"])),
+        )
+        for _ in range(3000)
+    ]
+    con = _warehouse(pl.DataFrame(rows))
+    for teams in ((), ("HR",)):
+        chosen = [r for r in rows if not teams or r["service_team"] in teams]
+        quarter = lambda at: (at.year, (at.month - 1) // 3)  # noqa: E731
+        newest = max(quarter(r["created_at"]) for r in chosen)
+        latest = [r for r in chosen if quarter(r["created_at"]) == newest]
+        expected = {}
+        for dept in {r["requester_department"] for r in latest}:
+            mine = [r for r in latest if r["requester_department"] == dept]
+            pairs = {(r["service_team"], r["requester_id"]) for r in mine}
+            expected[dept] = (len(mine), len(pairs))
+        got = departments.department_signals(con, Filters(teams=teams))
+        assert {
+            r["requester_department"]: (r["tickets"], r["active_requesters"])
+            for r in got.iter_rows(named=True)
+        } == expected
 
 
 def test_population_fit_stays_sane_on_the_benchmark_mixture() -> None:
