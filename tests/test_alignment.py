@@ -454,3 +454,21 @@ def test_goal_attainment(warehouse: duckdb.DuckDBPyConnection) -> None:
     assert csat["attained"] is False
     assert unknown["current_value"] is None and unknown["attained"] is None
     assert unknown["note"] == "unknown metric"
+
+
+def test_reopen_goal_counts_only_tickets_with_a_reopen_count() -> None:
+    """Two tickets reopened, two not, four from a tool without reopen counts: 50 %, not
+    25 % (unknown is not "never reopened"), and the goal's note says so."""
+    con = duckdb.connect()
+    migrate(con)
+    at = datetime(2024, 3, 1, tzinfo=UTC)
+    con.executemany(
+        "INSERT INTO tickets (source, ticket_id, service_team, created_at, updated_at, "
+        "reopen_count) VALUES ('generic', ?, 'IT', ?, ?, ?)",
+        [(f"T{i}", at, at, n) for i, n in enumerate([1, 3, 0, 0, None, None, None, None])],
+    )
+    (row,) = goal_attainment(con, Config(goals=(Goal("reopen_rate", 0.1, "lower"),))).iter_rows(
+        named=True
+    )
+    assert row["current_value"] == pytest.approx(0.5)
+    assert "no reopen count" in row["note"]

@@ -41,7 +41,7 @@ def _ticket(
     dept: str | None = "Sales",
     res_minutes: float = 240.0,
     sla_met: bool | None = True,
-    reopens: int = 0,
+    reopens: int | None = 0,
     priority: str = "normal",
     ticket_type: str = "request",
 ) -> dict:
@@ -462,6 +462,31 @@ def test_lost_after_bad_experience_separates_planted_groups() -> None:
     assert got["any_bad"]["tickets"] == 30
     assert got["sla_breached"]["ci_low"] == 0.0 and got["sla_breached"]["ci_high"] < 0.2
     assert got["sla_breached"]["difference_vs_none"] == pytest.approx(-30 / 70)
+
+
+def test_an_unknown_reopen_count_is_neither_reopened_nor_a_good_experience() -> None:
+    """Ten tickets from a tool without reopen counts, whose requesters never come back:
+    counted as "not reopened" they would join the no-bad-experience baseline and pull
+    it down; unknown, they are in neither row."""
+    rows = []
+    for i in range(30):  # good experience -> back within 20 days
+        rows.append(_ticket(f"g{i}", "IT", T0 + timedelta(days=i)))
+        rows.append(_ticket(f"g{i}", "IT", T0 + timedelta(days=i + 20)))
+    for i in range(10):  # reopened, back after 30 days
+        rows.append(_ticket(f"r{i}", "IT", T0 + timedelta(days=i), reopens=2))
+        rows.append(_ticket(f"r{i}", "IT", T0 + timedelta(days=i + 30)))
+    for i in range(10):  # reopen count unknown, never back
+        rows.append(_ticket(f"u{i}", "IT", T0 + timedelta(days=i), reopens=None))
+    rows.append(_ticket("late", "IT", T0 + timedelta(days=400)))  # sets as_of
+    con = _warehouse(pl.DataFrame(rows))
+    got = {
+        r["experience"]: r
+        for r in retention.lost_after_bad_experience(con, 90).iter_rows(named=True)
+    }
+    assert got["reopened"]["tickets"] == 10 and got["reopened"]["returned"] == 10
+    # none: 30 good first tickets (back), 30 follow-ups and 10 reopened-group follow-ups
+    assert got["none"]["tickets"] == 70 and got["none"]["returned"] == 30
+    assert got["any_bad"]["tickets"] == 10
 
 
 def test_low_csat_links_by_ticket_id() -> None:

@@ -699,6 +699,27 @@ def test_planted_reopen_driver_is_found_first(con, world) -> None:
     assert top["adjusted_ci_low"] < top["effect_adjusted"] < top["adjusted_ci_high"]
 
 
+def test_an_unknown_reopen_count_is_left_out_of_the_reopen_driver() -> None:
+    """A third of the tickets come from a tool without reopen counts: their answers are
+    on neither side of "reopened" (counted as "not reopened" they would join the rest)."""
+    world = _world(seed=7)
+    unknown = {t["ticket_id"] for i, t in enumerate(world["tickets"]) if i % 3 == 0}
+    for t in world["tickets"]:
+        if t["ticket_id"] in unknown:
+            t["reopen_count"] = None
+    top = (
+        survey_drivers(_load(world), CFG).filter(pl.col("factor") == "reopened").row(0, named=True)
+    )
+    reopened = {t["ticket_id"] for t in world["tickets"] if t["reopen_count"]}
+    a, b = [], []
+    for r in world["survey_responses"]:
+        if r["metric"] == "csat" and r["ticket_id"] not in unknown:
+            s = 1 + 4 * (r["score"] - r["scale_min"]) / (r["scale_max"] - r["scale_min"])
+            (a if r["ticket_id"] in reopened else b).append(s)
+    assert (top["n"], top["n_rest"]) == (len(a), len(b))
+    assert top["effect"] == pytest.approx(np.mean(a) - np.mean(b))
+
+
 def test_adjusted_effect_removes_confounding() -> None:
     """Plant a pure confounder: slow first responses get reopened far more often, but
     slowness itself does nothing. The marginal difference blames slowness; the

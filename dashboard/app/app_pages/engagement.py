@@ -76,7 +76,9 @@ if not lost.filter(pl.col("experience") == "none").is_empty():
                 border=True,
                 help=f"Share of {row['tickets']:,} such tickets whose requester filed with the "
                 f"same team again within 90 days (95% interval {row['ci_low']:.0%}–"
-                f"{row['ci_high']:.0%}), against tickets without any bad experience.",
+                f"{row['ci_high']:.0%}), against tickets without any bad experience. A "
+                "ticket whose tool records no reopen count is not counted as reopened nor as "
+                "without a bad experience (unknown).",
             )
 
 with st.container(border=True):

@@ -136,7 +136,8 @@ with right, st.container(border=True):
         "**What goes with low scores** (CSAT difference against the rest, 95% interval)",
         help="Answers linked to their ticket, split by what happened to the ticket. A bar "
         "left of zero means such tickets score lower; if its interval line crosses zero "
-        "the difference may be chance.",
+        "the difference may be chance. Tickets whose tool records no reopen count are in "
+        "neither side of 'reopened' (unknown, not 'not reopened').",
     )
     drivers = data.panel("voice.drivers", filters)
     if drivers.is_empty():

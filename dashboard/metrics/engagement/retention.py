@@ -30,7 +30,11 @@ def lost_after_bad_experience(
     that reference. Experiences (overlapping, each its own row): sla_breached
     (sla_resolution_met = false), reopened (reopen_count > 0), low_csat (a csat
     response for the ticket in the bottom two points of its scale, `survey_scores`),
-    any_bad (any of those), none (none of those).
+    any_bad (any of those), none (none of those). A reopen count the export does
+    not carry (NULL) is unknown, not "never reopened": such a ticket is in neither
+    'reopened' nor 'none' (its experience might have been bad), only in the rows
+    its other experiences decide ('sla_breached', 'low_csat', 'any_bad' when one
+    of them holds).
     Columns: [service_team,] experience, tickets, returned, p_return, ci_low,
     ci_high (Wilson 95 %), difference_vs_none. `filters` (team, department,
     requester type) choose the tickets whose experience is judged; "next ticket"
@@ -52,7 +56,7 @@ def lost_after_bad_experience(
                {cutoff} - {days} AS cutoff,
                coalesce(resolved_at, created_at) AS ref_at,
                coalesce(sla_resolution_met = FALSE, FALSE) AS sla_breached,
-               coalesce(reopen_count, 0) > 0 AS reopened,
+               reopen_count > 0 AS reopened,  -- NULL: unknown
                coalesce(low.low_csat, FALSE) AS low_csat,
                lead(created_at) OVER (
                    PARTITION BY hash(requester_id, service_team)
@@ -60,6 +64,8 @@ def lost_after_bad_experience(
         FROM ticket_times LEFT JOIN low USING (ticket_id)
         WHERE requester_id IS NOT NULL
     ), e AS (
+        -- three-valued: true when one bad experience is known, NULL when only the
+        -- reopen is unknown, so `WHERE NOT any_bad` keeps tickets known to be fine
         SELECT *, sla_breached OR reopened OR low_csat AS any_bad,
                coalesce(next_at <= ref_at + INTERVAL {int(within_days)} DAY, FALSE) AS returned
         FROM t WHERE ref_at <= cutoff AND _chosen

@@ -50,7 +50,9 @@ def survey_drivers(
     CSAT responses are linked to their ticket by ticket_id. Factors: reopened,
     first response slower than the team's median, resolution slower than the
     team's median, channel, priority, category. Each level (binary factors: the
-    'yes' level) is compared with all other linked responses; effect is the
+    'yes' level) is compared with all other linked responses whose ticket has
+    that factor (a ticket whose export carries no reopen count is in neither
+    'reopened' nor its rest: unknown, not "not reopened"); effect is the
     difference in mean CSAT on the 1–5 scale, ranked by |effect|. A level is
     reported only when both it and the rest have ≥ anonymity_min_group
     respondents, and nothing is reported when the filtered selection itself is
@@ -85,7 +87,7 @@ def survey_drivers(
         pl.col("s_csat").is_not_null() & pl.col("ticket_id").is_not_null()
     )
     tickets = con.sql("""
-        SELECT ticket_id, coalesce(reopen_count, 0) > 0 AS reopened,
+        SELECT ticket_id, reopen_count > 0 AS reopened,
             first_response_minutes > median(first_response_minutes)
                 OVER (PARTITION BY service_team) AS first_response_slow,
             resolution_minutes > median(resolution_minutes)
