@@ -177,7 +177,7 @@ def reactive_share(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -
 
 
 def cohorts(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:
-    return retention.cohort_retention(con, filters=f)
+    return retention.cohort_window(retention.cohort_retention(con, filters=f))
 
 
 def department_signals(con: duckdb.DuckDBPyConnection, f: Filters, config: Config) -> pl.DataFrame:

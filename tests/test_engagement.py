@@ -618,3 +618,28 @@ def test_population_fit_stays_sane_on_the_benchmark_mixture() -> None:
     assert regular["p_alive"].median() > 0.9
     occasional = df.filter(pl.col("kind") == "occasional")
     assert occasional["status"].is_in(["at_risk", "gone_quiet"]).mean() <= 0.05
+
+
+def test_cohort_window_drops_a_stray_old_cohort() -> None:
+    """One requester whose first ticket is in 2003, thirty over 2024: the grid keeps the
+    24 months in a row with the most new requesters and follows each for < 24 months,
+    instead of spanning 2003 to 2025."""
+    rows = [_ticket("stray", "IT", datetime(2003, 5, 1, tzinfo=UTC))]
+    for i in range(30):
+        first = datetime(2024, 1 + i % 12, 3, tzinfo=UTC)
+        rows += [_ticket(f"p{i}", "IT", first), _ticket(f"p{i}", "IT", first + timedelta(400))]
+    con = _warehouse(pl.DataFrame(rows))
+    whole = retention.cohort_retention(con)
+    assert whole["cohort_month"].min() == date(2003, 5, 1)
+    shown = retention.cohort_window(whole)
+    months = sorted(set(shown["cohort_month"]))
+    assert months[0] >= date(2024, 1, 1) and len(months) == 12  # every 2024 cohort, no 2003
+    assert shown["months_since"].max() == retention.COHORT_WINDOW_MONTHS - 1
+    # the rows kept are the whole frame's rows, unchanged
+    assert shown.join(whole, on=["cohort_month", "months_since"]).height == shown.height
+    assert shown.equals(
+        whole.filter(
+            pl.col("cohort_month").is_in(months)
+            & (pl.col("months_since") < retention.COHORT_WINDOW_MONTHS)
+        )
+    )

@@ -15,7 +15,9 @@ from dashboard.app import data
 from dashboard.app.components.cards import card, chart, chart_card, page_filters
 from dashboard.app.components.tables import column_config, download_csv, readable, table
 from dashboard.app.components.tiles import filter_note, judged_as_of
+from dashboard.formatting import status_label
 from dashboard.metrics.engagement import elsewhere, stored
+from dashboard.metrics.engagement.retention import COHORT_WINDOW_MONTHS
 from dashboard.panels import PANELS
 
 # came_back's experience codes, as a reader says them ("sla breached" read as jargon)
@@ -113,15 +115,25 @@ with (
                 "produce false alarms.",
                 icon=":material/trending_up:",
             )
+cohorts = data.panel("engagement.cohorts", filters)
 with right:
     chart_card(
         "**Cohort retention** (share of each first-ticket month still filing)",
         figures.cohort_grid,
-        data.panel("engagement.cohorts", filters),
+        cohorts,
         help="Requesters grouped by the month of their first ticket; each cell is the share "
         "of them who filed at least one ticket N months later.",
         key="cohorts",
         empty="No requesters in this selection.",
+        notes=[]
+        if cohorts.is_empty()
+        else [
+            f"First-ticket months {cohorts['cohort_month'].min():%b %Y} to "
+            f"{cohorts['cohort_month'].max():%b %Y}: the {COHORT_WINDOW_MONTHS} months in a "
+            f"row with the most new requesters, each followed for up to "
+            f"{COHORT_WINDOW_MONTHS} months (a few stray early tickets would otherwise "
+            "stretch the grid over decades)."
+        ],
     )
 
 with st.container(border=True):
@@ -167,7 +179,7 @@ else:
         )
         for row in mine.iter_rows(named=True):
             st.info(
-                f"**{row['service_team']}** ({row['status'].replace('_', ' ')}): {row['reason']}.",
+                f"**{row['service_team']}** ({status_label(row['status'])}): {row['reason']}.",
                 icon=":material/person_search:",
             )
 
@@ -182,9 +194,8 @@ if at_risk.is_empty():
     st.caption("Nobody in this selection is at risk or has gone quiet.")
 else:
     st.caption("Select a row to read, in full, why the model flagged that requester.")
-    spoken = at_risk.with_columns(pl.col("status").str.replace("_", " "))  # gone quiet
     picked = st.dataframe(
-        readable(spoken),
+        readable(at_risk),
         hide_index=True,
         height=420,
         column_config=column_config(at_risk)
@@ -209,7 +220,7 @@ else:
     rows = picked.selection.rows if picked else []
     chosen = at_risk.row(rows[0] if rows else 0, named=True)
     st.info(
-        f"**{chosen['requester_id']}** ({chosen['status'].replace('_', ' ')}): {chosen['reason']}.",
+        f"**{chosen['requester_id']}** ({status_label(chosen['status'])}): {chosen['reason']}.",
         icon=":material/person_search:",
     )
     download_csv(at_risk, "inward_at_risk", key="dl_at_risk")

@@ -168,6 +168,34 @@ def cohort_retention(
     )
 
 
+COHORT_WINDOW_MONTHS = 24
+
+
+def cohort_window(cohorts: pl.DataFrame, months: int = COHORT_WINDOW_MONTHS) -> pl.DataFrame:
+    """The `months` consecutive first-ticket months holding the most requesters (the
+    latest such run on a tie), each followed for at most `months` months.
+
+    Why: one stray old ticket (a 2003 `created_at` beside a 2016 export) starts a
+    cohort decades before the rest and stretches the grid to hundreds of empty
+    columns; the bulk of the requesters is what a reader compares."""
+    if cohorts.is_empty():
+        return cohorts
+    sizes = cohorts.group_by("cohort_month").agg(pl.col("cohort_size").first())
+    index = sizes.with_columns(
+        (pl.col("cohort_month").dt.year() * 12 + pl.col("cohort_month").dt.month()).alias("_m")
+    )
+    by_month = dict(zip(index["_m"].to_list(), index["cohort_size"].to_list(), strict=True))
+    starts = sorted(by_month)
+    best = max(
+        starts,
+        key=lambda s: (sum(by_month.get(s + k, 0) for k in range(months)), s),
+    )
+    kept = index.filter(pl.col("_m").is_between(best, best + months - 1))["cohort_month"]
+    return cohorts.filter(
+        pl.col("cohort_month").is_in(kept.to_list()) & (pl.col("months_since") < months)
+    )
+
+
 def quiet_by_quarter(
     con: duckdb.DuckDBPyConnection, days: int = 91, filters: Filters | None = None
 ) -> pl.DataFrame:
