@@ -22,6 +22,9 @@ import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboard.formatting import status_label
+from dashboard.ordering import natural_sorted
+
 MARGIN = {"l": 10, "r": 10, "t": 10, "b": 10}
 WEEK_MS = 7 * 86_400_000
 RED, GREEN, GREY = "#dc2626", "#16a34a", "#9ca3af"
@@ -172,12 +175,18 @@ STATUS_ORDER = ("new", "open", "pending", "on_hold", "solved", "closed", "cancel
 def status_share(status_time: pl.DataFrame, height: int = 320) -> go.Figure:
     """Share of each team's tracked time per status, stacked (`flow.status_time`)."""
     fig = px.bar(
-        status_time,
+        status_time.with_columns(  # the legend says "On hold", not on_hold
+            pl.col("status").map_elements(status_label, return_dtype=pl.String)
+        ),
         x="share",
         y="service_team",
         color="status",
         orientation="h",
-        category_orders={"status": list(STATUS_ORDER)},
+        # teams top to bottom in natural order ("Group 2" before "Group 10")
+        category_orders={
+            "status": [status_label(s) for s in STATUS_ORDER],
+            "service_team": natural_sorted(status_time["service_team"]),
+        },
         labels={"share": "", "service_team": ""},
         hover_data=["median_minutes", "tickets"],
     )
@@ -237,8 +246,8 @@ def heatmap_cells(
     """A heatmap whose cells can be clicked: a colour grid plus one nearly transparent
     square marker per cell (Plotly reports selections on markers, never on heatmap
     cells), carrying the value and ticket count in its hover."""
-    xs = sorted(heat[x].unique().to_list())
-    ys = sorted(heat[y].unique().to_list(), reverse=True)
+    xs = natural_sorted(heat[x])
+    ys = natural_sorted(heat[y])[::-1]  # drawn bottom-up: the first name on top
     grid = heat.pivot(on=x, index=y, values=value)
     grid = pl.DataFrame({y: ys}).join(grid, on=y, how="left")
     z = grid.select([c if c in grid.columns else pl.lit(None).alias(c) for c in xs]).to_numpy()

@@ -8,6 +8,30 @@ from __future__ import annotations
 
 from dashboard.metrics.response_times import Kpi
 
+# Stored state codes (ticket statuses, engagement statuses) as a reader says them: the
+# one mapping every table, chart legend and sentence uses, so no page shows `on_hold`.
+STATUS_LABELS = {
+    "new": "New",
+    "open": "Open",
+    "pending": "Pending",
+    "on_hold": "On hold",
+    "solved": "Solved",
+    "closed": "Closed",
+    "cancelled": "Cancelled",
+    "active": "Active",
+    "occasional": "Occasional",
+    "at_risk": "At risk",
+    "gone_quiet": "Gone quiet",
+}
+
+
+def status_label(code: str | None) -> str | None:
+    """A state code in words ("on_hold" -> "On hold"); an unknown code with its
+    underscores as spaces, capitalised."""
+    if code is None:
+        return None
+    return STATUS_LABELS.get(code) or code.replace("_", " ").capitalize()
+
 
 def fmt(value: float | None, unit: str) -> str:
     """A KPI value: percentages whole, hours to a tenth (days past 48 h), counts grouped."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -120,6 +121,7 @@ def test_engagement_page_pseudonymises_requesters(demo_wh, monkeypatch) -> None:
     at_risk = at.dataframe[-1].value
     assert len(at_risk) > 0
     assert all(str(r).startswith("R-") for r in at_risk["requester_id"])
+    assert set(at_risk["status"]) <= {"At risk", "Gone quiet"}  # words, not gone_quiet
     assert not any("@" in str(r) for r in at_risk["requester_id"])
 
 
@@ -264,3 +266,74 @@ def test_date_presets_set_the_range(demo_wh, monkeypatch) -> None:
     at.sidebar.button(key="preset_Year").click().run()
     start, end = at.sidebar.date_input(key="dates").value
     assert 358 <= (end - start).days + 1 <= 364 or start == first
+
+
+def test_team_names_read_in_natural_order(tmp_path, monkeypatch) -> None:
+    """Teams whose names differ by a number or by case: the sidebar, the Overview's
+    by-team table and the charts list "Group 2" before "Group 10" and "alpha" next to
+    "Beta" (a byte sort gives Beta, Group 1, Group 10, Group 2, alpha)."""
+    from dashboard import figures
+    from dashboard.config import Config
+    from dashboard.ingest import ingest_paths
+
+    natural = ["alpha", "Beta", "Group 1", "Group 2", "Group 10"]
+    export = tmp_path / "tickets.csv"
+    export.write_text(
+        "ticket_id,service_team,requester_department,created_at,updated_at\n"
+        + "".join(
+            f"T{i}{j},{team},Sales,2024-05-0{1 + j},2024-05-0{2 + j}\n"
+            for i, team in enumerate(sorted(natural))
+            for j in range(3)
+        )
+    )
+    db = tmp_path / "w.duckdb"
+    assert all(r.status == "loaded" for r in ingest_paths(db, [export], Config()))
+    at = app(db, monkeypatch).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.sidebar.multiselect(key="team").options == natural
+    by_team = next(d.value for d in at.dataframe if "service_team" in d.value.columns)
+    assert list(by_team["service_team"]) == natural
+    status = pl.DataFrame({"service_team": sorted(natural), "status": "open", "share": 1.0})
+    status = status.with_columns(median_minutes=pl.lit(1.0), tickets=pl.lit(1))
+    shown = figures.status_share(status).layout.yaxis.categoryarray
+    assert list(shown)[::-1] == natural  # drawn bottom-up: the first team on top
+    heat = pl.DataFrame(
+        {"requester_department": "Sales", "service_team": sorted(natural), "median_hours": 1.0}
+    ).with_columns(tickets=pl.lit(1))
+    grid = figures.heatmap_cells(heat, "service_team", "requester_department", "median_hours", "h")
+    assert list(grid.data[0].x) == natural
+
+
+def _metric(at: AppTest, label: str):
+    return next(m for m in at.metric if m.label == label)
+
+
+def test_csat_tile_says_why_it_has_no_value(tmp_path, monkeypatch, demo_wh) -> None:
+    """No bare dash: without survey answers the tile says "no surveys"; with answers
+    from too few people (a small department × team of the demo) "too few answers"."""
+    from dashboard.config import Config
+    from dashboard.ingest import ingest_paths
+
+    export = tmp_path / "tickets.csv"
+    export.write_text(
+        "ticket_id,service_team,created_at,updated_at\nA,IT,2024-05-01,2024-05-02\n"
+        "B,IT,2024-05-02,2024-05-03\n"
+    )
+    db = tmp_path / "w.duckdb"
+    assert all(r.status == "loaded" for r in ingest_paths(db, [export], Config()))
+    at = app(db, monkeypatch).run()
+    assert not at.exception, [e.value for e in at.exception]
+    tile = _metric(at, "CSAT (1–5)")
+    assert tile.value == "no surveys" and "No survey answers" in tile.proto.help
+    con = duckdb.connect(str(demo_wh.db), read_only=True)
+    try:
+        dept, team, _ = con.sql(
+            "SELECT respondent_department, service_team, count(DISTINCT respondent_id) AS n "
+            "FROM survey_responses GROUP BY 1, 2 HAVING n BETWEEN 1 AND 4 ORDER BY n LIMIT 1"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    at = app(demo_wh.db, monkeypatch, department=dept, team=team)
+    at.query_params["dates"] = whole_range(demo_wh.db)
+    tile = _metric(at.run(), "CSAT (1–5)")
+    assert tile.value == "too few answers" and "anonymity" in tile.proto.help

@@ -57,10 +57,13 @@ def test_flow_page_on_the_demo(demo_wh, monkeypatch) -> None:
     assert hours(tiles["Excluding waiting"]) < hours(tiles["Median resolution"])
     hand = table(at, "from_team", "to_team")
     assert hand.iloc[0]["to_team"] == "Finance & Payroll"  # planted: slowest pickup
+    # slowest first, by the number shown next to the teams (the one they are ranked by)
+    held = list(hand[list(hand.columns)[2]])
+    assert list(hand.columns)[2] == "median_held_minutes" and held == sorted(held, reverse=True)
     waits = table(at, "service_team", "status", "vendor_status")
-    assert {"pending", "on_hold"} <= set(waits["status"])
+    assert {"Pending", "On hold"} <= set(waits["status"])  # words, never on_hold
     status = table(at, "service_team", "status", "tickets")
-    it_new = status[(status.service_team == "IT Service Desk") & (status.status == "new")]
+    it_new = status[(status.service_team == "IT Service Desk") & (status.status == "New")]
     assert int(it_new["tickets"].iloc[0]) > 0
     # agents are people: no per-agent table unless the config asks for one
     assert not any("assignee" in d.value.columns for d in at.dataframe)
@@ -90,4 +93,4 @@ def test_flow_page_on_the_real_event_logs(tmp_path, monkeypatch) -> None:
     hand = table(at, "from_team", "to_team")
     assert len(hand) > 0 and (hand["handoffs"] >= 3).all()
     status = table(at, "service_team", "status", "tickets")
-    assert {"new", "open", "pending", "on_hold"} <= set(status["status"])
+    assert {"New", "Open", "Pending", "On hold"} <= set(status["status"])

@@ -24,6 +24,7 @@ import polars as pl
 
 from dashboard.filters import COLUMN_OF, Filters
 from dashboard.metrics.history import TERMINAL, WAITING, as_of_relation
+from dashboard.ordering import natural_order
 
 _WAITING = ", ".join(f"'{s}'" for s in WAITING)
 _TERMINAL = ", ".join(f"'{s}'" for s in TERMINAL)
@@ -59,7 +60,7 @@ def summary(
     by = ["service_team"] if by is None else by
     where, params = filters.where()
     group = ", ".join(by)
-    return con.sql(
+    frame = con.sql(
         f"""
         SELECT {group + ", " if by else ""}count(*) AS tickets,
             count(waiting_minutes) AS tickets_with_history,
@@ -80,6 +81,7 @@ def summary(
         {f"GROUP BY {group} ORDER BY {group}" if by else ""}""",
         params=params,
     ).pl()
+    return natural_order(frame, by)
 
 
 def status_time(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
@@ -87,7 +89,7 @@ def status_time(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFram
     median and p90 minutes per ticket, business-minute median, total hours and the
     status's share of the team's tracked time."""
     where, params = _ticket_where(filters)
-    return con.sql(
+    frame = con.sql(
         f"""
         WITH s AS (
             SELECT t.service_team, st.status, st.minutes, st.business_minutes, st.entries
@@ -105,6 +107,7 @@ def status_time(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFram
         ORDER BY service_team, total_hours DESC""",
         params=params,
     ).pl()
+    return natural_order(frame, ["service_team"])  # each team's statuses stay by hours
 
 
 def waits(con: duckdb.DuckDBPyConnection, filters: Filters, top: int = 20) -> pl.DataFrame:

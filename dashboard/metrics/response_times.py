@@ -17,6 +17,7 @@ import polars as pl
 from dashboard.as_of import warehouse_as_of
 from dashboard.filters import COLUMN_OF, Filters
 from dashboard.models import Reader
+from dashboard.ordering import natural_order, natural_sorted
 
 GROUPS = {"team": "service_team", "department": "requester_department"}
 
@@ -87,7 +88,7 @@ def _summaries(
         pl.col("_res").list.get(0, null_on_oob=True).alias("median_resolution_minutes"),
         pl.col("_res").list.get(1, null_on_oob=True).alias("p90_resolution_minutes"),
     )
-    return frame.select(*by, *SUMMARY_COLUMNS)
+    return natural_order(frame.select(*by, *SUMMARY_COLUMNS), by)
 
 
 def summary(con: Reader, filters: Filters, by: list[str]) -> pl.DataFrame:
@@ -166,6 +167,17 @@ def period_csat(
     return out
 
 
+def csat_respondents(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
+    """Distinct people who gave a CSAT answer in the filters' period: why a CSAT tile is
+    empty (0: no survey answers loaded for these filters; else too few to show)."""
+    s_where, s_params = filters.survey_where()
+    return con.sql(
+        f"""SELECT count(DISTINCT coalesce(respondent_id, response_id)) FROM survey_scores
+            WHERE metric = 'csat' AND score_normalised IS NOT NULL AND {s_where}""",
+        params=s_params,
+    ).fetchall()[0][0]
+
+
 def kpi_tiles(comparison: pl.DataFrame, csat: dict[str, float | None]) -> list[Kpi]:
     """Overview tiles from a `period_comparison` frame and `period_csat`: tickets,
     median first response and resolution (hours), SLA met, CSAT, each against the
@@ -227,12 +239,8 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """Distinct values for each sidebar filter, and the data's date span."""
     out: dict[str, list[str]] = {}
     for field, column in COLUMN_OF.items():
-        out[field] = [
-            r[0]
-            for r in con.sql(
-                f"SELECT DISTINCT {column} FROM tickets WHERE {column} IS NOT NULL ORDER BY 1"
-            ).fetchall()
-        ]
+        rows = con.sql(f"SELECT DISTINCT {column} FROM tickets WHERE {column} IS NOT NULL")
+        out[field] = natural_sorted(r[0] for r in rows.fetchall())  # "Group 2" before "10"
     return out
 
 
@@ -342,6 +350,7 @@ def resolution_spread(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.Da
         params=params,
     ).pl()
     names = ("p10_hours", "p25_hours", "median_hours", "p75_hours", "p90_hours")
+    frame = natural_order(frame, ["service_team"])
     return frame.with_columns(
         pl.col("q").list.get(i, null_on_oob=True).alias(n) for i, n in enumerate(names)
     ).drop("q")

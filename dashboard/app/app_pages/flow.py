@@ -96,20 +96,40 @@ status = data.call(flow.status_time, filters)
 with st.container(border=True):
     st.markdown("**Time in status by team** (share of each team's tracked time)")
     st.plotly_chart(data.figure(figures.status_share, status), key="status_share")
-    table(status, "inward_time_in_status")
+    table(
+        status,
+        "inward_time_in_status",
+        columns=("service_team", "status", "tickets", "median_minutes", "p90_minutes", "share"),
+    )
 
 left, right = st.columns(2)
 with left, st.container(border=True):
     st.markdown("**Where tickets wait** (open statuses by the team holding them, in hours)")
     waits = data.call(flow.waits, filters)
     st.plotly_chart(data.figure(figures.waits, waits), key="waits")
-    table(waits, "inward_waits")
+    table(
+        waits,
+        "inward_waits",
+        columns=("service_team", "status", "vendor_status", "tickets", "total_hours"),
+    )
 with right, st.container(border=True):
     st.markdown("**Slowest hand-offs** (median time the receiving team held the ticket)")
     handoffs = data.call(flow.handoffs, filters)
     if handoffs.is_empty():
         st.caption("No team sent at least three tickets to another in this selection.")
-    table(handoffs, "inward_handoffs")
+    # the number they are ranked by comes first, so "slowest first" reads at a glance
+    table(
+        handoffs,
+        "inward_handoffs",
+        columns=(
+            "from_team",
+            "to_team",
+            "median_held_minutes",
+            "handoffs",
+            "median_pickup_minutes",
+            "bounced_back_rate",
+        ),
+    )
 
 backlog_card("as the history says")
 

@@ -11,7 +11,7 @@ from dashboard.app.components.cards import card, chart_card, page_filters
 from dashboard.app.components.tables import table
 from dashboard.app.components.tiles import judged_as_of, kpi_row
 from dashboard.metrics import coverage
-from dashboard.metrics.response_times import kpis
+from dashboard.metrics.response_times import csat_respondents, kpis
 
 filters = page_filters()
 
@@ -66,7 +66,21 @@ sparks = {
         ("SLA met (resolution)", "sla_met_rate"),
     )
 }
-kpi_row(tiles, sparks, days)
+answered, k = data.call(csat_respondents, filters), data.config().anonymity_min_group
+kpi_row(
+    tiles,
+    sparks,
+    days,
+    missing={
+        "CSAT (1–5)": ("no surveys", "No survey answers are loaded for these filters and dates.")
+        if answered == 0
+        else (
+            "too few answers",
+            f"Fewer than {k} people answered for these filters and dates: hidden for "
+            "anonymity, so no one's answer can be singled out.",
+        )
+    },
+)
 
 if trend.is_empty():
     st.info(

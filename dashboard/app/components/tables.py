@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
+from dashboard.formatting import status_label
 from dashboard.output import csv_text
 
 
@@ -26,9 +27,10 @@ from dashboard.output import csv_text
 class Col:
     """How a column reads. `kind` decides unit and rounding:
 
-    text, long (wrapping text), count, number (2 decimals), score (2 decimals),
-    hours (a value in hours), minutes (shown in hours), days, percent (a 0..1
-    share shown as %), signed_percent, date, month, datetime, bool.
+    text, long (wrapping text), status (a state code shown in words, "On hold"),
+    count, number (2 decimals), score (2 decimals), hours (a value in hours),
+    minutes (shown in hours), days, percent (a 0..1 share shown as %),
+    signed_percent, date, month, datetime, bool.
     """
 
     label: str
@@ -50,7 +52,7 @@ COLUMNS: dict[str, Col] = {
     "ticket_type": Col("Type", "text"),
     "channel": Col("Channel", "text"),
     "category": Col("Category", "text"),
-    "status": Col("Status", "text"),
+    "status": Col("Status", "status"),
     "period": Col("Period", "text"),
     "created_at": Col("Created (UTC)", "datetime"),
     "last_ticket_at": Col("Last ticket", "date"),
@@ -266,10 +268,13 @@ _PRINTF = {
 
 
 def readable(frame: pl.DataFrame) -> pl.DataFrame:
-    """The frame in display units: minutes → hours, shares → percent points."""
+    """The frame in display units: minutes → hours, shares → percent points, state
+    codes → words."""
     exprs = []
     for name in frame.columns:
         spec = COLUMNS.get(name)
+        if spec is not None and spec.kind == "status" and frame.schema[name] == pl.String:
+            exprs.append(pl.col(name).map_elements(status_label, return_dtype=pl.String))
         if spec is None or not frame.schema[name].is_numeric():
             continue
         if spec.kind == "minutes":

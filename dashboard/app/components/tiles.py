@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import streamlit as st
 
@@ -37,10 +37,15 @@ def judged_as_of() -> str:
 
 
 def kpi_row(
-    kpis: Sequence[Kpi], trends: dict[str, list[float]] | None = None, days: int | None = None
+    kpis: Sequence[Kpi],
+    trends: dict[str, list[float]] | None = None,
+    days: int | None = None,
+    missing: Mapping[str, tuple[str, str]] | None = None,
 ) -> None:
     """One bordered tile per KPI with its delta against the previous equal period; the
-    help says what is counted and what the delta compares."""
+    help says what is counted and what the delta compares. A KPI without a value shows
+    `missing[label]` (a short value, and the sentence saying why) instead of a bare dash."""
+    missing = missing or {}
     against = (
         f"Change: against the previous {days} days."
         if days
@@ -51,16 +56,19 @@ def kpi_row(
             zero = delta_is_zero(k)
             color = "off" if zero else {"higher": "normal", "lower": "inverse"}.get(k.better, "off")
             compare = against if k.previous is not None else "No earlier period to compare with."
+            shown, why = (fmt(k.value, k.unit), "")
+            if k.value is None and k.label in missing:
+                shown, why = missing[k.label]
             st.metric(
                 k.label,
-                fmt(k.value, k.unit),
+                shown,
                 fmt_delta(k),
                 delta_color=color,
                 delta_arrow="off" if zero else "auto",
                 border=True,
                 chart_data=(trends or {}).get(k.label),
                 chart_type="line",
-                help=f"{KPI_HELP.get(k.label, '')} {compare}".strip()
+                help=f"{why} {KPI_HELP.get(k.label, '')} {compare}".strip()
                 + (
                     f" Open tickets past their deadline count as missed, {judged_as_of()}."
                     if k.label in SLA_TILES
