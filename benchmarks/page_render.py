@@ -226,6 +226,11 @@ def measure(
     return out
 
 
+def inward_serve(db: Path) -> list[str]:
+    """`inward serve` on this warehouse, waiting for `serving` to append its port."""
+    return [sys.executable, "-m", "dashboard", "serve", "--db", str(db), "--port"]
+
+
 @contextmanager
 def serving(command: list[str]) -> Iterator[str]:
     """`command` + a free port (`inward serve` or `streamlit run`), healthy; yields its
@@ -273,8 +278,7 @@ def main() -> int:
         app.write_text(HANDWRITTEN_APP.format(db=str(db)), encoding="utf-8")
         with serving(bare) as url:
             hand = measure(url, db, args.runs, None, {"hand-written DuckDB page": ""})
-    inward = [sys.executable, "-m", "dashboard", "serve", "--db", str(db), "--port"]
-    with serving(inward) as url:
+    with serving(inward_serve(db)) as url:
         result = measure(url, db, args.runs, args.screenshots, PAGES)
     base = next(iter(floor.values()))
     worst = max(r["cold"] for r in result.values())

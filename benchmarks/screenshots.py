@@ -22,7 +22,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from page_render import CHROMIUM, ROOT, WATCH, demo, finished, screenshot, serving
+from page_render import (
+    CHROMIUM,
+    ROOT,
+    WATCH,
+    demo,
+    finished,
+    inward_serve,
+    screenshot,
+    serving,
+)
 
 FIRST_SCREEN = {"width": 1440, "height": 1000}
 
@@ -82,7 +91,8 @@ def main() -> int:
     args = ap.parse_args()
     if not (args.out or args.readme):
         ap.error("say where: --out DIR and/or --readme")
-    with serving(args.db or demo(50_000)) as url:
+    db = args.db or demo(50_000)
+    with serving(inward_serve(db)) as url:
         readme = ROOT / "docs" / "overview.png" if args.readme else None
         for path in shoot(url, args.out, readme):
             print(path)
