@@ -125,8 +125,10 @@ def test_engagement_page_pseudonymises_requesters(demo_wh, monkeypatch) -> None:
     assert not any("@" in str(r) for r in at_risk["requester_id"])
 
 
-def test_voice_page_never_shows_a_small_group(demo_wh, monkeypatch) -> None:
-    con = duckdb.connect(str(demo_wh.db), read_only=True)
+def small_group_view(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """The app filtered to a department × team where 1 to 4 people answered surveys
+    (below the anonymity threshold of 5), over the whole range."""
+    con = duckdb.connect(str(db), read_only=True)
     try:
         dept, team, _ = con.sql(
             "SELECT respondent_department, service_team, count(DISTINCT respondent_id) AS n "
@@ -134,8 +136,13 @@ def test_voice_page_never_shows_a_small_group(demo_wh, monkeypatch) -> None:
         ).fetchall()[0]
     finally:
         con.close()
-    at = app(demo_wh.db, monkeypatch, department=dept, team=team)
-    at.query_params["dates"] = whole_range(demo_wh.db)
+    at = app(db, monkeypatch, department=dept, team=team)
+    at.query_params["dates"] = whole_range(db)
+    return at
+
+
+def test_voice_page_never_shows_a_small_group(demo_wh, monkeypatch) -> None:
+    at = small_group_view(demo_wh.db, monkeypatch)
     at.run()
     at.switch_page("app_pages/voice.py").run()
     assert not at.exception
@@ -325,15 +332,6 @@ def test_csat_tile_says_why_it_has_no_value(tmp_path, monkeypatch, demo_wh) -> N
     assert not at.exception, [e.value for e in at.exception]
     tile = _metric(at, "CSAT (1–5)")
     assert tile.value == "no surveys" and "No survey answers" in tile.proto.help
-    con = duckdb.connect(str(demo_wh.db), read_only=True)
-    try:
-        dept, team, _ = con.sql(
-            "SELECT respondent_department, service_team, count(DISTINCT respondent_id) AS n "
-            "FROM survey_responses GROUP BY 1, 2 HAVING n BETWEEN 1 AND 4 ORDER BY n LIMIT 1"
-        ).fetchall()[0]
-    finally:
-        con.close()
-    at = app(demo_wh.db, monkeypatch, department=dept, team=team)
-    at.query_params["dates"] = whole_range(demo_wh.db)
+    at = small_group_view(demo_wh.db, monkeypatch)
     tile = _metric(at.run(), "CSAT (1–5)")
     assert tile.value == "too few answers" and "anonymity" in tile.proto.help
