@@ -36,13 +36,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import duckdb
+import proctree
 
 BENCH = Path("data") / "bench"
 
@@ -139,29 +139,6 @@ def generate(path: Path, rows: int) -> None:
     tmp.rename(path)
 
 
-WRAP = """
-import json, resource, subprocess, sys
-out = subprocess.run(sys.argv[2:], capture_output=True, text=True)
-ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-json.dump({"rc": out.returncode, "stdout": out.stdout, "stderr": out.stderr,
-           "cpu": ru.ru_utime + ru.ru_stime, "maxrss": ru.ru_maxrss * 1024}, open(sys.argv[1], "w"))
-"""
-
-
-def measure(cmd: list[str], tmp: Path) -> tuple[float, float, int, str, str]:
-    """Run `cmd` in a fresh wrapper process; return wall seconds, CPU seconds
-    (user + system of the whole process tree), peak RSS in bytes (the largest
-    process of the tree: getrusage's ru_maxrss, no sampling gaps), stdout, stderr."""
-    report = tmp / "rusage.json"
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", WRAP, str(report), *cmd], check=True)
-    wall = time.perf_counter() - start
-    r = json.loads(report.read_text())
-    if r["rc"] != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({r['rc']}): {r['stderr'].strip()[-500:]}")
-    return wall, r["cpu"], r["maxrss"], r["stdout"], r["stderr"]
-
-
 LOADER = """
 import json, sys
 from pathlib import Path
@@ -182,9 +159,6 @@ else:
     con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?, all_varchar = true)", [path])
     print(con.sql("SELECT count(*) FROM t").fetchall()[0][0])
 """
-
-
-PHASE = re.compile(r"^(?P<what>.+?)(?: [\d,]+ rows)? in (?P<s>\d+\.\d) s$")
 
 
 def bench(rows: int, tmp: Path, layout: str = "zendesk", repeat: int = 1) -> list[dict]:
@@ -224,8 +198,9 @@ def bench(rows: int, tmp: Path, layout: str = "zendesk", repeat: int = 1) -> lis
         for _ in range(repeat):
             for f in tmp.glob("*.duckdb*"):
                 f.unlink()
-            runs.append(measure(cmd, tmp))
-        wall, cpu, peak, stdout, stderr = min(runs, key=lambda r: r[0])
+            runs.append(proctree.measure(cmd, tmp))
+        best = min(runs, key=lambda r: r.wall)
+        wall, cpu, peak, stdout = best.wall, best.cpu, best.peak_rss, best.stdout
         detail = ""
         if label in ("inward ingest", "loader only"):
             # the JSON list, whatever else a module printed before it
@@ -245,7 +220,7 @@ def bench(rows: int, tmp: Path, layout: str = "zendesk", repeat: int = 1) -> lis
                 "rows_per_s": rows / wall,
                 "peak_rss_mb": peak / 2**20,
                 "detail": detail,
-                "phases": [m.groups() for m in map(PHASE.match, stderr.splitlines()) if m],
+                "phases": best.phases(),
             }
         )
     return out
