@@ -23,7 +23,9 @@ within one run, not across runs.
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -171,6 +173,7 @@ def screenshot(pg, path: Path) -> None:
 def measure(
     url: str, db: Path, runs: int, shots: Path | None, pages: dict[str, str]
 ) -> dict[str, dict[str, float]]:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     out: dict[str, dict[str, float]] = {}
@@ -189,12 +192,18 @@ def measure(
 
         ctx, _, _ = session(next(iter(pages.values())))  # warm the server: imports
         ctx.close()
-        for name, path in pages.items():
-            cold, cached, rerun = [], [], []
+
+        def page(name: str, path: str) -> tuple[dict[str, float], str]:
+            """Best cold, cached and rerun seconds of one page, and the first line of
+            the first exception it showed ('' when none)."""
+            cold, cached, rerun, error = [], [], [], ""
             for _ in range(runs):
                 os.utime(db)  # a new warehouse version: every cache key misses
-                ctx, _, seconds = session(path)
+                ctx, pg, seconds = session(path)
                 cold.append(seconds)
+                shown = pg.locator('[data-testid="stException"]')
+                if not error and shown.count():
+                    error = shown.first.inner_text().strip().splitlines()[0][:200]
                 ctx.close()
                 ctx, pg, seconds = session(path)
                 cached.append(seconds)
@@ -217,9 +226,21 @@ def measure(
                     pg.wait_for_timeout(1500)  # charts draw after the script finished
                     screenshot(pg, shots / f"{name}.png")
                 ctx.close()
-            out[name] = {"cold": min(cold), "cached": min(cached), "rerun": min(rerun)}
+            return {"cold": min(cold), "cached": min(cached), "rerun": min(rerun)}, error
+
+        for name, path in pages.items():
+            try:
+                out[name], error = page(name, path)
+            except (TimeoutError, PlaywrightTimeout):
+                # a page that never finishes is a result (at scale, the likely one):
+                # record it and go on to the next page
+                for ctx in browser.contexts:
+                    ctx.close()
+                out[name] = dict.fromkeys(("cold", "cached", "rerun"), math.inf)
+                error = "did not finish within its timeout"
+            r = out[name]
             print(
-                f"| {name} | {min(cold):.2f} | {min(cached):.2f} | {min(rerun):.2f} |",
+                f"| {name} | {r['cold']:.2f} | {r['cached']:.2f} | {r['rerun']:.2f} | {error} |",
                 flush=True,
             )
         browser.close()
@@ -264,10 +285,13 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3, help="best of this many per page")
     ap.add_argument("--screenshots", type=Path, help="save a full-page PNG of every page here")
     args = ap.parse_args()
+    # stopped by a caller (scale.py past its deadline): unwind, so the server and the
+    # browser are stopped too rather than left running
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     db = args.db or demo(args.tickets)
     load = os.getloadavg()[0]
     print(f"# First render per page — {db.name}, best of {args.runs}, load {load:.1f}\n")
-    print("| page | cold (s) | cached (s) | rerun (s) |\n|---|---|---|---|")
+    print("| page | cold (s) | cached (s) | rerun (s) | error |\n|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="inward-baseline-") as tmp:
         app = Path(tmp) / "baseline.py"
         app.write_text(BASELINE_APP, encoding="utf-8")

@@ -34,17 +34,21 @@ from dashboard.access import OPERATOR  # noqa: E402
 from dashboard.filters import Filters  # noqa: E402
 from dashboard.metrics import response_times as rt  # noqa: E402
 
+# Tickets `start` to `stop` created over `days` days from day `day` after 2025-01-01
+# (one call: all of them; scale.py writes consecutive slices as files of their own).
+SPAN_DAYS = 540
 GENERATE = """
 COPY (
   WITH base AS (
     SELECT i,
-      TIMESTAMP '2025-01-01' + to_seconds(CAST(random() * 86400 * 540 AS BIGINT)) AS created,
+      TIMESTAMP '2025-01-01' + to_seconds(CAST(86400 * ({day} + random() * {days}) AS BIGINT))
+          AS created,
       (['IT Service Desk', 'HR Operations', 'Finance & Payroll', 'Facilities', 'Legal'])
           [1 + CAST(floor(random() * 5) AS INTEGER)] AS team,
       'D' || CAST(floor(random() * 12) AS INTEGER) AS dept,
       (['low', 'normal', 'high', 'urgent'])[1 + CAST(floor(random() * 4) AS INTEGER)] AS prio,
       exp(4 + random() * 3) AS fr_min, exp(6 + random() * 3) AS res_min
-    FROM range({n}) t(i)
+    FROM range({start}, {stop}) t(i)
   )
   SELECT 'T' || i AS ticket_id, team AS service_team, 'u' || (i % 400000) AS requester_id,
     dept AS requester_department, 'employee' AS requester_type, 'portal' AS channel,
@@ -109,7 +113,11 @@ def main() -> None:
     out.mkdir(parents=True)
     parquet, db = out / "tickets.parquet", out / "inward.duckdb"
 
-    gen = timed(lambda: duckdb.connect().execute(GENERATE.format(n=args.tickets, path=parquet)))
+    gen = timed(
+        lambda: duckdb.connect().execute(
+            GENERATE.format(start=0, stop=args.tickets, day=0, days=SPAN_DAYS, path=parquet)
+        )
+    )
     t = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "dashboard", "ingest", str(parquet), "--db", str(db)],
