@@ -129,9 +129,11 @@ def measured(step: str, cmd: list[str], tmp: Path, guard: Guard) -> tuple[dict, 
     # wall ≫ CPU / cores means the machine was busy with others: the load says how busy
     out["load"] = (load, os.getloadavg()[0])
     if r.stopped or r.rc != 0:
-        last = [line for line in r.stderr.splitlines() if line.strip()][-5:]
+        lines = [line for line in r.stderr.splitlines() if line.strip()]
+        # a refused file says why (the CLI goes on with the next file, then exits 1)
+        last = [line for line in lines if "refused:" in line][:3] or lines[-5:]
         why = r.stopped or ("killed (rc -9: the OOM killer?)" if r.rc == -9 else f"rc {r.rc}")
-        out["broke"] = f"{step}: {why}; last lines: " + " / ".join(last)
+        out["broke"] = f"{step}: {why}; it said: " + " / ".join(last)
     return out, r
 
 
