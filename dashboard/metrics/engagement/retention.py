@@ -39,10 +39,6 @@ def lost_after_bad_experience(
     ci_high (Wilson 95 %), difference_vs_none. `filters` (team, department,
     requester type) choose the tickets whose experience is judged; "next ticket"
     is still looked up in all of the requester's tickets to that team.
-
-    The window partitions on a hash of the pair and orders by the pair itself first,
-    so a hash shared by two pairs still keeps each pair's tickets apart: exact, and
-    cheaper than partitioning on two strings (DuckDB hashes and sorts them per row).
     """
     days = f"INTERVAL {int(within_days)} DAY"
     cutoff = "CAST($as_of AS TIMESTAMPTZ)" if as_of is not None else "as_of"
@@ -58,9 +54,8 @@ def lost_after_bad_experience(
                coalesce(sla_resolution_met = FALSE, FALSE) AS sla_breached,
                reopen_count > 0 AS reopened,  -- NULL: unknown
                coalesce(low.low_csat, FALSE) AS low_csat,
-               lead(created_at) OVER (
-                   PARTITION BY hash(requester_id, service_team)
-                   ORDER BY requester_id, service_team, created_at, ticket_id) AS next_at
+               lead(created_at) OVER (PARTITION BY requester_id, service_team
+                                      ORDER BY created_at, ticket_id) AS next_at
         FROM ticket_times LEFT JOIN low USING (ticket_id)
         WHERE requester_id IS NOT NULL
     ), e AS (
