@@ -485,7 +485,9 @@ def scorecard(
 
 def pair_trend(pair: pl.DataFrame, internal: str, external: str) -> go.Figure:
     """The internal series (already shifted by the lag) and the external one, each on
-    its own axis (`alignment.pair_series` frame)."""
+    its own axis (`alignment.pair_series` frame); `internal` and `external` title the
+    axes, units included. The right axis picks its own round ticks: synced to the
+    left one's grid it read 1.879, 2.09, 2.301."""
     from plotly.subplots import make_subplots
 
     fig = make_subplots(specs=[[{"secondary_y": True}]])
@@ -496,7 +498,7 @@ def pair_trend(pair: pl.DataFrame, internal: str, external: str) -> go.Figure:
         go.Scatter(x=pair["period_start"], y=pair["external"], name=external), secondary_y=True
     )
     fig.update_yaxes(title_text=internal, secondary_y=False)
-    fig.update_yaxes(title_text=external, secondary_y=True)
+    fig.update_yaxes(title_text=external, secondary_y=True, tickmode="auto", showgrid=False)
     return tidy(fig)
 
 

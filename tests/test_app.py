@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -335,3 +336,16 @@ def test_csat_tile_says_why_it_has_no_value(tmp_path, monkeypatch, demo_wh) -> N
     at = small_group_view(demo_wh.db, monkeypatch)
     tile = _metric(at.run(), "CSAT (1–5)")
     assert tile.value == "too few answers" and "anonymity" in tile.proto.help
+
+
+def test_alignment_pair_chart_names_both_axes_with_units(demo_wh, monkeypatch) -> None:
+    """The pair chart's right axis (the outcome) has a title saying how it is counted,
+    and picks its own ticks; the left one names the internal metric's unit."""
+    at = app(demo_wh.db, monkeypatch).run()
+    at.switch_page("app_pages/alignment.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    (pair,) = [c for c in charts if "yaxis2" in c["layout"]]
+    left, right = pair["layout"]["yaxis"], pair["layout"]["yaxis2"]
+    assert right["title"]["text"].endswith("(as reported)") and right["tickmode"] == "auto"
+    assert left["title"]["text"].endswith(")")  # "ticket volume (tickets)"

@@ -118,6 +118,14 @@ INTERNAL_LABELS = {
     "sla_met_rate": "SLA attainment",
     "internal_csat": "internal CSAT",
 }
+#: What each internal metric is counted in: the pair chart's axis titles say it.
+INTERNAL_UNITS = {
+    "ticket_volume": "tickets",
+    "median_first_response_hours": "hours",
+    "median_resolution_hours": "hours",
+    "sla_met_rate": "share met, 0–1",
+    "internal_csat": "1–5",
+}
 EXTERNAL_LABELS = {
     "customer_csat": "customer CSAT",
     "csat": "CSAT",

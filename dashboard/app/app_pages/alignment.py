@@ -21,6 +21,7 @@ from dashboard.metrics.alignment import (
     CONTRACT_COLUMNS,
     EXTERNAL_LABELS,
     INTERNAL_LABELS,
+    INTERNAL_UNITS,
     pair_fit,
     plain_sentence,
 )
@@ -199,8 +200,9 @@ pair = data.panel(
     lag=int(lag),
     period=period,
 )
-internal_label = INTERNAL_LABELS[internal]
-external_label = EXTERNAL_LABELS.get(external, external)
+# axis titles with units; outcomes are loaded without one, so they read "as reported"
+internal_label = f"{INTERNAL_LABELS[internal]} ({INTERNAL_UNITS[internal]})"
+external_label = f"{EXTERNAL_LABELS.get(external, external)} (as reported)"
 if pair.drop_nulls(["internal", "external"]).height < 3:
     st.caption("Not enough periods where both series have a value for this pair.")
 else:
