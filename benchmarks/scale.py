@@ -130,8 +130,10 @@ def measured(step: str, cmd: list[str], tmp: Path, guard: Guard) -> tuple[dict, 
     out["load"] = (load, os.getloadavg()[0])
     if r.stopped or r.rc != 0:
         lines = [line for line in r.stderr.splitlines() if line.strip()]
-        # a refused file says why (the CLI goes on with the next file, then exits 1)
-        last = [line for line in lines if "refused:" in line][:3] or lines[-5:]
+        # a refused file says why on stdout (the CLI goes on with the next file, then
+        # exits 1)
+        refused = [line for line in r.stdout.splitlines() if "refused:" in line]
+        last = refused[:3] or lines[-5:]
         why = r.stopped or ("killed (rc -9: the OOM killer?)" if r.rc == -9 else f"rc {r.rc}")
         out["broke"] = f"{step}: {why}; it said: " + " / ".join(last)
     return out, r
