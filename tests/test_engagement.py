@@ -643,3 +643,20 @@ def test_cohort_window_drops_a_stray_old_cohort() -> None:
             & (pl.col("months_since") < retention.COHORT_WINDOW_MONTHS)
         )
     )
+
+
+def test_quiet_by_team_ties_read_in_natural_name_order() -> None:
+    """Teams tied on how many went quiet list "Group 2" before "Group 10" (SQL's byte
+    order put "Group 10" first)."""
+    teams = ["Group 10", "Group 2", "group 3", "Group 1"]
+    rows = [
+        _ticket(f"{team}-{i}", team, T0 + timedelta(days=30 * k))
+        for team in teams
+        for i in range(2)
+        for k in range(3)
+    ]
+    con = _warehouse(pl.DataFrame(rows))
+    refresh_engagement(con, Config(), as_of=T0 + timedelta(days=70))
+    quiet = retention.quiet_by_quarter(con)
+    assert quiet["went_quiet_this_quarter"].n_unique() == 1  # all tied
+    assert quiet["service_team"].to_list() == ["Group 1", "Group 2", "group 3", "Group 10"]

@@ -12,6 +12,7 @@ from dashboard.filters import Filters
 from dashboard.metrics.engagement.stored import LOW_CSAT_SQL
 from dashboard.metrics.engagement.terms import as_of_or_newest, as_utc, filter_where
 from dashboard.metrics.stats import wilson_interval
+from dashboard.ordering import natural_order
 
 
 def lost_after_bad_experience(
@@ -208,7 +209,7 @@ def quiet_by_quarter(
     type) choose the rows counted.
     """
     where, params = filter_where(filters)
-    return con.sql(
+    frame = con.sql(
         f"""
         WITH e AS (
             SELECT *, last_ticket_at + to_microseconds(CAST(days_silent * 86400e6 AS BIGINT))
@@ -228,6 +229,10 @@ def quiet_by_quarter(
             count(*) FILTER (WHERE flagged AND quarter = 'this') AS went_quiet_this_quarter,
             count(*) FILTER (WHERE flagged AND quarter = 'previous')
                 AS went_quiet_previous_quarter
-        FROM f GROUP BY 1 ORDER BY went_quiet_this_quarter DESC, 1""",
+        FROM f GROUP BY 1""",
         params=params,
     ).pl()
+    # most went quiet first; teams tied on it (often many at 0) in natural name order
+    return natural_order(frame, ["service_team"]).sort(
+        "went_quiet_this_quarter", descending=True, maintain_order=True
+    )
