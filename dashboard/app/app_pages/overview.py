@@ -66,21 +66,20 @@ sparks = {
         ("SLA met (resolution)", "sla_met_rate"),
     )
 }
-answered, k = data.call(csat_respondents, filters), data.config().anonymity_min_group
-kpi_row(
-    tiles,
-    sparks,
-    days,
-    missing={
-        "CSAT (1–5)": ("no surveys", "No survey answers are loaded for these filters and dates.")
+CSAT = "CSAT (1–5)"
+missing = {}
+if any(t.label == CSAT and t.value is None for t in tiles):  # only an empty tile asks why
+    answered, k = data.call(csat_respondents, filters), data.config().anonymity_min_group
+    missing[CSAT] = (
+        ("no surveys", "No survey answers are loaded for these filters and dates.")
         if answered == 0
         else (
             "too few answers",
             f"Fewer than {k} people answered for these filters and dates: hidden for "
             "anonymity, so no one's answer can be singled out.",
         )
-    },
-)
+    )
+kpi_row(tiles, sparks, days, missing=missing)
 
 if trend.is_empty():
     st.info(
