@@ -78,7 +78,7 @@ def summary(
             avg(team_hops) AS team_hops_per_ticket,
             avg(replies) AS replies_per_ticket
         FROM ticket_times WHERE {where}
-        {f"GROUP BY {group} ORDER BY {group}" if by else ""}""",
+        {f"GROUP BY {group}" if by else ""}""",
         params=params,
     ).pl()
     return natural_order(frame, by)
